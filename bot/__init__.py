@@ -1,0 +1,1 @@
+"""Umid: a Telegram bot for campaigns on prisoners of conscience."""

@@ -1,0 +1,152 @@
+"""Settings from the environment (and a .env file), validated once at start-up."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SUPPORTED_LOCALES: tuple[str, ...] = ("en", "ru", "kk", "ky", "tg", "tk", "uz", "uz_Cyrl")
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/umid.sqlite3"
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable in one line."""
+
+
+def _split_csv(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def decode_data_key(raw: str) -> bytes:
+    """Decode a DATA_KEY (url-safe base64 of 32 random bytes) or raise ValueError."""
+    try:
+        key = base64.urlsafe_b64decode(raw.strip() + "=" * (-len(raw.strip()) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError("must be url-safe base64 (run: python -m bot keys generate)") from exc
+    if len(key) != 32:
+        raise ValueError("must decode to 32 bytes (run: python -m bot keys generate)")
+    return key
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    bot_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    data_key: SecretStr | None = None
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    log_level: str = "INFO"
+    default_locale: str = "en"
+    fallback_locales: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["ru", "en"])
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    throttle_rate: float = Field(default=2.0, gt=0)
+    throttle_burst: int = Field(default=8, ge=1)
+
+    @field_validator("bot_token", "redis_url", "webhook_url", "webhook_secret", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            left, sep, right = value.get_secret_value().partition(":")
+            if not (sep and left.isdigit() and right):
+                raise ValueError("must look like 123456:ABC... as given by @BotFather")
+        return value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _url_shape(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_shape(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must be sqlite+aiosqlite:///PATH or postgresql+asyncpg://...")
+        return value
+
+    @field_validator("data_key")
+    @classmethod
+    def _key_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value().strip():
+            decode_data_key(value.get_secret_value())
+            return value
+        return None
+
+    @field_validator("admin_ids", "fallback_locales", mode="before")
+    @classmethod
+    def _csv(cls, value: Any) -> Any:
+        return _split_csv(value)
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in logging.getLevelNamesMapping():
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return level
+
+    @field_validator("default_locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        if value not in SUPPORTED_LOCALES:
+            raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
+        return value
+
+    @field_validator("fallback_locales")
+    @classmethod
+    def _locales(cls, value: list[str]) -> list[str]:
+        unknown = [v for v in value if v not in SUPPORTED_LOCALES]
+        if unknown:
+            raise ValueError(f"unknown locale {unknown[0]!r}; use {', '.join(SUPPORTED_LOCALES)}")
+        return value
+
+    @property
+    def key_bytes(self) -> bytes:
+        """The decoded DATA_KEY; ConfigError when it is not set."""
+        if self.data_key is None:
+            raise ConfigError(
+                "DATA_KEY is not set: run `python -m bot keys generate` and put the "
+                "result in .env as DATA_KEY=..."
+            )
+        return decode_data_key(self.data_key.get_secret_value())
+
+    @property
+    def token(self) -> str:
+        """The bot token; ConfigError that says what to do when it is missing."""
+        if self.bot_token is None:
+            raise ConfigError(
+                "BOT_TOKEN is not set: create a bot with @BotFather in Telegram, then put "
+                "BOT_TOKEN=123456:ABC... in .env (see .env.example) and run again"
+            )
+        return self.bot_token.get_secret_value()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings; any invalid variable becomes a one-line ConfigError naming it."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = str(err["loc"][0]).upper() if err["loc"] else "settings"
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{name}: {msg}") from None

@@ -1,0 +1,185 @@
+"""Tables. No names, usernames or phone numbers of people are stored anywhere.
+
+A person is a row found by a keyed HMAC of their Telegram id; the id itself is kept
+only encrypted, for sending. Everything that belongs to a person references people.id,
+so forgetting a person is deleting rows by that key.
+"""
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlmodel import Field, SQLModel
+
+from db.types import UTCDateTime, utcnow
+
+
+class CaseStatus(StrEnum):
+    DETAINED = "detained"
+    ON_TRIAL = "on_trial"
+    SENTENCED = "sentenced"
+    RELEASED = "released"
+    ACQUITTED = "acquitted"
+    IN_EXILE = "in_exile"
+    DECEASED = "deceased"
+
+
+class Visibility(StrEnum):
+    PUBLIC = "public"
+    HIDDEN = "hidden"
+    ARCHIVED = "archived"
+
+
+class LetterKind(StrEnum):
+    CARD = "card"
+    APPEAL = "appeal"
+
+
+class DeliveryMode(StrEnum):
+    INSTANT = "instant"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+
+
+class HearingKind(StrEnum):
+    TRIAL = "trial"
+    APPEAL = "appeal"
+    CASSATION = "cassation"
+    PAROLE = "parole"
+    OTHER = "other"
+
+
+class HearingStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+def _fk(target: str) -> Column[int]:
+    return Column(Integer, ForeignKey(target, ondelete="CASCADE"), nullable=False, index=True)
+
+
+class Person(SQLModel, table=True):
+    __tablename__ = "people"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tg_index: bytes = Field(sa_column=Column(LargeBinary(32), unique=True, nullable=False))
+    tg_cipher: bytes = Field(sa_column=Column(LargeBinary(64), nullable=False))
+    locale: str = Field(max_length=8)
+    timezone: str = Field(default="UTC", max_length=64)
+    quiet_from: int | None = Field(default=None, ge=0, le=23)
+    quiet_to: int | None = Field(default=None, ge=0, le=23)
+    delivery: str = Field(default=DeliveryMode.INSTANT.value, max_length=8)
+    digest_hour: int = Field(default=9, ge=0, le=23)
+    discreet: bool = False
+    protect_content: bool = True
+    active: bool = True
+    # Day precision only: enough for retention, too coarse to match against Telegram logs.
+    created_on: dt.date = Field(default_factory=lambda: utcnow().date())
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "cases"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    country: str = Field(max_length=2, index=True)
+    status: str = Field(max_length=16, index=True)
+    detained_on: dt.date | None = None
+    accepts_letters: bool = True
+    visibility: str = Field(default=Visibility.PUBLIC.value, max_length=8)
+    authority_locale: str = Field(max_length=8)
+    authority_address: str = Field(sa_column=Column(Text, nullable=False))
+    prison_address: str | None = Field(default=None, sa_column=Column(Text))
+    # Names in every script folded to one skeleton, so a Cyrillic or Latin query finds them.
+    search_key: str = Field(default="", sa_column=Column(Text, nullable=False))
+    created_at: dt.datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    updated_at: dt.datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class CaseText(SQLModel, table=True):
+    __tablename__ = "case_texts"
+
+    case_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    )
+    locale: str = Field(primary_key=True, max_length=8)
+    name: str = Field(max_length=200)
+    summary: str | None = Field(default=None, sa_column=Column(Text))
+    charges: str | None = Field(default=None, sa_column=Column(Text))
+    sentence: str | None = Field(default=None, sa_column=Column(Text))
+    place_of_detention: str | None = Field(default=None, sa_column=Column(Text))
+    authority: str = Field(sa_column=Column(Text, nullable=False))
+    salutation: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class Hearing(SQLModel, table=True):
+    __tablename__ = "hearings"
+    __table_args__ = (Index("ix_hearings_case_starts", "case_id", "starts_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(sa_column=_fk("cases.id"))
+    starts_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    timezone: str = Field(max_length=64)
+    court: str = Field(sa_column=Column(Text, nullable=False))
+    kind: str = Field(default=HearingKind.TRIAL.value, max_length=16)
+    status: str = Field(default=HearingStatus.SCHEDULED.value, max_length=16)
+    updated_at: dt.datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class Follow(SQLModel, table=True):
+    __tablename__ = "follows"
+
+    person_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    )
+    case_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )
+    created_on: dt.date = Field(default_factory=lambda: utcnow().date())
+
+
+class LetterTemplate(SQLModel, table=True):
+    __tablename__ = "letter_templates"
+
+    kind: str = Field(primary_key=True, max_length=8)
+    variant: int = Field(primary_key=True)
+    locale: str = Field(primary_key=True, max_length=8)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class LetterAction(SQLModel, table=True):
+    """That a person recorded sending a letter: once per person, case and kind."""
+
+    __tablename__ = "letter_actions"
+
+    person_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    )
+    case_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )
+    kind: str = Field(primary_key=True, max_length=8)
+    created_on: dt.date = Field(default_factory=lambda: utcnow().date())
+
+
+class LetterCount(SQLModel, table=True):
+    """Anonymous letters per case, kind and day; survives the person's /forget."""
+
+    __tablename__ = "letter_counts"
+
+    case_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    )
+    kind: str = Field(primary_key=True, max_length=8)
+    day: dt.date = Field(primary_key=True)
+    count: int = Field(default=0)
