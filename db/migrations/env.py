@@ -19,6 +19,7 @@ def _configure(connection: Connection) -> None:
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        user_module_prefix="db.types.",
         compare_type=True,
     )
     with context.begin_transaction():

@@ -8,7 +8,6 @@ Create Date: 2026-11-26 21:36:07.914252
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 import db.types
@@ -25,12 +24,12 @@ def upgrade() -> None:
         "cases",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("slug", sa.String(length=64), nullable=False),
-        sa.Column("country", sqlmodel.sql.sqltypes.AutoString(length=2), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("country", sa.String(length=2), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("detained_on", sa.Date(), nullable=True),
         sa.Column("accepts_letters", sa.Boolean(), nullable=False),
-        sa.Column("visibility", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
-        sa.Column("authority_locale", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("visibility", sa.String(length=8), nullable=False),
+        sa.Column("authority_locale", sa.String(length=8), nullable=False),
         sa.Column("authority_address", sa.Text(), nullable=False),
         sa.Column("prison_address", sa.Text(), nullable=True),
         sa.Column("search_key", sa.Text(), nullable=False),
@@ -45,9 +44,9 @@ def upgrade() -> None:
 
     op.create_table(
         "letter_templates",
-        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
         sa.Column("variant", sa.Integer(), nullable=False),
-        sa.Column("locale", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("locale", sa.String(length=8), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("kind", "variant", "locale"),
     )
@@ -56,11 +55,11 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("tg_index", sa.LargeBinary(length=32), nullable=False),
         sa.Column("tg_cipher", sa.LargeBinary(length=64), nullable=False),
-        sa.Column("locale", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
-        sa.Column("timezone", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("locale", sa.String(length=8), nullable=False),
+        sa.Column("timezone", sa.String(length=64), nullable=False),
         sa.Column("quiet_from", sa.Integer(), nullable=True),
         sa.Column("quiet_to", sa.Integer(), nullable=True),
-        sa.Column("delivery", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("delivery", sa.String(length=8), nullable=False),
         sa.Column("digest_hour", sa.Integer(), nullable=False),
         sa.Column("discreet", sa.Boolean(), nullable=False),
         sa.Column("protect_content", sa.Boolean(), nullable=False),
@@ -72,8 +71,8 @@ def upgrade() -> None:
     op.create_table(
         "case_texts",
         sa.Column("case_id", sa.Integer(), nullable=False),
-        sa.Column("locale", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("locale", sa.String(length=8), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("summary", sa.Text(), nullable=True),
         sa.Column("charges", sa.Text(), nullable=True),
         sa.Column("sentence", sa.Text(), nullable=True),
@@ -100,10 +99,10 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=False),
         sa.Column("starts_at", db.types.UTCDateTime(), nullable=False),
-        sa.Column("timezone", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("timezone", sa.String(length=64), nullable=False),
         sa.Column("court", sa.Text(), nullable=False),
-        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("updated_at", db.types.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
@@ -116,7 +115,7 @@ def upgrade() -> None:
         "letter_actions",
         sa.Column("person_id", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=False),
-        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
         sa.Column("created_on", sa.Date(), nullable=False),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["person_id"], ["people.id"], ondelete="CASCADE"),
@@ -128,7 +127,7 @@ def upgrade() -> None:
     op.create_table(
         "letter_counts",
         sa.Column("case_id", sa.Integer(), nullable=False),
-        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"], ondelete="CASCADE"),

@@ -1,0 +1,1 @@
+"""Domain services: they decide; handlers render and the db layer owns SQL."""

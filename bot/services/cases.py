@@ -1,0 +1,177 @@
+"""Browsing, searching and reading cases in the reader's language."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.search import plain, skeleton
+from db.models import Case, CaseText, Hearing, Visibility
+from db.repositories import cases as repo
+from db.repositories import follows as follows_repo
+from db.types import utcnow
+
+PAGE_SIZE = 8
+SEARCH_LIMIT = 10
+MAX_QUERY = 100
+COUNTRIES: tuple[str, ...] = ("kz", "kg", "tj", "tm", "uz")
+COURT_TIMEZONES: dict[str, str] = {
+    "kz": "Asia/Almaty",
+    "kg": "Asia/Bishkek",
+    "tj": "Asia/Dushanbe",
+    "tm": "Asia/Ashgabat",
+    "uz": "Asia/Tashkent",
+}
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
+
+
+def pick_text(texts: dict[str, CaseText], chain: Sequence[str]) -> CaseText:
+    """The case text for the first locale of `chain` that has one, else any text at all."""
+    for loc in chain:
+        if loc in texts:
+            return texts[loc]
+    return next(iter(texts.values()))
+
+
+def fallback_chain(locale: str, fallbacks: Sequence[str]) -> list[str]:
+    """Reader's locale first, then the configured fallbacks, without repeats."""
+    chain = [locale]
+    chain.extend(loc for loc in fallbacks if loc not in chain)
+    return chain
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    id: int
+    slug: str
+    country: str
+    status: str
+    name: str
+
+
+@dataclass(frozen=True)
+class CaseCard:
+    case: Case
+    text: CaseText
+    followers: int
+    letters: int
+    next_hearing: Hearing | None
+    following: bool
+
+
+@dataclass(frozen=True)
+class CasePage:
+    items: list[CaseSummary]
+    page: int
+    pages: int
+    total: int
+
+
+async def summaries(
+    session: AsyncSession, cases: list[Case], chain: Sequence[str]
+) -> list[CaseSummary]:
+    texts = await repo.texts(session, [c.id for c in cases if c.id is not None])
+    return [
+        CaseSummary(
+            id=c.id,
+            slug=c.slug,
+            country=c.country,
+            status=c.status,
+            name=pick_text(texts[c.id], chain).name,
+        )
+        for c in cases
+        if c.id is not None and texts.get(c.id)
+    ]
+
+
+async def browse(
+    session: AsyncSession,
+    chain: Sequence[str],
+    *,
+    country: str | None = None,
+    status: str | None = None,
+    page: int = 0,
+) -> CasePage:
+    """A page of public cases, filtered by country and status; out-of-range pages clamp."""
+    _, total = await repo.page(session, country=country, status=status, offset=0, limit=0)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    cases, total = await repo.page(
+        session, country=country, status=status, offset=page * PAGE_SIZE, limit=PAGE_SIZE
+    )
+    return CasePage(await summaries(session, cases, chain), page, pages, total)
+
+
+async def country_counts(session: AsyncSession) -> dict[str, int]:
+    """How many public cases each country has."""
+    return await repo.country_counts(session)
+
+
+def normalise_query(query: str) -> str:
+    """Collapse whitespace and strip control characters from what a person typed."""
+    cleaned = "".join(ch for ch in query if ch.isprintable())
+    return " ".join(cleaned.split())[:MAX_QUERY]
+
+
+async def search(session: AsyncSession, query: str, chain: Sequence[str]) -> list[CaseSummary]:
+    """Public cases whose name, in any script, matches every word of the query."""
+    patterns: list[list[str]] = []
+    for word in normalise_query(query).split():
+        alternatives = [p for p in (plain(word), skeleton(word)) if len(p) >= 2]
+        if alternatives:
+            patterns.append(sorted(set(alternatives)))
+    if not patterns:
+        return []
+    return await summaries(session, await repo.search(session, patterns, SEARCH_LIMIT), chain)
+
+
+async def find(session: AsyncSession, reference: str, chain: Sequence[str]) -> list[CaseSummary]:
+    """A slug names one case; anything else is searched. Hidden cases are never found."""
+    ref = normalise_query(reference).lower()
+    if _SLUG.match(ref):
+        case = await repo.by_slug(session, ref)
+        if case is not None and case.visibility == Visibility.PUBLIC.value:
+            return await summaries(session, [case], chain)
+    return await search(session, reference, chain)
+
+
+async def visible_case(session: AsyncSession, case_id: int) -> Case | None:
+    """The case if a supporter may see it; callback data is never trusted for more."""
+    case = await repo.by_id(session, case_id)
+    if case is None or case.visibility != Visibility.PUBLIC.value:
+        return None
+    return case
+
+
+async def card(
+    session: AsyncSession, case_id: int, chain: Sequence[str], person_id: int | None
+) -> CaseCard | None:
+    """Everything a case card shows, or None if the case is not visible."""
+    case = await visible_case(session, case_id)
+    if case is None or case.id is None:
+        return None
+    texts = (await repo.texts(session, [case.id]))[case.id]
+    if not texts:
+        return None
+    following = person_id is not None and await follows_repo.exists(session, person_id, case.id)
+    return CaseCard(
+        case=case,
+        text=pick_text(texts, chain),
+        followers=await repo.followers(session, case.id),
+        letters=await repo.letters_total(session, case.id),
+        next_hearing=await repo.next_hearing(session, case.id, utcnow()),
+        following=following,
+    )
+
+
+async def texts_for(session: AsyncSession, case_id: int) -> dict[str, CaseText]:
+    """All language versions of a case's text."""
+    return (await repo.texts(session, [case_id]))[case_id]
+
+
+def today() -> dt.date:
+    return utcnow().date()

@@ -1,0 +1,64 @@
+"""The letter templates shipped in bot/data, validated and added to the database."""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import LetterKind, LetterTemplate
+from db.repositories import letters as repo
+
+TEMPLATES_FILE = Path(__file__).resolve().parent.parent / "data" / "letter_templates.yaml"
+PLACEHOLDERS = {LetterKind.CARD: {"name"}, LetterKind.APPEAL: {"name", "salutation"}}
+
+Body = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+Locale = Literal["en", "ru", "kk", "ky", "tg", "tk", "uz", "uz_Cyrl"]
+
+
+class TemplateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: LetterKind
+    variant: int
+    text: dict[Locale, Body]
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> TemplateIn:
+        allowed = PLACEHOLDERS[self.kind]
+        for loc, body in self.text.items():
+            used = {f for _, f, _, _ in string.Formatter().parse(body) if f is not None}
+            if not used <= allowed:
+                raise ValueError(
+                    f"{self.kind.value} {self.variant} {loc}: unknown {used - allowed}"
+                )
+        return self
+
+
+class TemplateFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: Literal[1]
+    templates: list[TemplateIn]
+
+
+def load(path: Path = TEMPLATES_FILE) -> TemplateFile:
+    """Read and validate a templates file."""
+    return TemplateFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+async def sync(session: AsyncSession, path: Path = TEMPLATES_FILE) -> int:
+    """Add templates the database lacks; existing ones (perhaps edited) stay. Returns added."""
+    have = await repo.template_keys(session)
+    added = 0
+    for tpl in load(path).templates:
+        for loc, body in tpl.text.items():
+            if (tpl.kind.value, tpl.variant, loc) not in have:
+                session.add(
+                    LetterTemplate(kind=tpl.kind.value, variant=tpl.variant, locale=loc, body=body)
+                )
+                added += 1
+    await session.flush()
+    return added

@@ -1,0 +1,124 @@
+"""Cases, their per-language text and hearings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from db.models import Case, CaseText, Follow, Hearing, HearingStatus, LetterCount, Visibility
+
+
+def _public() -> ColumnElement[bool]:
+    return col(Case.visibility) == Visibility.PUBLIC.value
+
+
+async def by_slug(session: AsyncSession, slug: str) -> Case | None:
+    return (await session.execute(select(Case).where(col(Case.slug) == slug))).scalar_one_or_none()
+
+
+async def by_id(session: AsyncSession, case_id: int) -> Case | None:
+    return await session.get(Case, case_id)
+
+
+async def all_slugs(session: AsyncSession) -> dict[str, Case]:
+    return {c.slug: c for c in (await session.execute(select(Case))).scalars()}
+
+
+async def count_all(session: AsyncSession) -> int:
+    return int((await session.execute(select(func.count()).select_from(Case))).scalar_one())
+
+
+async def texts(session: AsyncSession, case_ids: Sequence[int]) -> dict[int, dict[str, CaseText]]:
+    out: dict[int, dict[str, CaseText]] = {cid: {} for cid in case_ids}
+    if not case_ids:
+        return out
+    rows = await session.execute(select(CaseText).where(col(CaseText.case_id).in_(case_ids)))
+    for text in rows.scalars():
+        out[text.case_id][text.locale] = text
+    return out
+
+
+async def replace_texts(session: AsyncSession, case_id: int, new: list[CaseText]) -> None:
+    await session.execute(delete(CaseText).where(col(CaseText.case_id) == case_id))
+    session.add_all(new)
+
+
+async def page(
+    session: AsyncSession, *, country: str | None, status: str | None, offset: int, limit: int
+) -> tuple[list[Case], int]:
+    """Public cases matching the filters, in a stable order, and how many match in all."""
+    conds = [_public()]
+    if country:
+        conds.append(col(Case.country) == country)
+    if status:
+        conds.append(col(Case.status) == status)
+    where = and_(*conds)
+    total = (
+        await session.execute(select(func.count()).select_from(Case).where(where))
+    ).scalar_one()
+    rows = await session.execute(
+        select(Case)
+        .where(where)
+        .order_by(col(Case.country), col(Case.slug))
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(rows.scalars()), int(total)
+
+
+async def country_counts(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(
+        select(col(Case.country), func.count()).where(_public()).group_by(col(Case.country))
+    )
+    return {country: int(n) for country, n in rows.all()}
+
+
+async def search(session: AsyncSession, patterns: list[list[str]], limit: int) -> list[Case]:
+    """Public cases whose search key holds, for every word, one of its patterns."""
+    conds = [
+        or_(*(col(Case.search_key).like(f"%{p}%") for p in alternatives))
+        for alternatives in patterns
+    ]
+    rows = await session.execute(
+        select(Case).where(_public(), *conds).order_by(col(Case.slug)).limit(limit)
+    )
+    return list(rows.scalars())
+
+
+async def followers(session: AsyncSession, case_id: int) -> int:
+    q = select(func.count()).select_from(Follow).where(col(Follow.case_id) == case_id)
+    return int((await session.execute(q)).scalar_one())
+
+
+async def letters_total(session: AsyncSession, case_id: int, kind: str | None = None) -> int:
+    q = select(func.coalesce(func.sum(col(LetterCount.count)), 0)).where(
+        col(LetterCount.case_id) == case_id
+    )
+    if kind:
+        q = q.where(col(LetterCount.kind) == kind)
+    return int((await session.execute(q)).scalar_one())
+
+
+async def hearings(session: AsyncSession, case_id: int) -> list[Hearing]:
+    rows = await session.execute(
+        select(Hearing).where(col(Hearing.case_id) == case_id).order_by(col(Hearing.starts_at))
+    )
+    return list(rows.scalars())
+
+
+async def next_hearing(session: AsyncSession, case_id: int, now: dt.datetime) -> Hearing | None:
+    rows = await session.execute(
+        select(Hearing)
+        .where(
+            col(Hearing.case_id) == case_id,
+            col(Hearing.status) == HearingStatus.SCHEDULED.value,
+            col(Hearing.starts_at) >= now,
+        )
+        .order_by(col(Hearing.starts_at))
+        .limit(1)
+    )
+    return rows.scalar_one_or_none()

@@ -1,0 +1,48 @@
+"""Who follows which case."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from sqlalchemy import delete, select
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from db.models import Case, Follow, Visibility
+
+
+async def exists(session: AsyncSession, person_id: int, case_id: int) -> bool:
+    return await session.get(Follow, (person_id, case_id)) is not None
+
+
+async def add(session: AsyncSession, person_id: int, case_id: int) -> bool:
+    """True if a new follow was stored; False if it was there already (a double press)."""
+    if await exists(session, person_id, case_id):
+        return False
+    try:
+        async with session.begin_nested():
+            session.add(Follow(person_id=person_id, case_id=case_id))
+    except IntegrityError:
+        return False
+    return True
+
+
+async def remove(session: AsyncSession, person_id: int, case_id: int) -> bool:
+    result = await session.execute(
+        delete(Follow).where(col(Follow.person_id) == person_id, col(Follow.case_id) == case_id)
+    )
+    return bool(cast(CursorResult[Any], result).rowcount)
+
+
+async def cases_of(session: AsyncSession, person_id: int) -> list[Case]:
+    rows = await session.execute(
+        select(Case)
+        .join(Follow, col(Follow.case_id) == col(Case.id))
+        .where(
+            col(Follow.person_id) == person_id, col(Case.visibility) != Visibility.ARCHIVED.value
+        )
+        .order_by(col(Case.slug))
+    )
+    return list(rows.scalars())
