@@ -3,6 +3,7 @@
 
     python3 dev.py run    create .venv, install, migrate data/umid.sqlite3, start the bot
     python3 dev.py test   create .venv, install, run ruff, mypy and pytest
+    python3 dev.py i18n   extract messages, update every catalogue, compile them
 
 The environment is rebuilt only when pyproject.toml changes.
 """
@@ -24,7 +25,7 @@ STAMP = VENV / ".umid-installed"
 
 
 def _ensure_env() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036  (runs before the venv exists)
         sys.exit("Umid needs Python 3.11 or newer.")
     if not PY.exists():
         print("Creating .venv ...", flush=True)
@@ -50,7 +51,10 @@ def run(extra: list[str]) -> int:
     if "DATA_KEY" not in os.environ and not env_file.exists():
         key = subprocess.run(
             [str(PY), "-m", "bot", "keys", "generate"],
-            cwd=ROOT, check=True, capture_output=True, text=True,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout.strip()
         env_file.write_text(
             "# Created by dev.py on first run. Keep DATA_KEY secret and backed up apart\n"
@@ -63,8 +67,13 @@ def run(extra: list[str]) -> int:
     if code:
         return code
     if os.environ.get("UMID_DEMO", "1") != "0":
-        _bot("cases", "import", "--if-empty", str(ROOT / "bot" / "data" / "demo_cases.yaml"),
-             check=False)
+        _bot(
+            "cases",
+            "import",
+            "--if-empty",
+            str(ROOT / "bot" / "data" / "demo_cases.yaml"),
+            check=False,
+        )
     try:
         return _bot("run", *extra, check=False)
     except KeyboardInterrupt:
@@ -79,8 +88,11 @@ def test(extra: list[str]) -> int:
         [str(PY), "-m", "pytest", *extra],
     ]
     for step in steps:
-        print("$", " ".join(Path(step[0]).name if i == 0 else a for i, a in enumerate(step)),
-              flush=True)
+        print(
+            "$",
+            " ".join(Path(step[0]).name if i == 0 else a for i, a in enumerate(step)),
+            flush=True,
+        )
         code = subprocess.run(step, cwd=ROOT, check=False).returncode
         if code == 5:
             print("pytest collected no tests: that is a failure, not a pass.", flush=True)
@@ -90,12 +102,36 @@ def test(extra: list[str]) -> int:
     return 0
 
 
+LOCALES = ("en", "ru", "kk", "ky", "tg", "tk", "uz", "uz_Cyrl")
+EXTRACT = [
+    "extract", "-F", "babel.cfg", "-k", "_", "-k", "__", "-k", "ngettext:1,2",
+    "-k", "lazy_gettext", "--no-location", "--sort-output", "--project=Umid",
+    "--copyright-holder=Umid developers", "--msgid-bugs-address=", "-o", "locales/messages.pot", ".",
+]  # fmt: skip
+
+
+def i18n(extra: list[str]) -> int:
+    """pybabel extract, then update (or init) each catalogue, then compile."""
+    _ensure_env()
+    pybabel = str(BIN / "pybabel")
+    subprocess.run([pybabel, "-q", *EXTRACT], cwd=ROOT, check=True)
+    for loc in LOCALES:
+        po = ROOT / "locales" / loc / "LC_MESSAGES" / "messages.po"
+        verb = "update" if po.exists() else "init"
+        args = ["-i", "locales/messages.pot", "-d", "locales", "-l", loc]
+        if verb == "update":
+            args += ["--no-fuzzy-matching", "--ignore-obsolete"]
+        subprocess.run([pybabel, "-q", verb, *args], cwd=ROOT, check=True)
+    subprocess.run([pybabel, "-q", "compile", "-d", "locales", "--use-fuzzy"], cwd=ROOT, check=True)
+    return 0
+
+
 def main() -> int:
-    if len(sys.argv) < 2 or sys.argv[1] not in {"run", "test"}:
+    commands = {"run": run, "test": test, "i18n": i18n}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         return 2
-    command, extra = sys.argv[1], sys.argv[2:]
-    return run(extra) if command == "run" else test(extra)
+    return commands[sys.argv[1]](sys.argv[2:])
 
 
 if __name__ == "__main__":

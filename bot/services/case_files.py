@@ -192,8 +192,16 @@ def _text_rows(case_id: int, item: CaseIn) -> list[CaseText]:
 
 
 def _text_tuple(t: CaseText) -> tuple[Any, ...]:
-    return (t.locale, t.name, t.summary, t.charges, t.sentence, t.place_of_detention,
-            t.authority, t.salutation)  # fmt: skip
+    return (
+        t.locale,
+        t.name,
+        t.summary,
+        t.charges,
+        t.sentence,
+        t.place_of_detention,
+        t.authority,
+        t.salutation,
+    )
 
 
 def _hearing_rows(case: Case, item: CaseIn) -> list[tuple[dt.datetime, str, str, str, str]]:
@@ -219,8 +227,16 @@ async def apply(session: AsyncSession, parsed: CaseFile) -> ImportReport:
             assert case.id is not None
             session.add_all(_text_rows(case.id, item))
             for starts, tz, court, kind, status in _hearing_rows(case, item):
-                session.add(Hearing(case_id=case.id, starts_at=starts, timezone=tz, court=court,
-                                    kind=kind, status=status))  # fmt: skip
+                session.add(
+                    Hearing(
+                        case_id=case.id,
+                        starts_at=starts,
+                        timezone=tz,
+                        court=court,
+                        kind=kind,
+                        status=status,
+                    )
+                )
             report.created.append(item.slug)
             continue
         assert case.id is not None
@@ -259,8 +275,16 @@ async def _sync_hearings(session: AsyncSession, case: Case, item: CaseIn) -> boo
     for starts, tz, court, kind, status in wanted:
         hearing = by_key.get((starts, court))
         if hearing is None:
-            session.add(Hearing(case_id=case.id, starts_at=starts, timezone=tz, court=court,
-                                kind=kind, status=status))  # fmt: skip
+            session.add(
+                Hearing(
+                    case_id=case.id,
+                    starts_at=starts,
+                    timezone=tz,
+                    court=court,
+                    kind=kind,
+                    status=status,
+                )
+            )
             changed = True
             continue
         assert hearing.id is not None

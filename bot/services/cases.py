@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.search import plain, skeleton
-from db.models import Case, CaseText, Hearing, Visibility
+from db.models import Case, CaseStatus, CaseText, Hearing, Person, Visibility
 from db.repositories import cases as repo
 from db.repositories import follows as follows_repo
 from db.types import utcnow
@@ -171,6 +171,37 @@ async def card(
 async def texts_for(session: AsyncSession, case_id: int) -> dict[str, CaseText]:
     """All language versions of a case's text."""
     return (await repo.texts(session, [case_id]))[case_id]
+
+
+IN_CUSTODY: tuple[str, ...] = (
+    CaseStatus.DETAINED.value,
+    CaseStatus.ON_TRIAL.value,
+    CaseStatus.SENTENCED.value,
+)
+
+
+async def writable(
+    session: AsyncSession, chain: Sequence[str], limit: int = PAGE_SIZE
+) -> list[CaseSummary]:
+    """People in custody, those who received the fewest letters in 30 days first."""
+    since = today() - dt.timedelta(days=30)
+    return await summaries(
+        session, await repo.least_written(session, IN_CUSTODY, since, limit), chain
+    )
+
+
+async def followed_writable(
+    session: AsyncSession, person: Person | None, chain: Sequence[str]
+) -> list[CaseSummary]:
+    """The person's followed cases that can receive a letter now."""
+    if person is None or person.id is None:
+        return []
+    mine = await follows_repo.cases_of(session, person.id)
+    return await summaries(
+        session,
+        [c for c in mine if c.status in IN_CUSTODY and c.visibility == Visibility.PUBLIC.value],
+        chain,
+    )
 
 
 def today() -> dt.date:

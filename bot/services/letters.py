@@ -9,16 +9,14 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import cases
-from db.models import Case, CaseStatus, CaseText, LetterKind, Person
+from db.models import Case, CaseText, LetterKind, Person
 from db.repositories import cases as cases_repo
 from db.repositories import letters as repo
-
-_IN_CUSTODY = {CaseStatus.DETAINED.value, CaseStatus.ON_TRIAL.value, CaseStatus.SENTENCED.value}
 
 
 def kinds_for(case: Case) -> list[LetterKind]:
     """Letters that make sense now: cards only where letters reach the person."""
-    if case.status not in _IN_CUSTODY:
+    if case.status not in cases.IN_CUSTODY:
         return []
     kinds = [LetterKind.CARD] if case.accepts_letters else []
     kinds.append(LetterKind.APPEAL)

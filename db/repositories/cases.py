@@ -122,3 +122,23 @@ async def next_hearing(session: AsyncSession, case_id: int, now: dt.datetime) ->
         .limit(1)
     )
     return rows.scalar_one_or_none()
+
+
+async def least_written(
+    session: AsyncSession, statuses: Sequence[str], since: dt.date, limit: int
+) -> list[Case]:
+    """Public cases in the given statuses, those with the fewest recent letters first."""
+    recent = (
+        select(col(LetterCount.case_id), func.sum(LetterCount.count).label("n"))
+        .where(col(LetterCount.day) >= since)
+        .group_by(col(LetterCount.case_id))
+        .subquery()
+    )
+    rows = await session.execute(
+        select(Case)
+        .outerjoin(recent, recent.c.case_id == col(Case.id))
+        .where(_public(), col(Case.status).in_(statuses))
+        .order_by(func.coalesce(recent.c.n, 0), col(Case.slug))
+        .limit(limit)
+    )
+    return list(rows.scalars())

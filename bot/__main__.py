@@ -1,0 +1,131 @@
+"""Command line: python -m bot run | db upgrade | cases import/export | keys generate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.crypto import generate_key
+from config import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from bot.services.case_files import CaseFile
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Umid bot")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="start the bot (long polling, or webhook when WEBHOOK_URL is set)")
+    db = sub.add_parser("db", help="database schema")
+    db.add_argument("action", choices=["upgrade"])
+    cases = sub.add_parser("cases", help="import or export the YAML case file")
+    cases_sub = cases.add_subparsers(dest="action", required=True)
+    imp = cases_sub.add_parser("import", help="validate FILE whole, then upsert its cases by slug")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--if-empty", action="store_true", help="only when there are no cases yet")
+    exp = cases_sub.add_parser("export", help="write every case as YAML")
+    exp.add_argument("file", type=Path, nargs="?", help="standard output when omitted")
+    keys = sub.add_parser("keys", help="encryption keys")
+    keys.add_argument("action", choices=["generate"])
+    return parser
+
+
+async def _db_upgrade(settings: Settings) -> None:
+    from bot.runner import prepare
+
+    storage = await prepare(settings)
+    await storage.engine.dispose()
+
+
+def _import(settings: Settings, file: Path, if_empty: bool) -> int:
+    from bot.services import case_files
+
+    try:
+        source = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        print(f"{file}: cannot read: {exc.strerror}", file=sys.stderr)
+        return 2
+    try:
+        parsed = case_files.parse(source, str(file))
+    except case_files.CaseFileError as exc:
+        print(f"{exc}\nNothing was imported.", file=sys.stderr)
+        return 1
+    return asyncio.run(_apply(settings, parsed, str(file), if_empty))
+
+
+async def _apply(settings: Settings, parsed: CaseFile, name: str, if_empty: bool) -> int:
+    from bot.runner import prepare
+    from bot.services import case_files
+    from db.repositories import cases as cases_repo
+
+    storage = await prepare(settings)
+    try:
+        async with storage.sessionmaker() as session, session.begin():
+            if if_empty and await cases_repo.count_all(session):
+                print("cases already present; demo import skipped")
+                return 0
+            report = await case_files.apply(session, parsed)
+    finally:
+        await storage.engine.dispose()
+    print(
+        f"imported {name}: {len(report.created)} created, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged"
+    )
+    return 0
+
+
+async def _export(settings: Settings) -> str:
+    from bot.runner import prepare
+    from bot.services import case_files
+
+    storage = await prepare(settings)
+    try:
+        async with storage.sessionmaker() as session:
+            return await case_files.export(session)
+    finally:
+        await storage.engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "keys":
+        print(generate_key())
+        return 0
+    try:
+        settings = load_settings()
+        logging.basicConfig(
+            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+        logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.root.level))
+        if args.command == "run":
+            from bot.runner import run
+
+            settings.token  # noqa: B018 - fail with the one-line message before any work
+            settings.key_bytes  # noqa: B018
+            asyncio.run(run(settings))
+            return 0
+        settings.key_bytes  # noqa: B018 - every data command needs the key
+        if args.command == "db":
+            asyncio.run(_db_upgrade(settings))
+            return 0
+        if args.action == "import":
+            return _import(settings, args.file, args.if_empty)
+        text = asyncio.run(_export(settings))
+        if args.file is None:
+            sys.stdout.write(text)
+        else:
+            args.file.write_text(text, encoding="utf-8")
+        return 0
+    except ConfigError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""Factories that wire the application together. No module-level bot, engine or session."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.types import ErrorEvent
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.crypto import IdentityCipher
+from bot.i18n import make_i18n
+from bot.middlewares.db import DbSessionMiddleware
+from bot.middlewares.identity import IdentityMiddleware, VisitorI18nMiddleware
+from bot.middlewares.throttle import ThrottleMiddleware, TokenBuckets
+from config import Settings
+from db.engine import create_engine, create_sessionmaker
+from handlers import fallback, supporter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Storage:
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+
+
+def build_storage(settings: Settings) -> Storage:
+    engine = create_engine(settings.database_url)
+    return Storage(engine=engine, sessionmaker=create_sessionmaker(engine))
+
+
+def build_bot(settings: Settings) -> Bot:
+    """A Bot that reaches {TELEGRAM_API_URL}/bot{token}/{method}, HTML by default."""
+    server = TelegramAPIServer.from_base(settings.telegram_api_url)
+    return Bot(
+        token=settings.token,
+        session=AiohttpSession(api=server),
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+def build_fsm_storage(settings: Settings) -> BaseStorage:
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        return RedisStorage.from_url(settings.redis_url)
+    return MemoryStorage()
+
+
+async def on_error(event: ErrorEvent) -> bool:
+    """Log the failure without anything personal and stop a pressed button from spinning."""
+    update = event.update
+    log.error(
+        "handler failed: %s on %s update",
+        type(event.exception).__name__,
+        update.event_type,
+        exc_info=(type(event.exception), event.exception, event.exception.__traceback__),
+    )
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer()
+        except Exception:
+            log.debug("could not answer the failed callback")
+    return True
+
+
+def build_dispatcher(
+    settings: Settings,
+    storage: Storage,
+    *,
+    cipher: IdentityCipher | None = None,
+    i18n: I18n | None = None,
+    fsm_storage: BaseStorage | None = None,
+) -> Dispatcher:
+    """The dispatcher with every middleware and router; dependencies go in as workflow data."""
+    cipher = cipher or IdentityCipher(settings.key_bytes)
+    i18n = i18n or make_i18n(settings.default_locale)
+    dp = Dispatcher(storage=fsm_storage or build_fsm_storage(settings))
+    dp["settings"] = settings
+    dp["cipher"] = cipher
+    dp["engine"] = storage.engine
+    dp.update.outer_middleware(
+        ThrottleMiddleware(TokenBuckets(settings.throttle_rate, settings.throttle_burst))
+    )
+    dp.update.outer_middleware(DbSessionMiddleware(storage.sessionmaker))
+    dp.update.outer_middleware(IdentityMiddleware(cipher, settings))
+    VisitorI18nMiddleware(i18n).setup(dp)
+    dp.errors.register(on_error)
+    dp.include_routers(supporter.router(), fallback.router)
+    return dp

@@ -1,0 +1,1 @@
+"""Cross-cutting work around every update: throttle, db session, identity, locale."""

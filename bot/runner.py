@@ -1,0 +1,79 @@
+"""Starting the bot: schema up to date, templates present, commands registered, then updates."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, Dispatcher
+from aiohttp import web
+
+from bot import commands
+from bot.app import Storage, build_bot, build_dispatcher, build_storage
+from bot.i18n import make_i18n
+from bot.services import templates
+from config import Settings
+from db.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+
+async def prepare(settings: Settings) -> Storage:
+    """Migrate the database and add missing letter templates; safe to repeat."""
+    storage = build_storage(settings)
+    await upgrade(storage.engine)
+    async with storage.sessionmaker() as session:
+        added = await templates.sync(session)
+        await session.commit()
+    if added:
+        log.info("added %d letter templates", added)
+    return storage
+
+
+async def run(settings: Settings) -> None:
+    """Run until stopped: long polling, or a webhook server when WEBHOOK_URL is set."""
+    token = settings.token  # says what to do when it is missing, before any work
+    del token
+    storage = await prepare(settings)
+    i18n = make_i18n(settings.default_locale)
+    bot = build_bot(settings)
+    dp = build_dispatcher(settings, storage, i18n=i18n)
+    try:
+        await commands.register(bot, i18n)
+        if settings.webhook_url:
+            await _webhook(bot, dp, settings)
+        else:
+            await bot.delete_webhook(drop_pending_updates=False)
+            await dp.start_polling(bot, handle_signals=True)
+    finally:
+        await bot.session.close()
+        await storage.engine.dispose()
+
+
+async def _webhook(bot: Bot, dp: Dispatcher, settings: Settings) -> None:
+    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+
+    if settings.webhook_secret is None:
+        from config import ConfigError
+
+        raise ConfigError("WEBHOOK_SECRET: must be set when WEBHOOK_URL is set")
+    secret = settings.webhook_secret.get_secret_value()
+    app = web.Application()
+    # aiogram compares the X-Telegram-Bot-Api-Secret-Token header in constant time.
+    SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(app, path="/webhook")
+    setup_application(app, dp, bot=bot)
+    await bot.set_webhook(
+        f"{settings.webhook_url.rstrip('/')}/webhook" if settings.webhook_url else "",
+        secret_token=secret,
+        allowed_updates=dp.resolve_used_update_types(),
+    )
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
+    await site.start()
+    log.info("webhook server on %s:%d", settings.webhook_host, settings.webhook_port)
+    try:
+        import asyncio
+
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()

@@ -1,0 +1,51 @@
+"""CallbackData factories: short prefixes, typed fields, always well within 64 bytes.
+
+Callback data comes from the client and may be forged: handlers re-check everything
+(visibility of the case, the person's own rows) and never use it for authorisation.
+"""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class MenuCb(CallbackData, prefix="m"):
+    to: str  # start | cases | my | letter | settings | privacy | language | help
+
+
+class LangCb(CallbackData, prefix="lg"):
+    locale: str
+
+
+class ListCb(CallbackData, prefix="cl"):
+    country: str = ""
+    status: str = ""
+    page: int = 0
+
+
+class FilterCb(CallbackData, prefix="cf"):
+    what: str  # country | status
+    country: str = ""
+    status: str = ""
+
+
+class CaseCb(CallbackData, prefix="c"):
+    action: str  # view | follow | unfollow | letter
+    id: int
+
+
+class LetterCb(CallbackData, prefix="lt"):
+    action: str  # show (variant 0: any) | next | orig | sent
+    id: int
+    kind: str
+    variant: int = 0
+    orig: bool = False  # the appeal is shown in the authorities' language
+
+
+class SetCb(CallbackData, prefix="st"):
+    field: str  # menu | tz | quiet | delivery | hour | discreet | protect
+    value: str = ""
+
+
+class ForgetCb(CallbackData, prefix="fg"):
+    confirm: bool

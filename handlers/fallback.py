@@ -1,0 +1,24 @@
+"""What no other router took: unknown commands, stickers and media, stale buttons."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+router = Router(name="fallback")
+
+
+@router.message(F.text.startswith("/"))
+async def unknown_command(message: Message) -> None:
+    await message.answer(_("I do not know this command. Send /help to see what I can do."))
+
+
+@router.message()
+async def not_text(message: Message) -> None:
+    await message.answer(_("I can only read text. Send a name to search, or /help."))
+
+
+@router.callback_query()
+async def stale_button(callback: CallbackQuery) -> None:
+    await callback.answer(_("This button is no longer valid."))

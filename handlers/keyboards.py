@@ -1,0 +1,260 @@
+"""Inline keyboards. Labels go through gettext; data through the CallbackData factories."""
+
+from __future__ import annotations
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.i18n import LANGUAGE_NAMES
+from bot.services.cases import COUNTRIES, CasePage, CaseSummary
+from bot.services.letters import LetterPrompt, kinds_for
+from bot.services.preferences import DIGEST_HOURS, QUIET_PRESETS, TIMEZONES
+from db.models import Case, CaseStatus, DeliveryMode, LetterKind, Person
+from handlers import views
+from handlers.callbacks import (
+    CaseCb,
+    FilterCb,
+    ForgetCb,
+    LangCb,
+    LetterCb,
+    ListCb,
+    MenuCb,
+    SetCb,
+)
+
+
+def main_menu() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("📂 Browse cases"), callback_data=MenuCb(to="cases"))
+    kb.button(text=_("⭐ My cases"), callback_data=MenuCb(to="my"))
+    kb.button(text=_("✉️ Write a letter"), callback_data=MenuCb(to="letter"))
+    kb.button(text=_("⚙️ Settings"), callback_data=MenuCb(to="settings"))
+    kb.button(text=_("🌐 Language"), callback_data=MenuCb(to="language"))
+    kb.button(text=_("🔒 Privacy"), callback_data=MenuCb(to="privacy"))
+    kb.adjust(2)
+    return kb.as_markup()
+
+
+def back_to_menu() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("« Menu"), callback_data=MenuCb(to="start"))
+    return kb.as_markup()
+
+
+def languages(current: str | None) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for loc, name in LANGUAGE_NAMES.items():
+        kb.button(text=f"✓ {name}" if loc == current else name, callback_data=LangCb(locale=loc))
+    kb.adjust(2)
+    return kb.as_markup()
+
+
+def case_page(page: CasePage, country: str, status: str) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for item in page.items:
+        kb.button(text=views.list_label(item), callback_data=CaseCb(action="view", id=item.id))
+    kb.adjust(1)
+    nav = InlineKeyboardBuilder()
+    if page.page > 0:
+        nav.button(
+            text="‹", callback_data=ListCb(country=country, status=status, page=page.page - 1)
+        )
+    if page.pages > 1:
+        nav.button(
+            text=f"{page.page + 1}/{page.pages}",
+            callback_data=ListCb(country=country, status=status, page=page.page),
+        )
+    if page.page + 1 < page.pages:
+        nav.button(
+            text="›", callback_data=ListCb(country=country, status=status, page=page.page + 1)
+        )
+    kb.attach(nav)
+    filters = InlineKeyboardBuilder()
+    filters.button(
+        text=_("🌍 Country"), callback_data=FilterCb(what="country", country=country, status=status)
+    )
+    filters.button(
+        text=_("🏷 Status"), callback_data=FilterCb(what="status", country=country, status=status)
+    )
+    kb.attach(filters)
+    return kb.as_markup()
+
+
+def search_results(items: list[CaseSummary]) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for item in items:
+        kb.button(text=views.list_label(item), callback_data=CaseCb(action="view", id=item.id))
+    kb.button(text=_("📂 Browse all cases"), callback_data=ListCb())
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def countries(counts: dict[str, int], status: str) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("All countries"), callback_data=ListCb(status=status))
+    for code in COUNTRIES:
+        label = f"{views.country_label(code)} ({counts.get(code, 0)})"
+        kb.button(text=label, callback_data=ListCb(country=code, status=status))
+    kb.adjust(1, 2)
+    return kb.as_markup()
+
+
+def statuses(country: str) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("Any status"), callback_data=ListCb(country=country))
+    for status in CaseStatus:
+        kb.button(
+            text=views.status_label(status.value),
+            callback_data=ListCb(country=country, status=status.value),
+        )
+    kb.adjust(1, 2)
+    return kb.as_markup()
+
+
+def case_card(case: Case, following: bool) -> InlineKeyboardMarkup:
+    assert case.id is not None
+    kb = InlineKeyboardBuilder()
+    if following:
+        kb.button(text=_("🔕 Unfollow"), callback_data=CaseCb(action="unfollow", id=case.id))
+    else:
+        kb.button(text=_("⭐ Follow"), callback_data=CaseCb(action="follow", id=case.id))
+    if kinds_for(case):
+        kb.button(text=_("✉️ Write a letter"), callback_data=CaseCb(action="letter", id=case.id))
+    kb.button(text=_("« All cases"), callback_data=ListCb())
+    kb.adjust(2, 1)
+    return kb.as_markup()
+
+
+def letter_kinds(case: Case) -> InlineKeyboardMarkup:
+    assert case.id is not None
+    kb = InlineKeyboardBuilder()
+    for kind in kinds_for(case):
+        label = (
+            _("💌 A card to the prisoner")
+            if kind is LetterKind.CARD
+            else _("📜 An appeal to the authorities")
+        )
+        kb.button(text=label, callback_data=LetterCb(action="show", id=case.id, kind=kind.value))
+    kb.button(text=_("« Back to the case"), callback_data=CaseCb(action="view", id=case.id))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def letter(prompt: LetterPrompt, reader_locale: str) -> InlineKeyboardMarkup:
+    case_id = prompt.case.id
+    assert case_id is not None
+    kind = prompt.kind.value
+    authority = prompt.case.authority_locale
+    in_original = prompt.kind is LetterKind.APPEAL and prompt.locale == authority != reader_locale
+    kb = InlineKeyboardBuilder()
+    sent = LetterCb(action="sent", id=case_id, kind=kind, variant=prompt.variant, orig=in_original)
+    if prompt.recorded:
+        kb.button(text=_("✅ Recorded — thank you"), callback_data=sent)
+    else:
+        kb.button(text=_("✅ I sent it"), callback_data=sent)
+    if prompt.variants > 1 and not in_original:
+        kb.button(
+            text=_("🔄 Another version"),
+            callback_data=LetterCb(action="next", id=case_id, kind=kind, variant=prompt.variant),
+        )
+    if prompt.kind is LetterKind.APPEAL and authority != prompt.locale:
+        kb.button(
+            text=_("🏛 In the authorities' language ({language})").format(
+                language=LANGUAGE_NAMES.get(authority, authority)
+            ),
+            callback_data=LetterCb(action="orig", id=case_id, kind=kind, variant=prompt.variant),
+        )
+    elif in_original:
+        kb.button(
+            text=_("🌐 In my language"),
+            callback_data=LetterCb(action="show", id=case_id, kind=kind, variant=prompt.variant),
+        )
+    kb.button(text=_("« Back to the case"), callback_data=CaseCb(action="view", id=case_id))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def letter_cases(items: list[CaseSummary]) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for item in items:
+        kb.button(text=views.list_label(item), callback_data=CaseCb(action="letter", id=item.id))
+    kb.button(text=_("📂 Browse all cases"), callback_data=ListCb())
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def settings(person: Person) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("🕒 Time zone"), callback_data=SetCb(field="menu", value="tz"))
+    kb.button(text=_("🌙 Quiet hours"), callback_data=SetCb(field="menu", value="quiet"))
+    kb.button(text=_("📬 Delivery"), callback_data=SetCb(field="menu", value="delivery"))
+    kb.button(text=views.discreet_label(person.discreet), callback_data=SetCb(field="discreet"))
+    kb.button(
+        text=views.protected_label(person.protect_content), callback_data=SetCb(field="protect")
+    )
+    kb.button(text=_("🌐 Language"), callback_data=MenuCb(to="language"))
+    kb.button(text=_("« Menu"), callback_data=MenuCb(to="start"))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def timezones(current: str) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for tz in TIMEZONES:
+        label = views.timezone_label(tz)
+        kb.button(
+            text=f"✓ {label}" if tz == current else label, callback_data=SetCb(field="tz", value=tz)
+        )
+    kb.button(text=_("« Settings"), callback_data=SetCb(field="menu"))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def quiet_hours(current: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for index, hours in enumerate(QUIET_PRESETS):
+        label = views.quiet_label(hours)
+        kb.button(
+            text=f"✓ {label}" if index == current else label,
+            callback_data=SetCb(field="quiet", value=str(index)),
+        )
+    kb.button(text=_("« Settings"), callback_data=SetCb(field="menu"))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def delivery(person: Person) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for mode in DeliveryMode:
+        label = views.delivery_label(mode.value)
+        kb.button(
+            text=f"✓ {label}" if person.delivery == mode.value else label,
+            callback_data=SetCb(field="delivery", value=mode.value),
+        )
+    if person.delivery != DeliveryMode.INSTANT.value:
+        for hour in DIGEST_HOURS:
+            label = f"{hour:02d}:00"
+            kb.button(
+                text=f"✓ {label}" if person.digest_hour == hour else label,
+                callback_data=SetCb(field="hour", value=str(hour)),
+            )
+    kb.button(text=_("« Settings"), callback_data=SetCb(field="menu"))
+    kb.adjust(1, 1, 1, 4, 1)
+    return kb.as_markup()
+
+
+def forget_confirm() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("🗑 Yes, delete everything"), callback_data=ForgetCb(confirm=True))
+    kb.button(text=_("Cancel"), callback_data=ForgetCb(confirm=False))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def privacy() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("🗑 Delete my data"), callback_data=MenuCb(to="forget"))
+    kb.button(text=_("« Menu"), callback_data=MenuCb(to="start"))
+    kb.adjust(1)
+    return kb.as_markup()

@@ -1,0 +1,177 @@
+"""Browsing, searching and reading cases; /mycases. Plain text is a name search."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.middlewares.identity import Visitor
+from bot.services import cases, follows
+from db.models import CaseStatus
+from handlers import keyboards, views
+from handlers.callbacks import CaseCb, FilterCb, ListCb, MenuCb
+from handlers.common import MAX_ARGUMENT, show
+
+router = Router(name="cases")
+
+_STATUSES = {s.value for s in CaseStatus}
+
+
+async def render_page(
+    event: Message | CallbackQuery,
+    session: AsyncSession,
+    visitor: Visitor,
+    country: str = "",
+    status: str = "",
+    page: int = 0,
+) -> None:
+    # Forged filters fall back to "all" instead of reaching the query.
+    country = country if country in cases.COUNTRIES else ""
+    status = status if status in _STATUSES else ""
+    result = await cases.browse(
+        session, visitor.chain, country=country or None, status=status or None, page=page
+    )
+    await show(
+        event,
+        views.case_page(result, country, status),
+        keyboards.case_page(result, country, status),
+    )
+
+
+async def render_card(
+    event: Message | CallbackQuery,
+    session: AsyncSession,
+    visitor: Visitor,
+    case_id: int,
+    notice: str | None = None,
+) -> bool:
+    person_id = visitor.person.id if visitor.person else None
+    card = await cases.card(session, case_id, visitor.chain, person_id)
+    if card is None:
+        return False
+    tz = (
+        visitor.person.timezone
+        if visitor.person
+        else card.next_hearing.timezone
+        if card.next_hearing
+        else "UTC"
+    )
+    await show(
+        event, views.case_card(card, tz), keyboards.case_card(card.case, card.following), notice
+    )
+    return True
+
+
+async def render_search(
+    message: Message, session: AsyncSession, visitor: Visitor, query: str
+) -> None:
+    if len(query) > MAX_ARGUMENT:
+        await message.answer(_("That is too long for a name. Please send a shorter search."))
+        return
+    found = await cases.find(session, query, visitor.chain)
+    if len(found) == 1:
+        await render_card(message, session, visitor, found[0].id)
+        return
+    await message.answer(
+        views.search_header(cases.normalise_query(query), len(found)),
+        reply_markup=keyboards.search_results(found),
+    )
+
+
+async def open_case_by_slug(
+    message: Message, slug: str, visitor: Visitor, session: AsyncSession
+) -> bool:
+    """Open a case from a deep link (`/start case-<slug>`); False if there is no such case."""
+    found = await cases.find(session, slug[:MAX_ARGUMENT], visitor.chain)
+    exact = [c for c in found if c.slug == slug]
+    return bool(exact) and await render_card(message, session, visitor, exact[0].id)
+
+
+@router.message(Command("cases"))
+async def cases_command(
+    message: Message, command: CommandObject, session: AsyncSession, visitor: Visitor
+) -> None:
+    if command.args:
+        await render_search(message, session, visitor, command.args)
+    else:
+        await render_page(message, session, visitor)
+
+
+@router.message(Command("case"))
+async def case_command(
+    message: Message, command: CommandObject, session: AsyncSession, visitor: Visitor
+) -> None:
+    if not command.args:
+        await message.answer(
+            _("Send /case and a name, for example: /case Tadzhimuratov"),
+            reply_markup=keyboards.search_results([]),
+        )
+        return
+    await render_search(message, session, visitor, command.args)
+
+
+@router.callback_query(MenuCb.filter(F.to == "cases"))
+async def cases_button(callback: CallbackQuery, session: AsyncSession, visitor: Visitor) -> None:
+    await render_page(callback, session, visitor)
+
+
+@router.callback_query(ListCb.filter())
+async def page_button(
+    callback: CallbackQuery, callback_data: ListCb, session: AsyncSession, visitor: Visitor
+) -> None:
+    await render_page(
+        callback, session, visitor, callback_data.country, callback_data.status, callback_data.page
+    )
+
+
+@router.callback_query(FilterCb.filter(F.what == "country"))
+async def country_filter(
+    callback: CallbackQuery, callback_data: FilterCb, session: AsyncSession
+) -> None:
+    counts = await cases.country_counts(session)
+    status = callback_data.status if callback_data.status in _STATUSES else ""
+    await show(callback, _("Choose a country:"), keyboards.countries(counts, status))
+
+
+@router.callback_query(FilterCb.filter(F.what == "status"))
+async def status_filter(callback: CallbackQuery, callback_data: FilterCb) -> None:
+    country = callback_data.country if callback_data.country in cases.COUNTRIES else ""
+    await show(callback, _("Choose a status:"), keyboards.statuses(country))
+
+
+@router.callback_query(CaseCb.filter(F.action == "view"))
+async def case_button(
+    callback: CallbackQuery, callback_data: CaseCb, session: AsyncSession, visitor: Visitor
+) -> None:
+    if not await render_card(callback, session, visitor, callback_data.id):
+        await callback.answer(_("This case is not available."), show_alert=True)
+
+
+async def render_mine(
+    event: Message | CallbackQuery, session: AsyncSession, visitor: Visitor
+) -> None:
+    mine = await follows.followed(session, visitor.person, visitor.chain)
+    if not mine:
+        text = _("You do not follow any case yet. Open a case and press “Follow” to get its news.")
+    else:
+        text = _("<b>Cases you follow</b>")
+    await show(event, text, keyboards.search_results(mine))
+
+
+@router.message(Command("mycases"))
+async def mycases_command(message: Message, session: AsyncSession, visitor: Visitor) -> None:
+    await render_mine(message, session, visitor)
+
+
+@router.callback_query(MenuCb.filter(F.to == "my"))
+async def mycases_button(callback: CallbackQuery, session: AsyncSession, visitor: Visitor) -> None:
+    await render_mine(callback, session, visitor)
+
+
+@router.message(F.text, ~F.text.startswith("/"))
+async def text_search(message: Message, session: AsyncSession, visitor: Visitor) -> None:
+    assert message.text is not None
+    await render_search(message, session, visitor, message.text)

@@ -1,0 +1,87 @@
+"""/follow and /unfollow, by command and by button."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.middlewares.identity import Visitor
+from bot.services import cases, follows
+from bot.services.follows import FollowResult
+from handlers import keyboards, views
+from handlers.callbacks import CaseCb
+from handlers.common import MAX_ARGUMENT
+from handlers.supporter.cases import render_card
+
+router = Router(name="follows")
+
+
+def _feedback(result: FollowResult) -> str:
+    return {
+        FollowResult.FOLLOWED: _("⭐ You now follow this case. You will hear about its news."),
+        FollowResult.ALREADY: _("You already follow this case."),
+        FollowResult.UNFOLLOWED: _("You no longer follow this case."),
+        FollowResult.NOT_FOLLOWING: _("You were not following this case."),
+        FollowResult.NO_CASE: _("This case is not available."),
+    }[result]
+
+
+async def _resolve(
+    message: Message, command: CommandObject, session: AsyncSession, visitor: Visitor
+) -> int | None:
+    """The one case a command names, or None after telling the person what went wrong."""
+    if not command.args:
+        await message.answer(
+            _("Add a name after the command, for example: /{command} Tadzhimuratov").format(
+                command=command.command
+            )
+        )
+        return None
+    if len(command.args) > MAX_ARGUMENT:
+        await message.answer(_("That is too long for a name. Please send a shorter search."))
+        return None
+    found = await cases.find(session, command.args, visitor.chain)
+    if len(found) == 1:
+        return found[0].id
+    await message.answer(
+        views.search_header(cases.normalise_query(command.args), len(found)),
+        reply_markup=keyboards.search_results(found),
+    )
+    return None
+
+
+@router.message(Command("follow"))
+async def follow_command(
+    message: Message, command: CommandObject, session: AsyncSession, visitor: Visitor
+) -> None:
+    case_id = await _resolve(message, command, session, visitor)
+    if case_id is not None:
+        result = await follows.follow(session, await visitor.ensure(), case_id)
+        await render_card(message, session, visitor, case_id, _feedback(result))
+
+
+@router.message(Command("unfollow"))
+async def unfollow_command(
+    message: Message, command: CommandObject, session: AsyncSession, visitor: Visitor
+) -> None:
+    case_id = await _resolve(message, command, session, visitor)
+    if case_id is not None:
+        result = await follows.unfollow(session, visitor.person, case_id)
+        await message.answer(_feedback(result))
+
+
+@router.callback_query(CaseCb.filter(F.action.in_({"follow", "unfollow"})))
+async def follow_button(
+    callback: CallbackQuery, callback_data: CaseCb, session: AsyncSession, visitor: Visitor
+) -> None:
+    if callback_data.action == "follow":
+        result = await follows.follow(session, await visitor.ensure(), callback_data.id)
+    else:
+        result = await follows.unfollow(session, visitor.person, callback_data.id)
+    if result is FollowResult.NO_CASE:
+        await callback.answer(_feedback(result), show_alert=True)
+        return
+    await render_card(callback, session, visitor, callback_data.id, _feedback(result))

@@ -1,0 +1,161 @@
+"""/letter: a card to the prisoner or an appeal to the authorities, and "I sent it"."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.middlewares.identity import Visitor
+from bot.services import cases, letters
+from db.models import LetterKind
+from handlers import keyboards, views
+from handlers.callbacks import CaseCb, LetterCb, MenuCb
+from handlers.common import MAX_ARGUMENT, show
+from handlers.supporter.cases import render_card
+
+router = Router(name="letters")
+
+_KINDS = {k.value: k for k in LetterKind}
+
+
+async def render_choice(
+    event: Message | CallbackQuery, session: AsyncSession, visitor: Visitor, case_id: int
+) -> None:
+    card = await cases.card(session, case_id, visitor.chain, None)
+    if card is None:
+        await show(event, _("This case is not available."), keyboards.back_to_menu())
+        return
+    if not letters.kinds_for(card.case):
+        await render_card(
+            event, session, visitor, case_id, _("This person is not receiving letters now.")
+        )
+        return
+    await show(event, views.letter_choice(card.text.name), keyboards.letter_kinds(card.case))
+
+
+async def render_candidates(
+    event: Message | CallbackQuery, session: AsyncSession, visitor: Visitor
+) -> None:
+    mine = await cases.followed_writable(session, visitor.person, visitor.chain)
+    if mine:
+        text = _("Who would you like to write to? Here are the cases you follow:")
+    else:
+        mine = await cases.writable(session, visitor.chain)
+        text = _("Who would you like to write to? These people are waiting for letters:")
+    await show(event, text, keyboards.letter_cases(mine))
+
+
+@router.message(Command("letter"))
+async def letter_command(
+    message: Message, command: CommandObject, session: AsyncSession, visitor: Visitor
+) -> None:
+    if not command.args:
+        await render_candidates(message, session, visitor)
+        return
+    if len(command.args) > MAX_ARGUMENT:
+        await message.answer(_("That is too long for a name. Please send a shorter search."))
+        return
+    found = await cases.find(session, command.args, visitor.chain)
+    if len(found) == 1:
+        await render_choice(message, session, visitor, found[0].id)
+        return
+    await message.answer(
+        views.search_header(cases.normalise_query(command.args), len(found)),
+        reply_markup=keyboards.letter_cases(found),
+    )
+
+
+@router.callback_query(MenuCb.filter(F.to == "letter"))
+async def letter_menu(callback: CallbackQuery, session: AsyncSession, visitor: Visitor) -> None:
+    await render_candidates(callback, session, visitor)
+
+
+@router.callback_query(CaseCb.filter(F.action == "letter"))
+async def letter_button(
+    callback: CallbackQuery, callback_data: CaseCb, session: AsyncSession, visitor: Visitor
+) -> None:
+    await render_choice(callback, session, visitor, callback_data.id)
+
+
+@router.callback_query(LetterCb.filter(F.action.in_({"show", "next", "orig"})))
+async def letter_text(
+    callback: CallbackQuery, callback_data: LetterCb, session: AsyncSession, visitor: Visitor
+) -> None:
+    kind = _KINDS.get(callback_data.kind)
+    case = await cases.visible_case(session, callback_data.id)
+    if kind is None or case is None:
+        await callback.answer(_("This case is not available."), show_alert=True)
+        return
+    chain = visitor.chain
+    variant: int | None = callback_data.variant or None
+    if callback_data.action == "orig":
+        chain = [case.authority_locale, *chain]
+    elif callback_data.action == "next" and variant is not None:
+        current = await letters.prompt(
+            session,
+            case_id=case.id or 0,
+            kind=kind,
+            chain=chain,
+            person=visitor.person,
+            variant=variant,
+        )
+        if current is not None:
+            variant = letters.next_variant(variant, range(1, current.variants + 1))
+    prompt = await letters.prompt(
+        session,
+        case_id=case.id or 0,
+        kind=kind,
+        chain=chain,
+        person=visitor.person,
+        variant=variant,
+    )
+    if prompt is None:
+        await callback.answer(_("This person is not receiving letters now."), show_alert=True)
+        return
+    await show(callback, views.letter_prompt(prompt), keyboards.letter(prompt, visitor.locale))
+
+
+@router.callback_query(LetterCb.filter(F.action == "sent"))
+async def letter_sent(
+    callback: CallbackQuery, callback_data: LetterCb, session: AsyncSession, visitor: Visitor
+) -> None:
+    kind = _KINDS.get(callback_data.kind)
+    if kind is None:
+        await callback.answer(_("This button is no longer valid."))
+        return
+    person = await visitor.ensure()
+    outcome = await letters.record_sent(session, person, callback_data.id, kind)
+    if outcome is None:
+        await callback.answer(_("This case is not available."), show_alert=True)
+        return
+    new, total = outcome
+    if new:
+        notice = ngettext(
+            "Thank you! Your letter is counted. Supporters have sent {count} so far.",
+            "Thank you! Your letter is counted. Supporters have sent {count} so far.",
+            total,
+        ).format(count=total)
+    else:
+        notice = _("You have already recorded this letter. Thank you!")
+    await callback.answer(notice, show_alert=new)
+    if new and isinstance(callback.message, Message):
+        case = await cases.visible_case(session, callback_data.id)
+        chain = visitor.chain
+        if case is not None and callback_data.orig:
+            chain = [case.authority_locale, *chain]
+        prompt = await letters.prompt(
+            session,
+            case_id=callback_data.id,
+            kind=kind,
+            chain=chain,
+            person=person,
+            variant=callback_data.variant or None,
+        )
+        if prompt is not None:
+            await callback.message.edit_reply_markup(
+                reply_markup=keyboards.letter(prompt, visitor.locale)
+            )

@@ -1,0 +1,63 @@
+"""/privacy and /forget."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.middlewares.identity import Visitor
+from bot.services import privacy
+from handlers import keyboards, views
+from handlers.callbacks import ForgetCb, MenuCb
+from handlers.common import show
+
+router = Router(name="privacy")
+
+
+def _forget_question() -> str:
+    return _(
+        "<b>Delete everything about you?</b>\n\n"
+        "This removes your settings, the cases you follow and your recorded letters, and "
+        "you will receive no more alerts. Anonymous counters stay. This cannot be undone."
+    )
+
+
+@router.message(Command("privacy"))
+async def privacy_command(message: Message) -> None:
+    await message.answer(views.privacy_text(), reply_markup=keyboards.privacy())
+
+
+@router.callback_query(MenuCb.filter(F.to == "privacy"))
+async def privacy_button(callback: CallbackQuery) -> None:
+    await show(callback, views.privacy_text(), keyboards.privacy())
+
+
+@router.message(Command("forget"))
+async def forget_command(message: Message) -> None:
+    await message.answer(_forget_question(), reply_markup=keyboards.forget_confirm())
+
+
+@router.callback_query(MenuCb.filter(F.to == "forget"))
+async def forget_button(callback: CallbackQuery) -> None:
+    await show(callback, _forget_question(), keyboards.forget_confirm())
+
+
+@router.callback_query(ForgetCb.filter())
+async def forget_answer(
+    callback: CallbackQuery, callback_data: ForgetCb, session: AsyncSession, visitor: Visitor
+) -> None:
+    if not callback_data.confirm:
+        await show(callback, _("Nothing was deleted."), keyboards.back_to_menu())
+        return
+    await privacy.forget(session, visitor.person)
+    visitor.person = None
+    await show(
+        callback,
+        _(
+            "Done. Everything we knew about you is deleted. You can also delete this chat. "
+            "If you come back with /start, you will begin anew."
+        ),
+    )

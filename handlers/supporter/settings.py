@@ -1,0 +1,77 @@
+"""/settings: time zone, quiet hours, delivery, discreet mode, protected messages."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.middlewares.identity import Visitor
+from bot.services import preferences
+from handlers import keyboards, views
+from handlers.callbacks import MenuCb, SetCb
+from handlers.common import show
+
+router = Router(name="settings")
+
+
+@router.message(Command("settings"))
+async def settings_command(message: Message, visitor: Visitor) -> None:
+    person = await visitor.ensure()
+    await message.answer(views.settings_text(person), reply_markup=keyboards.settings(person))
+
+
+@router.callback_query(MenuCb.filter(F.to == "settings"))
+async def settings_button(callback: CallbackQuery, visitor: Visitor) -> None:
+    person = await visitor.ensure()
+    await show(callback, views.settings_text(person), keyboards.settings(person))
+
+
+@router.callback_query(SetCb.filter())
+async def change(
+    callback: CallbackQuery, callback_data: SetCb, session: AsyncSession, visitor: Visitor
+) -> None:
+    person = await visitor.ensure()
+    field, value = callback_data.field, callback_data.value
+    if field == "menu":
+        if value == "tz":
+            await show(callback, _("Choose your time zone:"), keyboards.timezones(person.timezone))
+        elif value == "quiet":
+            await show(
+                callback,
+                _("Alerts that are not urgent wait until your quiet hours end:"),
+                keyboards.quiet_hours(preferences.quiet_preset(person)),
+            )
+        elif value == "delivery":
+            await show(
+                callback,
+                _("How should alerts reach you? A digest gathers them into one message."),
+                keyboards.delivery(person),
+            )
+        else:
+            await show(callback, views.settings_text(person), keyboards.settings(person))
+        return
+    ok = False
+    if field == "tz":
+        ok = await preferences.set_timezone(session, person, value)
+    elif field == "quiet" and value.isdigit():
+        ok = await preferences.set_quiet_hours(session, person, int(value))
+    elif field == "delivery":
+        ok = await preferences.set_delivery(session, person, value)
+        if ok:
+            await show(
+                callback, views.settings_text(person), keyboards.delivery(person), _("Saved.")
+            )
+            return
+    elif field == "hour" and value.isdigit():
+        ok = await preferences.set_digest_hour(session, person, int(value))
+    elif field in {"discreet", "protect"}:
+        ok = await preferences.toggle(
+            session, person, "discreet" if field == "discreet" else "protect_content"
+        )
+    if not ok:
+        await callback.answer(_("This button is no longer valid."))
+        return
+    await show(callback, views.settings_text(person), keyboards.settings(person), _("Saved."))

@@ -1,0 +1,88 @@
+"""/start, /help and /language."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import commands
+from bot.i18n import LANGUAGE_NAMES
+from bot.middlewares.identity import Visitor
+from bot.services import preferences
+from handlers import keyboards, views
+from handlers.callbacks import LangCb, MenuCb
+from handlers.common import show
+from handlers.supporter.cases import open_case_by_slug
+
+router = Router(name="start")
+
+
+@router.message(CommandStart())
+async def start(
+    message: Message, command: CommandObject, visitor: Visitor, session: AsyncSession
+) -> None:
+    returning = visitor.person is not None
+    await visitor.ensure()
+    link = command.args or ""
+    if link.startswith("case-") and await open_case_by_slug(
+        message, link.removeprefix("case-"), visitor, session
+    ):
+        return
+    await message.answer(views.welcome(returning), reply_markup=keyboards.main_menu())
+
+
+@router.callback_query(MenuCb.filter(F.to == "start"))
+async def menu(callback: CallbackQuery, visitor: Visitor) -> None:
+    await show(callback, views.welcome(visitor.person is not None), keyboards.main_menu())
+
+
+@router.message(Command("help"))
+async def help_command(message: Message) -> None:
+    await message.answer(views.help_text(), reply_markup=keyboards.back_to_menu())
+
+
+@router.callback_query(MenuCb.filter(F.to == "help"))
+async def help_button(callback: CallbackQuery) -> None:
+    await show(callback, views.help_text(), keyboards.back_to_menu())
+
+
+def _language_prompt() -> str:
+    return _("Choose your language:")
+
+
+@router.message(Command("language"))
+async def language_command(message: Message, visitor: Visitor) -> None:
+    await message.answer(_language_prompt(), reply_markup=keyboards.languages(visitor.locale))
+
+
+@router.callback_query(MenuCb.filter(F.to == "language"))
+async def language_button(callback: CallbackQuery, visitor: Visitor) -> None:
+    await show(callback, _language_prompt(), keyboards.languages(visitor.locale))
+
+
+@router.callback_query(LangCb.filter())
+async def choose_language(
+    callback: CallbackQuery,
+    callback_data: LangCb,
+    visitor: Visitor,
+    session: AsyncSession,
+    i18n: I18n,
+) -> None:
+    person = await visitor.ensure()
+    if not await preferences.set_locale(session, person, callback_data.locale):
+        await callback.answer(_("This button is no longer valid."))
+        return
+    visitor.locale = callback_data.locale
+    if callback.bot is not None:
+        await commands.register_for_chat(
+            callback.bot, i18n, callback.from_user.id, callback_data.locale
+        )
+    with i18n.use_locale(callback_data.locale):
+        text = _("Language changed to {language}.").format(
+            language=LANGUAGE_NAMES[callback_data.locale]
+        )
+        await show(callback, f"{text}\n\n{views.welcome(True)}", keyboards.main_menu())

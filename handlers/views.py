@@ -1,0 +1,312 @@
+"""Texts the supporter sees. Everything from the database or a person is escaped here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from html import escape
+from zoneinfo import ZoneInfo
+
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.i18n import ngettext
+from babel import Locale
+from babel.dates import format_date, format_time, get_timezone_location
+
+from bot.i18n import LANGUAGE_NAMES
+from bot.services.cases import CaseCard, CasePage, CaseSummary
+from bot.services.letters import LetterPrompt
+from db.models import CaseStatus, DeliveryMode, Hearing, HearingKind, LetterKind, Person
+
+FLAGS = {"kz": "🇰🇿", "kg": "🇰🇬", "tj": "🇹🇯", "tm": "🇹🇲", "uz": "🇺🇿"}
+STATUS_ICONS = {
+    "detained": "⛓",
+    "on_trial": "⚖️",
+    "sentenced": "🔒",
+    "released": "🕊",
+    "acquitted": "✅",
+    "in_exile": "🧳",
+    "deceased": "🕯",
+}
+STATUS_NAMES = {
+    CaseStatus.DETAINED.value: __("Detained"),
+    CaseStatus.ON_TRIAL.value: __("On trial"),
+    CaseStatus.SENTENCED.value: __("Sentenced"),
+    CaseStatus.RELEASED.value: __("Released"),
+    CaseStatus.ACQUITTED.value: __("Acquitted"),
+    CaseStatus.IN_EXILE.value: __("In exile"),
+    CaseStatus.DECEASED.value: __("Died in custody"),
+}
+HEARING_KINDS = {
+    HearingKind.TRIAL.value: __("Trial hearing"),
+    HearingKind.APPEAL.value: __("Appeal hearing"),
+    HearingKind.CASSATION.value: __("Cassation hearing"),
+    HearingKind.PAROLE.value: __("Parole hearing"),
+    HearingKind.OTHER.value: __("Court hearing"),
+}
+
+
+def _babel_locale() -> str:
+    from aiogram.utils.i18n import get_i18n
+
+    return get_i18n().current_locale
+
+
+def country_name(code: str) -> str:
+    name = Locale.parse(_babel_locale()).territories.get(code.upper(), code.upper())
+    return str(name)
+
+
+def country_label(code: str) -> str:
+    return f"{FLAGS.get(code, '')} {country_name(code)}".strip()
+
+
+def status_label(status: str) -> str:
+    return f"{STATUS_ICONS.get(status, '')} {STATUS_NAMES.get(status, status)}".strip()
+
+
+def list_label(item: CaseSummary) -> str:
+    # Button labels are plain text, so no escaping; Telegram shows them literally.
+    return f"{FLAGS.get(item.country, '')} {item.name} · {STATUS_NAMES.get(item.status, '')}"
+
+
+def timezone_label(tz: str) -> str:
+    if tz == "UTC":
+        return "UTC"
+    offset = dt.datetime.now(ZoneInfo(tz)).strftime("%z")
+    return f"{get_timezone_location(tz, locale=_babel_locale())} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def quiet_label(hours: tuple[int, int] | None) -> str:
+    if hours is None:
+        return _("No quiet hours")
+    return _("Quiet from {start}:00 to {end}:00").format(
+        start=f"{hours[0]:02d}", end=f"{hours[1]:02d}"
+    )
+
+
+def delivery_label(mode: str) -> str:
+    return {
+        DeliveryMode.INSTANT.value: _("Each alert at once"),
+        DeliveryMode.DAILY.value: _("A daily digest"),
+        DeliveryMode.WEEKLY.value: _("A weekly digest"),
+    }[mode]
+
+
+def discreet_label(on: bool) -> str:
+    return _("🙈 Discreet mode: on") if on else _("🙈 Discreet mode: off")
+
+
+def protected_label(on: bool) -> str:
+    return _("🛡 Protected messages: on") if on else _("🛡 Protected messages: off")
+
+
+def long_date(day: dt.date) -> str:
+    return format_date(day, "long", locale=_babel_locale())
+
+
+def moment(at: dt.datetime, tz: str) -> str:
+    local = at.astimezone(ZoneInfo(tz))
+    return _("{date} at {time}").format(
+        date=format_date(local.date(), "long", locale=_babel_locale()),
+        time=format_time(local.time(), "short", locale=_babel_locale()),
+    )
+
+
+def welcome(returning: bool) -> str:
+    intro = (
+        _("Welcome back to <b>Umid</b>.")
+        if returning
+        else _(
+            "Welcome to <b>Umid</b> — “hope”. Here you can follow the cases of prisoners of "
+            "conscience in Central Asia, write them letters and hear about hearings and releases."
+        )
+    )
+    note = _(
+        "🔒 We do not store your name, username or phone number. Your Telegram id is kept "
+        "only in encrypted form. /privacy explains the rest, and /forget deletes everything."
+    )
+    lang = _("Language: {language}. Change it with /language.").format(
+        language=LANGUAGE_NAMES[_babel_locale()]
+    )
+    return f"{intro}\n\n{note}\n\n{lang}"
+
+
+def help_text() -> str:
+    return _(
+        "<b>What I can do</b>\n"
+        "/cases — browse cases by country and status\n"
+        "/case NAME — find a case by name, in any alphabet\n"
+        "/follow NAME — follow a case and receive its news\n"
+        "/unfollow NAME — stop following a case\n"
+        "/mycases — the cases you follow\n"
+        "/letter NAME — write a card or an appeal\n"
+        "/settings — time zone, quiet hours, digest, discreet mode\n"
+        "/language — change the language\n"
+        "/privacy — what we store and why\n"
+        "/forget — delete everything about you\n\n"
+        "You can also simply send a name to search for it."
+    )
+
+
+def case_page(page: CasePage, country: str, status: str) -> str:
+    filters = []
+    if country:
+        filters.append(country_label(country))
+    if status:
+        filters.append(status_label(status))
+    header = _("<b>Cases</b>")
+    if filters:
+        header = f"{header} · {escape(' · '.join(filters))}"
+    if not page.items:
+        return f"{header}\n\n{_('No cases match these filters.')}"
+    count = ngettext("{count} case", "{count} cases", page.total).format(count=page.total)
+    return f"{header}\n{count}\n\n{_('Choose a case to read about it.')}"
+
+
+def search_header(query: str, count: int) -> str:
+    if not count:
+        return _("Nothing found for “{query}”. Try another spelling or browse /cases.").format(
+            query=escape(query)
+        )
+    return ngettext(
+        "{count} case found for “{query}”:", "{count} cases found for “{query}”:", count
+    ).format(count=count, query=escape(query))
+
+
+def hearing_line(hearing: Hearing, reader_tz: str) -> str:
+    kind = HEARING_KINDS.get(hearing.kind, HEARING_KINDS[HearingKind.OTHER.value])
+    when = moment(hearing.starts_at, reader_tz)
+    if reader_tz != hearing.timezone:
+        court_time = format_time(
+            hearing.starts_at.astimezone(ZoneInfo(hearing.timezone)).time(),
+            "short",
+            locale=_babel_locale(),
+        )
+        return _("📅 {kind}: {when} (court time {court_time}), {court}").format(
+            kind=kind, when=when, court_time=court_time, court=escape(hearing.court)
+        )
+    return _("📅 {kind}: {when}, {court}").format(kind=kind, when=when, court=escape(hearing.court))
+
+
+def case_card(card: CaseCard, reader_tz: str) -> str:
+    case, text = card.case, card.text
+    lines = [
+        f"<b>{escape(text.name)}</b>",
+        f"{country_label(case.country)} · {status_label(case.status)}",
+    ]
+    if case.detained_on:
+        lines.append(_("Detained since {date}").format(date=long_date(case.detained_on)))
+    if text.charges:
+        lines.append(_("<b>Charges:</b> {charges}").format(charges=escape(text.charges)))
+    if text.sentence:
+        lines.append(_("<b>Sentence:</b> {sentence}").format(sentence=escape(text.sentence)))
+    if text.place_of_detention:
+        lines.append(
+            _("<b>Place of detention:</b> {place}").format(place=escape(text.place_of_detention))
+        )
+    if text.summary:
+        lines.extend(["", escape(text.summary)])
+    if card.next_hearing:
+        lines.extend(["", hearing_line(card.next_hearing, reader_tz)])
+    followers = ngettext("{count} follower", "{count} followers", card.followers).format(
+        count=card.followers
+    )
+    letters = ngettext("{count} letter sent", "{count} letters sent", card.letters).format(
+        count=card.letters
+    )
+    lines.extend(["", f"👥 {followers} · ✉️ {letters}"])
+    if card.following:
+        lines.append(_("⭐ You follow this case."))
+    return "\n".join(lines)
+
+
+def letter_choice(name: str) -> str:
+    return _("What would you like to write for <b>{name}</b>?").format(name=escape(name))
+
+
+def letter_prompt(prompt: LetterPrompt) -> str:
+    name = escape(prompt.text.name)
+    if prompt.kind is LetterKind.CARD:
+        title = _("💌 <b>A card for {name}</b>").format(name=name)
+        tips = _(
+            "<b>Write:</b> warm, simple words; that they are not forgotten; everyday news, "
+            "the seasons, books, music; a drawing or a postcard.\n"
+            "<b>Never write:</b> politics, the case or the charges, criticism of the "
+            "authorities, names of organisations, your address or anything that could identify "
+            "you or put the prisoner at risk. Prison staff read every letter."
+        )
+        address_label = _("<b>Address for the card:</b>\n{address}")
+        no_address = _(
+            "We do not have a safe postal address for this person yet. Keep your card; we will "
+            "tell you when letters can be sent."
+        )
+    else:
+        title = _("📜 <b>An appeal for {name}</b>").format(name=name)
+        tips = _(
+            "<b>Write:</b> politely and firmly; who the person is and that they are held for "
+            "peacefully exercising their rights; ask for their immediate release, access to a "
+            "lawyer, to their family and to medical care.\n"
+            "<b>Never write:</b> insults or threats, unverified facts, or details that could "
+            "put the person or their family at risk."
+        )
+        address_label = _("<b>Send to:</b>\n{address}")
+        no_address = ""
+    parts = [title]
+    if prompt.kind is LetterKind.APPEAL:
+        parts.append(
+            _("<b>Addressee:</b> {addressee}").format(addressee=escape(prompt.text.authority))
+        )
+    if prompt.address:
+        parts.append(address_label.format(address=f"<code>{escape(prompt.address)}</code>"))
+    elif no_address:
+        parts.append(no_address)
+    parts.append(
+        _("Version {variant} of {count}. Copy it, change it, make it yours:").format(
+            variant=prompt.variant, count=prompt.variants
+        )
+    )
+    parts.append(f"<blockquote>{escape(prompt.body.strip())}</blockquote>")
+    parts.append(tips)
+    total = ngettext(
+        "So far supporters have recorded {count} letter of this kind.",
+        "So far supporters have recorded {count} letters of this kind.",
+        prompt.total,
+    ).format(count=prompt.total)
+    parts.append(total)
+    return "\n\n".join(parts)
+
+
+def settings_text(person: Person) -> str:
+    hours = (
+        (person.quiet_from, person.quiet_to)
+        if person.quiet_from is not None and person.quiet_to is not None
+        else None
+    )
+    lines = [
+        _("<b>Your settings</b>"),
+        _("Time zone: {value}").format(value=escape(timezone_label(person.timezone))),
+        _("Quiet hours: {value}").format(value=quiet_label(hours)),
+        _("Delivery: {value}").format(value=delivery_label(person.delivery)),
+        discreet_label(person.discreet),
+        protected_label(person.protect_content),
+        "",
+        _(
+            "Discreet mode keeps prisoners' names out of notification previews. Protected "
+            "messages cannot be forwarded or saved. Alerts wait until your quiet hours end."
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def privacy_text() -> str:
+    return _(
+        "<b>What Umid stores, and why</b>\n\n"
+        "• Your Telegram id, encrypted, so that we can send you the alerts you asked for. "
+        "It is found through a keyed fingerprint; the key is not kept in the database.\n"
+        "• Your language and settings (time zone, quiet hours, delivery, discreet mode).\n"
+        "• Which cases you follow, and which letters you recorded as sent.\n\n"
+        "We never store your name, username, phone number or contacts, nor the text you send "
+        "us. Logs hold no message text and no ids.\n\n"
+        "Counters such as “letters sent” are anonymous and stay when you leave.\n\n"
+        "/forget deletes everything else about you at once, for good."
+    )
