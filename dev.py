@@ -106,7 +106,8 @@ LOCALES = ("en", "ru", "kk", "ky", "tg", "tk", "uz", "uz_Cyrl")
 EXTRACT = [
     "extract", "-F", "babel.cfg", "-k", "_", "-k", "__", "-k", "ngettext:1,2",
     "-k", "lazy_gettext", "--no-location", "--sort-output", "--project=Umid",
-    "--copyright-holder=Umid developers", "--msgid-bugs-address=", "-o", "locales/messages.pot", ".",
+    "--copyright-holder=Umid developers", "--msgid-bugs-address=",
+    "-o", "locales/messages.pot", ".",
 ]  # fmt: skip
 
 

@@ -96,5 +96,5 @@ def build_dispatcher(
     dp.update.outer_middleware(IdentityMiddleware(cipher, settings))
     VisitorI18nMiddleware(i18n).setup(dp)
     dp.errors.register(on_error)
-    dp.include_routers(supporter.router(), fallback.router)
+    dp.include_routers(supporter.router(), fallback.router())
     return dp

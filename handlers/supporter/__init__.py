@@ -2,18 +2,23 @@
 
 from aiogram import Router
 
-from handlers.supporter.cases import router as cases_router
-from handlers.supporter.follows import router as follows_router
-from handlers.supporter.letters import router as letters_router
-from handlers.supporter.privacy import router as privacy_router
-from handlers.supporter.settings import router as settings_router
-from handlers.supporter.start import router as start_router
+from handlers.supporter import cases as cases_handlers
+from handlers.supporter import follows as follows_handlers
+from handlers.supporter import letters as letters_handlers
+from handlers.supporter import privacy as privacy_handlers
+from handlers.supporter import settings as settings_handlers
+from handlers.supporter import start as start_handlers
 
 
 def router() -> Router:
     """All supporter routers; free-text search (in cases) is tried last."""
     root = Router(name="supporter")
     root.include_routers(
-        start_router, privacy_router, settings_router, letters_router, follows_router, cases_router
+        start_handlers.router(),
+        privacy_handlers.router(),
+        settings_handlers.router(),
+        letters_handlers.router(),
+        follows_handlers.router(),
+        cases_handlers.router(),
     )
     return root

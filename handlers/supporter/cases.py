@@ -15,8 +15,6 @@ from handlers import keyboards, views
 from handlers.callbacks import CaseCb, FilterCb, ListCb, MenuCb
 from handlers.common import MAX_ARGUMENT, show
 
-router = Router(name="cases")
-
 _STATUSES = {s.value for s in CaseStatus}
 
 
@@ -90,7 +88,6 @@ async def open_case_by_slug(
     return bool(exact) and await render_card(message, session, visitor, exact[0].id)
 
 
-@router.message(Command("cases"))
 async def cases_command(
     message: Message, command: CommandObject, session: AsyncSession, visitor: Visitor
 ) -> None:
@@ -100,7 +97,6 @@ async def cases_command(
         await render_page(message, session, visitor)
 
 
-@router.message(Command("case"))
 async def case_command(
     message: Message, command: CommandObject, session: AsyncSession, visitor: Visitor
 ) -> None:
@@ -113,12 +109,10 @@ async def case_command(
     await render_search(message, session, visitor, command.args)
 
 
-@router.callback_query(MenuCb.filter(F.to == "cases"))
 async def cases_button(callback: CallbackQuery, session: AsyncSession, visitor: Visitor) -> None:
     await render_page(callback, session, visitor)
 
 
-@router.callback_query(ListCb.filter())
 async def page_button(
     callback: CallbackQuery, callback_data: ListCb, session: AsyncSession, visitor: Visitor
 ) -> None:
@@ -127,7 +121,6 @@ async def page_button(
     )
 
 
-@router.callback_query(FilterCb.filter(F.what == "country"))
 async def country_filter(
     callback: CallbackQuery, callback_data: FilterCb, session: AsyncSession
 ) -> None:
@@ -136,13 +129,11 @@ async def country_filter(
     await show(callback, _("Choose a country:"), keyboards.countries(counts, status))
 
 
-@router.callback_query(FilterCb.filter(F.what == "status"))
 async def status_filter(callback: CallbackQuery, callback_data: FilterCb) -> None:
     country = callback_data.country if callback_data.country in cases.COUNTRIES else ""
     await show(callback, _("Choose a status:"), keyboards.statuses(country))
 
 
-@router.callback_query(CaseCb.filter(F.action == "view"))
 async def case_button(
     callback: CallbackQuery, callback_data: CaseCb, session: AsyncSession, visitor: Visitor
 ) -> None:
@@ -161,17 +152,30 @@ async def render_mine(
     await show(event, text, keyboards.search_results(mine))
 
 
-@router.message(Command("mycases"))
 async def mycases_command(message: Message, session: AsyncSession, visitor: Visitor) -> None:
     await render_mine(message, session, visitor)
 
 
-@router.callback_query(MenuCb.filter(F.to == "my"))
 async def mycases_button(callback: CallbackQuery, session: AsyncSession, visitor: Visitor) -> None:
     await render_mine(callback, session, visitor)
 
 
-@router.message(F.text, ~F.text.startswith("/"))
 async def text_search(message: Message, session: AsyncSession, visitor: Visitor) -> None:
     assert message.text is not None
     await render_search(message, session, visitor, message.text)
+
+
+def router() -> Router:
+    """A fresh router each call, so every dispatcher (and test) gets its own."""
+    r = Router(name="cases")
+    r.message.register(cases_command, Command("cases"))
+    r.message.register(case_command, Command("case"))
+    r.callback_query.register(cases_button, MenuCb.filter(F.to == "cases"))
+    r.callback_query.register(page_button, ListCb.filter())
+    r.callback_query.register(country_filter, FilterCb.filter(F.what == "country"))
+    r.callback_query.register(status_filter, FilterCb.filter(F.what == "status"))
+    r.callback_query.register(case_button, CaseCb.filter(F.action == "view"))
+    r.message.register(mycases_command, Command("mycases"))
+    r.callback_query.register(mycases_button, MenuCb.filter(F.to == "my"))
+    r.message.register(text_search, F.text, ~F.text.startswith("/"))
+    return r

@@ -16,8 +16,6 @@ from handlers.callbacks import CaseCb
 from handlers.common import MAX_ARGUMENT
 from handlers.supporter.cases import render_card
 
-router = Router(name="follows")
-
 
 def _feedback(result: FollowResult) -> str:
     return {
@@ -53,7 +51,6 @@ async def _resolve(
     return None
 
 
-@router.message(Command("follow"))
 async def follow_command(
     message: Message, command: CommandObject, session: AsyncSession, visitor: Visitor
 ) -> None:
@@ -63,7 +60,6 @@ async def follow_command(
         await render_card(message, session, visitor, case_id, _feedback(result))
 
 
-@router.message(Command("unfollow"))
 async def unfollow_command(
     message: Message, command: CommandObject, session: AsyncSession, visitor: Visitor
 ) -> None:
@@ -73,7 +69,6 @@ async def unfollow_command(
         await message.answer(_feedback(result))
 
 
-@router.callback_query(CaseCb.filter(F.action.in_({"follow", "unfollow"})))
 async def follow_button(
     callback: CallbackQuery, callback_data: CaseCb, session: AsyncSession, visitor: Visitor
 ) -> None:
@@ -85,3 +80,12 @@ async def follow_button(
         await callback.answer(_feedback(result), show_alert=True)
         return
     await render_card(callback, session, visitor, callback_data.id, _feedback(result))
+
+
+def router() -> Router:
+    """A fresh router each call, so every dispatcher (and test) gets its own."""
+    r = Router(name="follows")
+    r.message.register(follow_command, Command("follow"))
+    r.message.register(unfollow_command, Command("unfollow"))
+    r.callback_query.register(follow_button, CaseCb.filter(F.action.in_({"follow", "unfollow"})))
+    return r

@@ -17,8 +17,6 @@ from handlers.callbacks import CaseCb, LetterCb, MenuCb
 from handlers.common import MAX_ARGUMENT, show
 from handlers.supporter.cases import render_card
 
-router = Router(name="letters")
-
 _KINDS = {k.value: k for k in LetterKind}
 
 
@@ -49,7 +47,6 @@ async def render_candidates(
     await show(event, text, keyboards.letter_cases(mine))
 
 
-@router.message(Command("letter"))
 async def letter_command(
     message: Message, command: CommandObject, session: AsyncSession, visitor: Visitor
 ) -> None:
@@ -69,19 +66,16 @@ async def letter_command(
     )
 
 
-@router.callback_query(MenuCb.filter(F.to == "letter"))
 async def letter_menu(callback: CallbackQuery, session: AsyncSession, visitor: Visitor) -> None:
     await render_candidates(callback, session, visitor)
 
 
-@router.callback_query(CaseCb.filter(F.action == "letter"))
 async def letter_button(
     callback: CallbackQuery, callback_data: CaseCb, session: AsyncSession, visitor: Visitor
 ) -> None:
     await render_choice(callback, session, visitor, callback_data.id)
 
 
-@router.callback_query(LetterCb.filter(F.action.in_({"show", "next", "orig"})))
 async def letter_text(
     callback: CallbackQuery, callback_data: LetterCb, session: AsyncSession, visitor: Visitor
 ) -> None:
@@ -119,7 +113,6 @@ async def letter_text(
     await show(callback, views.letter_prompt(prompt), keyboards.letter(prompt, visitor.locale))
 
 
-@router.callback_query(LetterCb.filter(F.action == "sent"))
 async def letter_sent(
     callback: CallbackQuery, callback_data: LetterCb, session: AsyncSession, visitor: Visitor
 ) -> None:
@@ -159,3 +152,14 @@ async def letter_sent(
             await callback.message.edit_reply_markup(
                 reply_markup=keyboards.letter(prompt, visitor.locale)
             )
+
+
+def router() -> Router:
+    """A fresh router each call, so every dispatcher (and test) gets its own."""
+    r = Router(name="letters")
+    r.message.register(letter_command, Command("letter"))
+    r.callback_query.register(letter_menu, MenuCb.filter(F.to == "letter"))
+    r.callback_query.register(letter_button, CaseCb.filter(F.action == "letter"))
+    r.callback_query.register(letter_text, LetterCb.filter(F.action.in_({"show", "next", "orig"})))
+    r.callback_query.register(letter_sent, LetterCb.filter(F.action == "sent"))
+    return r

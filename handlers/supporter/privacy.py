@@ -14,8 +14,6 @@ from handlers import keyboards, views
 from handlers.callbacks import ForgetCb, MenuCb
 from handlers.common import show
 
-router = Router(name="privacy")
-
 
 def _forget_question() -> str:
     return _(
@@ -25,27 +23,22 @@ def _forget_question() -> str:
     )
 
 
-@router.message(Command("privacy"))
 async def privacy_command(message: Message) -> None:
     await message.answer(views.privacy_text(), reply_markup=keyboards.privacy())
 
 
-@router.callback_query(MenuCb.filter(F.to == "privacy"))
 async def privacy_button(callback: CallbackQuery) -> None:
     await show(callback, views.privacy_text(), keyboards.privacy())
 
 
-@router.message(Command("forget"))
 async def forget_command(message: Message) -> None:
     await message.answer(_forget_question(), reply_markup=keyboards.forget_confirm())
 
 
-@router.callback_query(MenuCb.filter(F.to == "forget"))
 async def forget_button(callback: CallbackQuery) -> None:
     await show(callback, _forget_question(), keyboards.forget_confirm())
 
 
-@router.callback_query(ForgetCb.filter())
 async def forget_answer(
     callback: CallbackQuery, callback_data: ForgetCb, session: AsyncSession, visitor: Visitor
 ) -> None:
@@ -61,3 +54,14 @@ async def forget_answer(
             "If you come back with /start, you will begin anew."
         ),
     )
+
+
+def router() -> Router:
+    """A fresh router each call, so every dispatcher (and test) gets its own."""
+    r = Router(name="privacy")
+    r.message.register(privacy_command, Command("privacy"))
+    r.callback_query.register(privacy_button, MenuCb.filter(F.to == "privacy"))
+    r.message.register(forget_command, Command("forget"))
+    r.callback_query.register(forget_button, MenuCb.filter(F.to == "forget"))
+    r.callback_query.register(forget_answer, ForgetCb.filter())
+    return r

@@ -14,22 +14,17 @@ from handlers import keyboards, views
 from handlers.callbacks import MenuCb, SetCb
 from handlers.common import show
 
-router = Router(name="settings")
 
-
-@router.message(Command("settings"))
 async def settings_command(message: Message, visitor: Visitor) -> None:
     person = await visitor.ensure()
     await message.answer(views.settings_text(person), reply_markup=keyboards.settings(person))
 
 
-@router.callback_query(MenuCb.filter(F.to == "settings"))
 async def settings_button(callback: CallbackQuery, visitor: Visitor) -> None:
     person = await visitor.ensure()
     await show(callback, views.settings_text(person), keyboards.settings(person))
 
 
-@router.callback_query(SetCb.filter())
 async def change(
     callback: CallbackQuery, callback_data: SetCb, session: AsyncSession, visitor: Visitor
 ) -> None:
@@ -75,3 +70,12 @@ async def change(
         await callback.answer(_("This button is no longer valid."))
         return
     await show(callback, views.settings_text(person), keyboards.settings(person), _("Saved."))
+
+
+def router() -> Router:
+    """A fresh router each call, so every dispatcher (and test) gets its own."""
+    r = Router(name="settings")
+    r.message.register(settings_command, Command("settings"))
+    r.callback_query.register(settings_button, MenuCb.filter(F.to == "settings"))
+    r.callback_query.register(change, SetCb.filter())
+    return r

@@ -18,10 +18,7 @@ from handlers.callbacks import LangCb, MenuCb
 from handlers.common import show
 from handlers.supporter.cases import open_case_by_slug
 
-router = Router(name="start")
 
-
-@router.message(CommandStart())
 async def start(
     message: Message, command: CommandObject, visitor: Visitor, session: AsyncSession
 ) -> None:
@@ -35,17 +32,14 @@ async def start(
     await message.answer(views.welcome(returning), reply_markup=keyboards.main_menu())
 
 
-@router.callback_query(MenuCb.filter(F.to == "start"))
 async def menu(callback: CallbackQuery, visitor: Visitor) -> None:
     await show(callback, views.welcome(visitor.person is not None), keyboards.main_menu())
 
 
-@router.message(Command("help"))
 async def help_command(message: Message) -> None:
     await message.answer(views.help_text(), reply_markup=keyboards.back_to_menu())
 
 
-@router.callback_query(MenuCb.filter(F.to == "help"))
 async def help_button(callback: CallbackQuery) -> None:
     await show(callback, views.help_text(), keyboards.back_to_menu())
 
@@ -54,17 +48,14 @@ def _language_prompt() -> str:
     return _("Choose your language:")
 
 
-@router.message(Command("language"))
 async def language_command(message: Message, visitor: Visitor) -> None:
     await message.answer(_language_prompt(), reply_markup=keyboards.languages(visitor.locale))
 
 
-@router.callback_query(MenuCb.filter(F.to == "language"))
 async def language_button(callback: CallbackQuery, visitor: Visitor) -> None:
     await show(callback, _language_prompt(), keyboards.languages(visitor.locale))
 
 
-@router.callback_query(LangCb.filter())
 async def choose_language(
     callback: CallbackQuery,
     callback_data: LangCb,
@@ -86,3 +77,16 @@ async def choose_language(
             language=LANGUAGE_NAMES[callback_data.locale]
         )
         await show(callback, f"{text}\n\n{views.welcome(True)}", keyboards.main_menu())
+
+
+def router() -> Router:
+    """A fresh router each call, so every dispatcher (and test) gets its own."""
+    r = Router(name="start")
+    r.message.register(start, CommandStart())
+    r.callback_query.register(menu, MenuCb.filter(F.to == "start"))
+    r.message.register(help_command, Command("help"))
+    r.callback_query.register(help_button, MenuCb.filter(F.to == "help"))
+    r.message.register(language_command, Command("language"))
+    r.callback_query.register(language_button, MenuCb.filter(F.to == "language"))
+    r.callback_query.register(choose_language, LangCb.filter())
+    return r

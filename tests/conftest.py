@@ -1,0 +1,88 @@
+"""Fixtures: a migrated database (SQLite by default, PostgreSQL when TEST_DATABASE_URL is
+set), settings with a fresh key, and a driver that talks to the real dispatcher."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.app import Storage, build_dispatcher
+from bot.crypto import generate_key
+from bot.runner import prepare
+from bot.services import case_files
+from config import Settings, load_settings
+from db.engine import create_engine
+from tests.support import Driver, RecordingSession, make_bot
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_CASES = ROOT / "bot" / "data" / "demo_cases.yaml"
+SMALL_CASES = Path(__file__).resolve().parent / "data" / "cases_small.yaml"
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+async def reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'umid.sqlite3'}"
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return load_settings(
+        _env_file=None,
+        database_url=db_url,
+        data_key=generate_key(),
+        bot_token="42:TEST",
+        throttle_rate=1000,
+        throttle_burst=1000,
+    )
+
+
+@pytest.fixture
+async def storage(settings: Settings) -> AsyncIterator[Storage]:
+    storage = await prepare(settings)
+    yield storage
+    await storage.engine.dispose()
+
+
+async def load_cases(storage: Storage, path: Path) -> case_files.ImportReport:
+    parsed = case_files.parse(path.read_text(encoding="utf-8"), str(path))  # noqa: ASYNC240
+    async with storage.sessionmaker() as session, session.begin():
+        return await case_files.apply(session, parsed)
+
+
+@pytest.fixture
+async def session(storage: Storage) -> AsyncIterator[AsyncSession]:
+    async with storage.sessionmaker() as s:
+        yield s
+
+
+@pytest.fixture
+async def driver(settings: Settings, storage: Storage) -> AsyncIterator[Driver]:
+    recording = RecordingSession()
+    bot = make_bot(recording)
+    dp = build_dispatcher(settings, storage)
+    yield Driver(dp=dp, bot=bot, session=recording)
+    assert recording.errors == [], f"Telegram would have refused: {recording.errors}"
+
+
+@pytest.fixture
+async def small_cases(storage: Storage) -> case_files.ImportReport:
+    return await load_cases(storage, SMALL_CASES)
+
+
+@pytest.fixture
+async def demo_cases(storage: Storage) -> case_files.ImportReport:
+    return await load_cases(storage, DEMO_CASES)

@@ -1,0 +1,164 @@
+"""The supporter's journey through the real dispatcher, asserting on Bot API calls."""
+
+from __future__ import annotations
+
+from aiogram.methods import SendMessage
+
+from tests.support import Driver, Person
+
+
+async def test_start_greets_in_telegram_language_and_offers_menu(driver: Driver, small_cases):
+    person = Person(id=7_100_000_001, language_code="en")
+    reply = await driver.send(person, "/start")
+    assert "Welcome to Umid" in reply.text
+    assert "encrypted" in reply.text
+    assert any("Browse cases" in label for label in reply.labels())
+
+
+async def test_browse_open_follow_unfollow_by_buttons(driver: Driver, small_cases):
+    person = Person(id=7_100_000_002)
+    await driver.send(person, "/start")
+    reply = await driver.press(person, "Browse cases")
+    labels = reply.labels()
+    assert any("Alisher Testov" in label for label in labels)
+    assert not any("Hidden Person" in label for label in labels)
+    card = await driver.press(person, "Alisher Testov")
+    assert "Alisher Testov" in card.text
+    assert "<defending> people & speaking out" in card.text  # escaped, then shown literally
+    assert "Tashkent City Court" in card.text
+    followed = await driver.press(person, "Follow")
+    assert "You now follow this case" in followed.notices[0]
+    assert "1 follower" in followed.text
+    again = await driver.callback(person, driver.button(person, "Unfollow"))
+    assert "no longer follow" in again.notices[0]
+    assert "0 followers" in again.text
+
+
+async def test_follow_by_command_and_mycases(driver: Driver, small_cases):
+    person = Person(id=7_100_000_003)
+    reply = await driver.send(person, "/follow Testov")
+    assert "You now follow this case" in reply.text
+    mine = await driver.send(person, "/mycases")
+    assert any("Alisher Testov" in label for label in mine.labels())
+    await driver.send(person, "/unfollow Testov")
+    mine = await driver.send(person, "/mycases")
+    assert "do not follow any case" in mine.text
+
+
+async def test_search_finds_latin_name_from_cyrillic_query(driver: Driver, small_cases):
+    person = Person(id=7_100_000_004, language_code="ru")
+    reply = await driver.send(person, "Тестов")
+    assert "Алишер Тестов" in reply.text
+    reply = await driver.send(person, "/case alisher testov")
+    assert "Алишер Тестов" in reply.text
+
+
+async def test_hidden_case_is_never_found_or_shown(driver: Driver, small_cases):
+    person = Person(id=7_100_000_005)
+    reply = await driver.send(person, "/case Hidden Person")
+    assert "Hidden Person" not in reply.text.replace("“Hidden Person”", "")
+    reply = await driver.send(person, "/case test-hidden")
+    assert "Nothing found" in reply.text
+
+
+async def test_letter_card_then_sent_counts_once(driver: Driver, small_cases):
+    person = Person(id=7_100_000_006)
+    reply = await driver.send(person, "/letter Testov")
+    assert any("card" in label for label in reply.labels())
+    card = await driver.press(person, "card")
+    assert "Учреждение 64/1" in card.text
+    assert "Never write" in card.text
+    assert "Alisher Testov" in card.text
+    first = await driver.press(person, "I sent it")
+    assert "Supporters have sent 1 so far" in first.notices[0]
+    second = await driver.press(person, "Recorded")
+    assert "already recorded" in second.notices[0]
+    other = Person(id=7_100_000_007)
+    await driver.send(other, "/letter Testov")
+    await driver.press(other, "card")
+    third = await driver.press(other, "I sent it")
+    assert "Supporters have sent 2 so far" in third.notices[0]
+
+
+async def test_appeal_offered_in_authority_language(driver: Driver, small_cases):
+    person = Person(id=7_100_000_008)
+    await driver.send(person, "/letter Testov")
+    appeal = await driver.press(person, "appeal")
+    assert "Prosecutor General of the Republic of Uzbekistan" in appeal.text
+    assert "Dear Prosecutor General," in appeal.text
+    original = await driver.press(person, "Русский")
+    assert "Генеральному прокурору Республики Узбекистан" in original.text
+    assert "Уважаемый Генеральный прокурор!" in original.text
+    back = await driver.press(person, "In my language")
+    assert "Dear Prosecutor General," in back.text
+
+
+async def test_another_version_cycles_templates(driver: Driver, small_cases):
+    person = Person(id=7_100_000_009)
+    await driver.send(person, "/letter Testov")
+    first = await driver.press(person, "card")
+    seen = {first.text}
+    for _ in range(2):
+        seen.add((await driver.press(person, "Another version")).text)
+    assert len(seen) == 3
+
+
+async def test_no_letters_for_released_person(driver: Driver, small_cases):
+    person = Person(id=7_100_000_010)
+    reply = await driver.send(person, "/letter Freeova")
+    assert "not receiving letters" in reply.text
+
+
+async def test_language_change_persists_and_registers_chat_commands(driver: Driver, small_cases):
+    person = Person(id=7_100_000_011, language_code="en")
+    await driver.send(person, "/language")
+    changed = await driver.press(person, "Қазақша")
+    assert "Umid" in changed.text
+    assert any(type(c).__name__ == "SetMyCommands" for c in changed.calls)
+    again = await driver.send(person, "/help")
+    assert "/cases" in again.text
+    assert "What I can do" not in again.text  # now in Kazakh
+
+
+async def test_settings_change_and_persist(driver: Driver, small_cases):
+    person = Person(id=7_100_000_012, language_code="ky")
+    reply = await driver.send(person, "/settings")
+    assert "Asia/Bishkek" not in reply.text  # a readable name, not the tz id
+    await driver.callback(person, driver.button(person, "🌙"))
+    await driver.press(person, "22:00")
+    await driver.press(person, "🙈")
+    reply = await driver.send(person, "/settings")
+    assert "22:00" in reply.text
+    assert "🙈" in reply.text
+
+
+async def test_forget_removes_follows_and_person(driver: Driver, small_cases, storage):
+    from sqlalchemy import func, select
+
+    from db.models import Follow, LetterAction, LetterCount
+    from db.models import Person as PersonRow
+
+    person = Person(id=7_100_000_013)
+    await driver.send(person, "/follow Testov")
+    await driver.send(person, "/letter Testov")
+    await driver.press(person, "card")
+    await driver.press(person, "I sent it")
+    await driver.send(person, "/forget")
+    cancel = await driver.press(person, "Cancel")
+    assert "Nothing was deleted" in cancel.text
+    await driver.send(person, "/forget")
+    done = await driver.press(person, "Yes, delete")
+    assert "deleted" in done.text
+    async with storage.sessionmaker() as s:
+        for model in (PersonRow, Follow, LetterAction):
+            assert (await s.execute(select(func.count()).select_from(model))).scalar_one() == 0
+        kept = (await s.execute(select(func.sum(LetterCount.count)))).scalar_one()
+        assert kept == 1  # the anonymous counter stays
+
+
+async def test_commands_sent_are_all_answered(driver: Driver, small_cases):
+    person = Person(id=7_100_000_014)
+    for command in ["/start", "/help", "/cases", "/case", "/follow", "/unfollow", "/mycases",
+                    "/letter", "/settings", "/language", "/privacy", "/forget"]:  # fmt: skip
+        reply = await driver.send(person, command)
+        assert any(isinstance(c, SendMessage) for c in reply.calls), command
