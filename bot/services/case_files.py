@@ -109,6 +109,16 @@ class CaseFile(_Strict):
         return self
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text, so pydantic reports a bad date by field."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 class CaseFileError(Exception):
     """A file that cannot be imported; str() is `FILE:LINE: path: problem`."""
 
@@ -140,8 +150,8 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> tuple[int, str]:
 def parse(source: str, name: str = "<file>") -> CaseFile:
     """Validate a whole file; the first problem is raised with its line and field."""
     try:
-        tree = yaml.compose(source, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(source)
+        tree = yaml.compose(source, Loader=_Loader)
+        data = yaml.load(source, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
