@@ -158,9 +158,11 @@ def case_page(page: CasePage, country: str, status: str) -> str:
     if filters:
         header = f"{header} · {escape(' · '.join(filters))}"
     if not page.items:
-        return f"{header}\n\n{_('No cases match these filters.')}"
+        empty = _("No cases match these filters.")
+        return f"{header}\n\n{empty}"
     count = ngettext("{count} case", "{count} cases", page.total).format(count=page.total)
-    return f"{header}\n{count}\n\n{_('Choose a case to read about it.')}"
+    hint = _("Choose a case to read about it.")
+    return f"{header}\n{count}\n\n{hint}"
 
 
 def search_header(query: str, count: int) -> str:
