@@ -72,10 +72,10 @@ def _strip_tags(text: str) -> str:
     return re.sub(r"</?[a-zA-Z][a-zA-Z0-9-]*(\s[^<>]*)?>", "", text)
 
 
-def visible_text(text: str) -> str:
+def visible_text(text: str | None) -> str:
     import html
 
-    return html.unescape(_strip_tags(text))
+    return html.unescape(_strip_tags(text or ""))
 
 
 class RecordingSession(BaseSession):
@@ -92,14 +92,15 @@ class RecordingSession(BaseSession):
     async def close(self) -> None:
         return None
 
-    async def stream_content(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover
+    def stream_content(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError
 
     def _refuse(self, method: TelegramMethod[Any], reason: str) -> None:
         self.errors.append(f"{type(method).__name__}: {reason}")
         raise TelegramBadRequest(method=method, message=f"Bad Request: {reason}")
 
-    def _check_text(self, method: Any, text: str) -> None:
+    def _check_text(self, method: Any, text: str | None) -> None:
+        text = text or ""
         parse_mode = method.parse_mode
         html = isinstance(parse_mode, Default) or parse_mode == "HTML"
         shown = visible_text(text) if html else text
@@ -213,7 +214,7 @@ class Reply:
 
     @property
     def buttons(self) -> list[tuple[str, str]]:
-        out = []
+        out: list[tuple[str, str]] = []
         for call in self.calls:
             markup = getattr(call, "reply_markup", None)
             if isinstance(markup, InlineKeyboardMarkup):
