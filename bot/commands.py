@@ -27,7 +27,8 @@ SUPPORTER_COMMANDS = (
 
 
 def commands_for(i18n: I18n, locale: str) -> list[BotCommand]:
-    with i18n.use_locale(locale):
+    # Called at start-up too, outside any update, so the i18n context is set here.
+    with i18n.context(), i18n.use_locale(locale):
         return [BotCommand(command=cmd, description=str(desc)) for cmd, desc in SUPPORTER_COMMANDS]
 
 
