@@ -34,8 +34,20 @@ async def reset_postgres(url: str) -> None:
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
+async def db_url(tmp_path: Path) -> str:
+    """SQLite in a temporary folder; an emptied PostgreSQL when TEST_DATABASE_URL is set."""
+    if PG_URL:
+        await reset_postgres(PG_URL)
+        return PG_URL
     return f"sqlite+aiosqlite:///{tmp_path / 'umid.sqlite3'}"
+
+
+@pytest.fixture
+def sqlite_file(db_url: str) -> Path:
+    """The SQLite file, for tests that read raw bytes; skipped on PostgreSQL."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("reads the SQLite file itself; this run uses PostgreSQL")
+    return Path(db_url.split("///", 1)[1])
 
 
 @pytest.fixture

@@ -39,8 +39,7 @@ def encodings(tg_id: int) -> list[bytes]:
     return forms
 
 
-def database_bytes(db_url: str) -> bytes:
-    path = Path(db_url.split("///", 1)[1])
+def database_bytes(path: Path) -> bytes:
     data = path.read_bytes()
     for suffix in ("-wal", "-journal", "-shm"):
         extra = path.with_name(path.name + suffix)
@@ -61,7 +60,9 @@ async def journey(driver: Driver, person: Person) -> None:
     await driver.press(person, "Русский")
 
 
-async def test_ids_never_reach_the_database_file(driver, small_cases, storage, settings, db_url):
+async def test_ids_never_reach_the_database_file(
+    driver, small_cases, storage, settings, sqlite_file
+):
     people = [Person(id=i, language_code="en") for i in IDS]
     for person in people:
         await journey(driver, person)
@@ -71,13 +72,15 @@ async def test_ids_never_reach_the_database_file(driver, small_cases, storage, s
     for stage in ("wal", "checkpointed"):
         if stage == "checkpointed":
             await checkpoint(storage.engine)
-        raw = database_bytes(db_url)
+        raw = database_bytes(sqlite_file)
         for tg_id in IDS:
             for form in encodings(tg_id):
                 assert form not in raw, f"{stage}: id {tg_id} found as {form!r}"
 
 
-async def test_forget_leaves_no_trace_in_the_file(driver, small_cases, storage, settings, db_url):
+async def test_forget_leaves_no_trace_in_the_file(
+    driver, small_cases, storage, settings, sqlite_file
+):
     cipher = IdentityCipher(settings.key_bytes)
     leaving, staying = Person(id=IDS[0]), Person(id=IDS[1])
     await journey(driver, leaving)
@@ -91,7 +94,7 @@ async def test_forget_leaves_no_trace_in_the_file(driver, small_cases, storage, 
         traces = [row.tg_index, row.tg_cipher]
     await driver.send(leaving, "/forget")
     await driver.press(leaving, "🗑")
-    raw = database_bytes(db_url)
+    raw = database_bytes(sqlite_file)
     for trace in traces:
         assert trace not in raw
     async with storage.sessionmaker() as s:

@@ -1,0 +1,31 @@
+import os
+
+import pytest
+from aiogram.fsm.storage.base import StorageKey
+from aiogram.fsm.storage.memory import MemoryStorage
+
+from bot.app import build_fsm_storage
+from config import load_settings
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
+
+
+def test_memory_storage_by_default():
+    assert isinstance(build_fsm_storage(load_settings(_env_file=None, redis_url="")), MemoryStorage)
+
+
+@pytest.mark.skipif(
+    not REDIS_URL, reason="TEST_REDIS_URL is not set (e.g. redis://127.0.0.1:6379/15)"
+)
+async def test_redis_storage_when_configured():
+    from aiogram.fsm.storage.redis import RedisStorage
+
+    storage = build_fsm_storage(load_settings(_env_file=None, redis_url=REDIS_URL))
+    assert isinstance(storage, RedisStorage)
+    key = StorageKey(bot_id=42, chat_id=1, user_id=1)
+    try:
+        await storage.set_state(key, "dialogue:step")
+        assert await storage.get_state(key) == "dialogue:step"
+        await storage.set_state(key, None)
+    finally:
+        await storage.close()
