@@ -35,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _db_upgrade(settings: Settings) -> None:
-    from bot.runner import prepare
+    from bot.storage import prepare
 
     storage = await prepare(settings)
     await storage.engine.dispose()
@@ -58,8 +58,8 @@ def _import(settings: Settings, file: Path, if_empty: bool) -> int:
 
 
 async def _apply(settings: Settings, parsed: CaseFile, name: str, if_empty: bool) -> int:
-    from bot.runner import prepare
     from bot.services import case_files
+    from bot.storage import prepare
     from db.repositories import cases as cases_repo
 
     storage = await prepare(settings)
@@ -79,8 +79,8 @@ async def _apply(settings: Settings, parsed: CaseFile, name: str, if_empty: bool
 
 
 async def _export(settings: Settings) -> str:
-    from bot.runner import prepare
     from bot.services import case_files
+    from bot.storage import prepare
 
     storage = await prepare(settings)
     try:
@@ -102,10 +102,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.root.level))
         if args.command == "run":
-            from bot.runner import run
-
             settings.token  # noqa: B018 - fail with the one-line message before any work
             settings.key_bytes  # noqa: B018
+            from bot.runner import run
+
             asyncio.run(run(settings))
             return 0
         settings.key_bytes  # noqa: B018 - every data command needs the key

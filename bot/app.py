@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -14,29 +13,17 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import I18n
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.crypto import IdentityCipher
 from bot.i18n import make_i18n
 from bot.middlewares.db import DbSessionMiddleware
 from bot.middlewares.identity import IdentityMiddleware, VisitorI18nMiddleware
 from bot.middlewares.throttle import ThrottleMiddleware, TokenBuckets
+from bot.storage import Storage
 from config import Settings
-from db.engine import create_engine, create_sessionmaker
 from handlers import fallback, supporter
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Storage:
-    engine: AsyncEngine
-    sessionmaker: async_sessionmaker[AsyncSession]
-
-
-def build_storage(settings: Settings) -> Storage:
-    engine = create_engine(settings.database_url)
-    return Storage(engine=engine, sessionmaker=create_sessionmaker(engine))
 
 
 def build_bot(settings: Settings) -> Bot:

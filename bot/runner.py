@@ -8,25 +8,12 @@ from aiogram import Bot, Dispatcher
 from aiohttp import web
 
 from bot import commands
-from bot.app import Storage, build_bot, build_dispatcher, build_storage
+from bot.app import build_bot, build_dispatcher
 from bot.i18n import make_i18n
-from bot.services import templates
+from bot.storage import prepare
 from config import Settings
-from db.migrate import upgrade
 
 log = logging.getLogger(__name__)
-
-
-async def prepare(settings: Settings) -> Storage:
-    """Migrate the database and add missing letter templates; safe to repeat."""
-    storage = build_storage(settings)
-    await upgrade(storage.engine)
-    async with storage.sessionmaker() as session:
-        added = await templates.sync(session)
-        await session.commit()
-    if added:
-        log.info("added %d letter templates", added)
-    return storage
 
 
 async def run(settings: Settings) -> None:

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import Storage, build_dispatcher
+from bot.app import build_dispatcher
 from bot.crypto import generate_key
-from bot.runner import prepare
 from bot.services import case_files
+from bot.storage import Storage, prepare
 from config import Settings, load_settings
 from db.engine import create_engine
 from tests.support import Driver, RecordingSession, make_bot

@@ -1,0 +1,41 @@
+"""The database as the application holds it: engine and sessions, schema brought up to date.
+
+Kept free of aiogram so that the CLI's data commands start quickly.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.services import templates
+from config import Settings
+from db.engine import create_engine, create_sessionmaker
+from db.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Storage:
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+
+
+def build_storage(settings: Settings) -> Storage:
+    engine = create_engine(settings.database_url)
+    return Storage(engine=engine, sessionmaker=create_sessionmaker(engine))
+
+
+async def prepare(settings: Settings) -> Storage:
+    """Migrate the database and add missing letter templates; safe to repeat."""
+    storage = build_storage(settings)
+    await upgrade(storage.engine)
+    async with storage.sessionmaker() as session:
+        added = await templates.sync(session)
+        await session.commit()
+    if added:
+        log.info("added %d letter templates", added)
+    return storage
