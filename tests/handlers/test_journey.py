@@ -162,3 +162,34 @@ async def test_commands_sent_are_all_answered(driver: Driver, small_cases):
                     "/letter", "/settings", "/language", "/privacy", "/forget"]:  # fmt: skip
         reply = await driver.send(person, command)
         assert any(isinstance(c, SendMessage) for c in reply.calls), command
+
+
+async def test_filters_and_pages(driver: Driver, demo_cases):
+    person = Person(id=7_100_000_020)
+    page = await driver.send(person, "/cases")
+    assert "14 cases" in page.text
+    assert "1/2" in page.labels()
+    second = await driver.press(person, "›")
+    assert "2/2" in second.labels()
+    await driver.press(person, "🌍")
+    tajik = await driver.press(person, "🇹🇯")
+    assert "4 cases" in tajik.text and all("🇹🇯" in label for label in tajik.labels()[:4])
+    await driver.press(person, "🏷")
+    released = await driver.press(person, "Released")
+    assert "No cases match" in released.text  # no released case in Tajikistan
+    await driver.press(person, "🌍")
+    everywhere = await driver.press(person, "All countries")
+    assert "1 case" in everywhere.text and "Ishenbekov" in " ".join(everywhere.labels())
+
+
+async def test_deep_link_opens_a_case(driver: Driver, demo_cases):
+    reply = await driver.send(Person(id=7_100_000_021), "/start case-dauletmurat-tadzhimuratov")
+    assert "Dauletmurat Tadzhimuratov" in reply.text
+    assert "Welcome" not in reply.text
+
+
+async def test_uzbek_latin_spelling_finds_russian_transcription(driver: Driver, demo_cases):
+    person = Person(id=7_100_000_022, language_code="uz")
+    for query in ("Tajimuratov", "Таджимуратов", "tadzhimuratov"):
+        reply = await driver.send(person, query)
+        assert "Tajimuratov" in reply.text or "Tadzhimuratov" in reply.text, query
