@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -20,25 +21,21 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Apply migrations up to `revision` on the engine's database."""
-
-    def _run(conn: Connection) -> None:
+async def _run(engine: AsyncEngine, command_fn: Callable[[Config, str], None], rev: str) -> None:
+    def _with(conn: Connection) -> None:
         cfg = alembic_config()
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+        command_fn(cfg, rev)
 
     async with engine.begin() as conn:
-        await conn.run_sync(_run)
+        await conn.run_sync(_with)
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Apply migrations up to `revision` on the engine's database."""
+    await _run(engine, command.upgrade, revision)
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
     """Revert migrations down to `revision` (used by the migration tests)."""
-
-    def _run(conn: Connection) -> None:
-        cfg = alembic_config()
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
-
-    async with engine.begin() as conn:
-        await conn.run_sync(_run)
+    await _run(engine, command.downgrade, revision)

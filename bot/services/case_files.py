@@ -214,7 +214,17 @@ def _text_tuple(t: CaseText) -> tuple[Any, ...]:
     )
 
 
-def _hearing_rows(case: Case, item: CaseIn) -> list[tuple[dt.datetime, str, str, str, str]]:
+HearingRow = tuple[dt.datetime, str, str, str, str]
+
+
+def _new_hearing(case_id: int, row: HearingRow) -> Hearing:
+    starts, tz, court, kind, status = row
+    return Hearing(
+        case_id=case_id, starts_at=starts, timezone=tz, court=court, kind=kind, status=status
+    )
+
+
+def _hearing_rows(case: Case, item: CaseIn) -> list[HearingRow]:
     rows = []
     for h in item.hearings or []:
         tz = h.timezone or COURT_TIMEZONES[case.country]
@@ -236,17 +246,7 @@ async def apply(session: AsyncSession, parsed: CaseFile) -> ImportReport:
             await session.flush()
             assert case.id is not None
             session.add_all(_text_rows(case.id, item))
-            for starts, tz, court, kind, status in _hearing_rows(case, item):
-                session.add(
-                    Hearing(
-                        case_id=case.id,
-                        starts_at=starts,
-                        timezone=tz,
-                        court=court,
-                        kind=kind,
-                        status=status,
-                    )
-                )
+            session.add_all(_new_hearing(case.id, row) for row in _hearing_rows(case, item))
             report.created.append(item.slug)
             continue
         assert case.id is not None
@@ -285,16 +285,7 @@ async def _sync_hearings(session: AsyncSession, case: Case, item: CaseIn) -> boo
     for starts, tz, court, kind, status in wanted:
         hearing = by_key.get((starts, court))
         if hearing is None:
-            session.add(
-                Hearing(
-                    case_id=case.id,
-                    starts_at=starts,
-                    timezone=tz,
-                    court=court,
-                    kind=kind,
-                    status=status,
-                )
-            )
+            session.add(_new_hearing(case.id, (starts, tz, court, kind, status)))
             changed = True
             continue
         assert hearing.id is not None

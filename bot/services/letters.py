@@ -55,10 +55,12 @@ async def prompt(
     chain: Sequence[str],
     person: Person | None,
     variant: int | None = None,
+    advance: bool = False,
 ) -> LetterPrompt | None:
     """The letter for a visible case in the first language of `chain` with a template.
 
-    Without a variant one is picked at random, so many supporters' letters differ.
+    Without a variant one is picked at random, so many supporters' letters differ;
+    with `advance` the variant after the given one is shown ("another version").
     """
     case = await cases.visible_case(session, case_id)
     if case is None or case.id is None or kind not in kinds_for(case):
@@ -73,6 +75,8 @@ async def prompt(
     if not templates:
         return None
     by_variant = {t.variant: t for t in templates}
+    if advance and variant is not None:
+        variant = next_variant(variant, list(by_variant))
     chosen = by_variant.get(variant) if variant is not None else None
     if chosen is None:
         chosen = random.choice(templates)

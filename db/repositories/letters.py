@@ -45,28 +45,25 @@ async def record(
             session.add(LetterAction(person_id=person_id, case_id=case_id, kind=kind))
     except IntegrityError:
         return False
-    # Update first and insert only if there was no row: the same statements on both engines.
+    # Update first and insert only if there was no row: the same statements on both engines;
+    # a concurrent insert loses the race on the primary key and updates instead.
+    if not await _bump(session, case_id, kind, today):
+        try:
+            async with session.begin_nested():
+                session.add(LetterCount(case_id=case_id, kind=kind, day=today, count=1))
+        except IntegrityError:
+            await _bump(session, case_id, kind, today)
+    return True
+
+
+async def _bump(session: AsyncSession, case_id: int, kind: str, day: dt.date) -> int:
     result = await session.execute(
         update(LetterCount)
         .where(
             col(LetterCount.case_id) == case_id,
             col(LetterCount.kind) == kind,
-            col(LetterCount.day) == today,
+            col(LetterCount.day) == day,
         )
         .values(count=col(LetterCount.count) + 1)
     )
-    if not cast(CursorResult[Any], result).rowcount:
-        try:
-            async with session.begin_nested():
-                session.add(LetterCount(case_id=case_id, kind=kind, day=today, count=1))
-        except IntegrityError:
-            await session.execute(
-                update(LetterCount)
-                .where(
-                    col(LetterCount.case_id) == case_id,
-                    col(LetterCount.kind) == kind,
-                    col(LetterCount.day) == today,
-                )
-                .values(count=col(LetterCount.count) + 1)
-            )
-    return True
+    return int(cast(CursorResult[Any], result).rowcount)

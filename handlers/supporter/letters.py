@@ -88,17 +88,6 @@ async def letter_text(
     variant: int | None = callback_data.variant or None
     if callback_data.action == "orig":
         chain = [case.authority_locale, *chain]
-    elif callback_data.action == "next" and variant is not None:
-        current = await letters.prompt(
-            session,
-            case_id=case.id or 0,
-            kind=kind,
-            chain=chain,
-            person=visitor.person,
-            variant=variant,
-        )
-        if current is not None:
-            variant = letters.next_variant(variant, range(1, current.variants + 1))
     prompt = await letters.prompt(
         session,
         case_id=case.id or 0,
@@ -106,6 +95,7 @@ async def letter_text(
         chain=chain,
         person=visitor.person,
         variant=variant,
+        advance=callback_data.action == "next",
     )
     if prompt is None:
         await callback.answer(_("This person is not receiving letters now."), show_alert=True)
