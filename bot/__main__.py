@@ -19,7 +19,12 @@ if TYPE_CHECKING:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Umid bot")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="start the bot (long polling, or webhook when WEBHOOK_URL is set)")
+    run = sub.add_parser(
+        "run",
+        help="start the bot (long polling, or webhook when WEBHOOK_URL is set); "
+        "without BOT_TOKEN, the local sandbox",
+    )
+    run.add_argument("--port", type=int, default=8765, help="sandbox page port (default 8765)")
     db = sub.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade"])
     cases = sub.add_parser("cases", help="import or export the YAML case file")
@@ -102,8 +107,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.root.level))
         if args.command == "run":
-            settings.token  # noqa: B018 - fail with the one-line message before any work
-            settings.key_bytes  # noqa: B018
+            settings.key_bytes  # noqa: B018 - fail with the one-line message before any work
+            if settings.bot_token is None:
+                from bot import sandbox
+
+                asyncio.run(sandbox.run(settings, args.port))
+                return 0
             from bot.runner import run
 
             asyncio.run(run(settings))

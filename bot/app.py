@@ -11,7 +11,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
-from aiogram.types import ErrorEvent
+from aiogram.types import ErrorEvent, LinkPreviewOptions
 from aiogram.utils.i18n import I18n
 
 from bot.crypto import IdentityCipher
@@ -32,7 +32,9 @@ def build_bot(settings: Settings) -> Bot:
     return Bot(
         token=settings.token,
         session=AiohttpSession(api=server),
-        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+        default=DefaultBotProperties(
+            parse_mode=ParseMode.HTML, link_preview=LinkPreviewOptions(is_disabled=True)
+        ),
     )
 
 

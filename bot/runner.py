@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiogram import Bot, Dispatcher
@@ -10,17 +11,19 @@ from aiohttp import web
 from bot import commands
 from bot.app import build_bot, build_dispatcher
 from bot.i18n import make_i18n
-from bot.storage import prepare
-from config import Settings
+from bot.storage import Storage, prepare
+from config import ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
 
-async def run(settings: Settings) -> None:
+async def run(
+    settings: Settings, *, storage: Storage | None = None, handle_signals: bool = True
+) -> None:
     """Run until stopped: long polling, or a webhook server when WEBHOOK_URL is set."""
-    token = settings.token  # says what to do when it is missing, before any work
-    del token
-    storage = await prepare(settings)
+    _ = settings.token  # says what to do when it is missing, before any work
+    own_storage = storage is None
+    storage = storage or await prepare(settings)
     i18n = make_i18n(settings.default_locale)
     bot = build_bot(settings)
     dp = build_dispatcher(settings, storage, i18n=i18n)
@@ -30,37 +33,34 @@ async def run(settings: Settings) -> None:
             await _webhook(bot, dp, settings)
         else:
             await bot.delete_webhook(drop_pending_updates=False)
-            await dp.start_polling(bot, handle_signals=True)
+            await dp.start_polling(bot, handle_signals=handle_signals, close_bot_session=False)
     finally:
         await bot.session.close()
-        await storage.engine.dispose()
+        if own_storage:
+            await storage.engine.dispose()
 
 
 async def _webhook(bot: Bot, dp: Dispatcher, settings: Settings) -> None:
     from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 
-    if settings.webhook_secret is None:
-        from config import ConfigError
-
+    if settings.webhook_secret is None or settings.webhook_url is None:
         raise ConfigError("WEBHOOK_SECRET: must be set when WEBHOOK_URL is set")
     secret = settings.webhook_secret.get_secret_value()
     app = web.Application()
     # aiogram compares the X-Telegram-Bot-Api-Secret-Token header in constant time.
     SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(app, path="/webhook")
     setup_application(app, dp, bot=bot)
-    await bot.set_webhook(
-        f"{settings.webhook_url.rstrip('/')}/webhook" if settings.webhook_url else "",
-        secret_token=secret,
-        allowed_updates=dp.resolve_used_update_types(),
-    )
-    runner = web.AppRunner(app)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
     await site.start()
+    await bot.set_webhook(
+        f"{settings.webhook_url.rstrip('/')}/webhook",
+        secret_token=secret,
+        allowed_updates=dp.resolve_used_update_types(),
+    )
     log.info("webhook server on %s:%d", settings.webhook_host, settings.webhook_port)
     try:
-        import asyncio
-
         await asyncio.Event().wait()
     finally:
         await runner.cleanup()

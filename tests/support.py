@@ -22,7 +22,7 @@ from aiogram.methods import (
     SendMessage,
     TelegramMethod,
 )
-from aiogram.types import Chat, InlineKeyboardMarkup, Message, Update, User
+from aiogram.types import Chat, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update, User
 
 ALLOWED_TAGS = {
     "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a",
@@ -136,7 +136,7 @@ class RecordingSession(BaseSession):
         self,
         bot: Bot,
         method: TelegramMethod[Any],
-        timeout: int | None = None,  # noqa: ASYNC109
+        timeout: int | None = None,
     ) -> Any:
         self.calls.append(method)
         if isinstance(method, GetMe):
@@ -307,5 +307,7 @@ def make_bot(session: RecordingSession) -> Bot:
     return Bot(
         token="42:TEST",
         session=session,
-        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+        default=DefaultBotProperties(
+            parse_mode=ParseMode.HTML, link_preview=LinkPreviewOptions(is_disabled=True)
+        ),
     )

@@ -1,0 +1,809 @@
+"""The emulator's state and the Bot API methods the bot uses, with Telegram's own refusals.
+
+One `Emulator` holds users, private chats, messages, pending updates and command menus.
+The HTTP server (server.py) turns requests into `call()`; tests and the sandbox page act
+as people through `send_text()`, `press()`, `block()` and `next_event()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.emulator import spec, telegram_html
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+MAX_CALLBACK_DATA = 64
+MAX_CALLBACK_TEXT = 200
+DELETE_WINDOW = 48 * 3600
+SEND_METHODS = {"sendmessage", "sendphoto", "senddocument", "copymessage"}
+
+
+class BotApiError(Exception):
+    """A refusal, with the status code and description the real server gives."""
+
+    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.retry_after = retry_after
+
+    def payload(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "ok": False,
+            "error_code": self.code,
+            "description": self.description,
+        }
+        if self.retry_after is not None:
+            body["parameters"] = {"retry_after": self.retry_after}
+        return body
+
+
+def bad_request(text: str) -> BotApiError:
+    return BotApiError(400, f"Bad Request: {text}")
+
+
+@dataclass
+class EmulatedUser:
+    id: int
+    first_name: str
+    language_code: str | None
+    started: bool = False
+    blocked: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        if self.language_code:
+            data["language_code"] = self.language_code
+        return data
+
+
+@dataclass
+class EmulatedMessage:
+    chat_id: int
+    message_id: int
+    from_bot: bool
+    text: str
+    page_html: str
+    date: float
+    reply_markup: dict[str, Any] | None = None
+    kind: str = "text"  # text | photo | document
+    protect_content: bool = False
+    edited: bool = False
+    deleted: bool = False
+
+    def buttons(self) -> list[dict[str, Any]]:
+        rows = (self.reply_markup or {}).get("inline_keyboard", [])
+        return [button for row in rows for button in row]
+
+    def page(self) -> dict[str, Any]:
+        """What the sandbox page needs to draw the message."""
+        return {
+            "id": self.message_id,
+            "from_bot": self.from_bot,
+            "html": self.page_html,
+            "kind": self.kind,
+            "date": int(self.date),
+            "edited": self.edited,
+            "deleted": self.deleted,
+            "protect": self.protect_content,
+            "keyboard": (self.reply_markup or {}).get("inline_keyboard", []),
+        }
+
+
+@dataclass
+class Event:
+    """Something a person would notice in their chat."""
+
+    kind: str  # message | edit | delete | answer | commands
+    chat_id: int
+    message: EmulatedMessage | None = None
+    text: str | None = None
+    show_alert: bool = False
+
+
+@dataclass
+class Faults:
+    """Failures to inject, each for the next N calls (of `methods`, or of any method)."""
+
+    latency: float = 0.0
+    too_many: int = 0
+    retry_after: int = 1
+    server_errors: int = 0
+    drops: int = 0
+    methods: set[str] | None = None
+
+    def applies(self, method: str) -> bool:
+        return self.methods is None or method in self.methods
+
+
+@dataclass
+class _Callback:
+    id: str
+    user_id: int
+    message: EmulatedMessage
+    data: str
+    answered: bool = False
+
+
+@dataclass
+class Emulator:
+    """A Telegram Bot API server in one object. Not thread-safe; one event loop."""
+
+    token: str = "1000000001:SANDBOX-TOKEN"  # noqa: S105 - the emulator's own, not a secret
+    bot_name: str = "Umid"
+    bot_username: str = "umid_sandbox_bot"
+    flood_limit: int = 30
+    paid_flood_limit: int = 1000
+    strict_unknown_parameters: bool = True
+    faults: Faults = field(default_factory=Faults)
+    users: dict[int, EmulatedUser] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    commands: dict[tuple[str, str], list[dict[str, str]]] = field(default_factory=dict)
+    webhook_url: str = ""
+    webhook_secret: str = ""
+
+    def __post_init__(self) -> None:
+        self.bot_id = int(self.token.split(":", 1)[0])
+        self._messages: dict[int, list[EmulatedMessage]] = {}
+        self._events: dict[int, list[Event]] = {}
+        self._seen: dict[int, int] = {}
+        self._updates: deque[dict[str, Any]] = deque()
+        self._update_ids = itertools.count(1)
+        self._message_ids: dict[int, itertools.count[int]] = {}
+        self._callback_ids = itertools.count(1)
+        self._callbacks: dict[str, _Callback] = {}
+        self._changed = asyncio.Condition()
+        self._sent: deque[float] = deque()
+        self._skew = 0.0
+        self._listeners: set[asyncio.Queue[Event]] = set()
+        self._webhook_tasks: set[asyncio.Task[None]] = set()
+        self.webhook_sender: Any = None  # set by the server: async (url, secret, update) -> None
+
+    # ---------------------------------------------------------------- time
+
+    def now(self) -> float:
+        return time.time() + self._skew
+
+    def advance(self, seconds: float) -> None:
+        """Move the emulator's clock forward (to test the 48-hour deletion limit)."""
+        self._skew += seconds
+
+    # ---------------------------------------------------------------- people
+
+    def add_user(
+        self,
+        language_code: str | None = "en",
+        first_name: str = "Supporter",
+        user_id: int | None = None,
+    ) -> EmulatedUser:
+        """A Telegram account that may start the bot; ids are stable and distinct."""
+        uid = user_id if user_id is not None else 700_000_000 + len(self.users) + 1
+        user = EmulatedUser(uid, first_name, language_code)
+        self.users[uid] = user
+        self._messages.setdefault(uid, [])
+        self._events.setdefault(uid, [])
+        self._seen.setdefault(uid, 0)
+        return user
+
+    def block(self, user: EmulatedUser) -> None:
+        user.blocked = True
+
+    def unblock(self, user: EmulatedUser) -> None:
+        user.blocked = False
+
+    def messages(
+        self, user: EmulatedUser, *, include_deleted: bool = False
+    ) -> list[EmulatedMessage]:
+        """The chat as the person sees it, oldest first."""
+        return [m for m in self._messages.get(user.id, []) if include_deleted or not m.deleted]
+
+    def _next_message_id(self, chat_id: int) -> int:
+        counter = self._message_ids.setdefault(chat_id, itertools.count(1))
+        return next(counter)
+
+    def _chat_json(self, user: EmulatedUser) -> dict[str, Any]:
+        return {"id": user.id, "type": "private", "first_name": user.first_name}
+
+    def _message_json(self, msg: EmulatedMessage) -> dict[str, Any]:
+        user = self.users[msg.chat_id]
+        data: dict[str, Any] = {
+            "message_id": msg.message_id,
+            "date": int(msg.date),
+            "chat": self._chat_json(user),
+            "from": self.me() if msg.from_bot else user.as_json(),
+        }
+        if msg.kind == "text":
+            data["text"] = msg.text
+            if msg.text.startswith("/") and not msg.from_bot:
+                length = len(msg.text.split()[0])
+                data["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        elif msg.kind == "photo":
+            data["photo"] = [
+                {
+                    "file_id": f"photo-{msg.message_id}",
+                    "file_unique_id": f"p{msg.message_id}",
+                    "width": 640,
+                    "height": 480,
+                }
+            ]
+            if msg.text:
+                data["caption"] = msg.text
+        elif msg.kind == "document":
+            data["document"] = {
+                "file_id": f"doc-{msg.message_id}",
+                "file_unique_id": f"d{msg.message_id}",
+            }
+            if msg.text:
+                data["caption"] = msg.text
+        if msg.edited:
+            data["edit_date"] = int(self.now())
+        if msg.reply_markup:
+            data["reply_markup"] = msg.reply_markup
+        if msg.protect_content:
+            data["has_protected_content"] = True
+        return data
+
+    async def send_text(self, user: EmulatedUser, text: str) -> EmulatedMessage:
+        """The person types `text` and sends it."""
+        user.started = True
+        msg = EmulatedMessage(
+            chat_id=user.id,
+            message_id=self._next_message_id(user.id),
+            from_bot=False,
+            text=text,
+            page_html=telegram_html.plain(text).page_html,
+            date=self.now(),
+        )
+        self._messages[user.id].append(msg)
+        await self._emit(Event("message", user.id, msg))
+        await self._deliver({"message": self._message_json(msg)})
+        return msg
+
+    async def send_sticker(self, user: EmulatedUser) -> None:
+        """The person sends a sticker (something that is not text)."""
+        user.started = True
+        mid = self._next_message_id(user.id)
+        message = {
+            "message_id": mid,
+            "date": int(self.now()),
+            "chat": self._chat_json(user),
+            "from": user.as_json(),
+            "sticker": {
+                "file_id": "sticker",
+                "file_unique_id": "s",
+                "type": "regular",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+            },
+        }
+        await self._deliver({"message": message})
+
+    def find_button(
+        self, user: EmulatedUser, label: str, message: EmulatedMessage | None = None
+    ) -> tuple[EmulatedMessage, dict[str, Any]]:
+        """The newest visible bot message with a button whose label contains `label`."""
+        candidates = [message] if message else reversed(self.messages(user))
+        for msg in candidates:
+            if not msg.from_bot:
+                continue
+            for button in msg.buttons():
+                if label in button.get("text", ""):
+                    return msg, button
+        shown = [b.get("text") for m in self.messages(user) for b in m.buttons()]
+        raise LookupError(f"no button with {label!r}; buttons shown: {shown}")
+
+    async def press(
+        self, user: EmulatedUser, label: str, message: EmulatedMessage | None = None
+    ) -> str:
+        """The person presses an inline button; returns the callback query id."""
+        msg, button = self.find_button(user, label, message)
+        return await self.press_data(user, msg, button["callback_data"])
+
+    async def press_data(self, user: EmulatedUser, msg: EmulatedMessage, data: str) -> str:
+        query_id = f"{self.bot_id}{next(self._callback_ids):08d}"
+        self._callbacks[query_id] = _Callback(query_id, user.id, msg, data)
+        await self._deliver(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": user.as_json(),
+                    "message": self._message_json(msg),
+                    "chat_instance": str(user.id),
+                    "data": data,
+                }
+            }
+        )
+        return query_id
+
+    def callback_answered(self, query_id: str) -> bool:
+        return self._callbacks[query_id].answered
+
+    async def next_event(
+        self, user: EmulatedUser, kinds: tuple[str, ...] = ("message", "edit"), timeout: float = 5.0
+    ) -> Event:
+        """Wait for what the bot does next in this person's chat (messages and edits by default)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        async with self._changed:
+            while True:
+                events = self._events[user.id]
+                while self._seen[user.id] < len(events):
+                    event = events[self._seen[user.id]]
+                    self._seen[user.id] += 1
+                    if event.kind in kinds and (event.message is None or event.message.from_bot):
+                        return event
+                left = deadline - asyncio.get_running_loop().time()
+                if left <= 0:
+                    raise TimeoutError(f"the bot did not answer within {timeout}s")
+                try:
+                    await asyncio.wait_for(self._changed.wait(), left)
+                except TimeoutError:
+                    continue
+
+    async def next_message(self, user: EmulatedUser, timeout: float = 5.0) -> EmulatedMessage:
+        """The bot's next new or edited message in this chat."""
+        event = await self.next_event(user, ("message", "edit"), timeout)
+        assert event.message is not None
+        return event.message
+
+    def skip_pending(self, user: EmulatedUser) -> None:
+        """Forget events not yet read, so the next wait sees only what comes after now."""
+        self._seen[user.id] = len(self._events[user.id])
+
+    # ---------------------------------------------------------------- page events
+
+    def subscribe(self) -> asyncio.Queue[Event]:
+        queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=1000)
+        self._listeners.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[Event]) -> None:
+        self._listeners.discard(queue)
+
+    async def _emit(self, event: Event) -> None:
+        if event.chat_id in self._events:
+            self._events[event.chat_id].append(event)
+        for queue in list(self._listeners):
+            if not queue.full():
+                queue.put_nowait(event)
+        async with self._changed:
+            self._changed.notify_all()
+
+    # ---------------------------------------------------------------- updates
+
+    async def _deliver(self, payload: dict[str, Any]) -> None:
+        update = {"update_id": next(self._update_ids), **payload}
+        if self.webhook_url and self.webhook_sender is not None:
+            task = asyncio.create_task(
+                self.webhook_sender(self.webhook_url, self.webhook_secret, update)
+            )
+            self._webhook_tasks.add(task)
+            task.add_done_callback(self._webhook_tasks.discard)
+            return
+        self._updates.append(update)
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def _get_updates(self, offset: int, limit: int, timeout: float) -> list[dict[str, Any]]:
+        if self.webhook_url:
+            raise BotApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
+        while self._updates and offset and self._updates[0]["update_id"] < offset:
+            self._updates.popleft()
+        if not self._updates and timeout > 0:
+            async with self._changed:
+                try:
+                    await asyncio.wait_for(
+                        self._changed.wait_for(lambda: bool(self._updates)), timeout
+                    )
+                except TimeoutError:
+                    return []
+        return list(itertools.islice(self._updates, 0, max(1, min(limit or 100, 100))))
+
+    # ---------------------------------------------------------------- the Bot API
+
+    def me(self) -> dict[str, Any]:
+        return {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": self.bot_name,
+            "username": self.bot_username,
+            "can_join_groups": False,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+
+    def commands_for(
+        self, language_code: str | None, chat_id: int | None = None
+    ) -> list[dict[str, str]]:
+        """The command menu Telegram would show: chat scope, then language, then default."""
+        lang = (language_code or "")[:2]
+        for key in ((f"chat:{chat_id}", ""), ("default", lang), ("default", "")):
+            if key in self.commands:
+                return self.commands[key]
+        return []
+
+    async def call(self, method: str, raw: dict[str, Any]) -> Any:
+        """Run one Bot API method with raw parameters; BotApiError on refusal."""
+        name = method.lower()
+        known = spec.methods().get(name)
+        if known is None:
+            self._problem(f"{method}: unknown method")
+            raise BotApiError(404, "Not Found: method not found")
+        params = self._coerce(known, raw)
+        self.calls.append((known.name, params))
+        await self._inject(name)
+        handler = getattr(self, f"_m_{name}", None)
+        if handler is None:
+            self._problem(f"{known.name}: not implemented by the emulator")
+            raise bad_request(f"method {known.name} is not supported by the local emulator")
+        try:
+            return await handler(params)
+        except BotApiError as exc:
+            if exc.code != 429:
+                self._problem(f"{known.name}: {exc.description}")
+            raise
+
+    def _problem(self, text: str) -> None:
+        log.warning("emulator refused: %s", text)
+        self.problems.append(text)
+
+    def _coerce(self, method: spec.Method, raw: dict[str, Any]) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        for key, value in raw.items():
+            param = method.params.get(key)
+            if param is None:
+                if self.strict_unknown_parameters:
+                    self._problem(f"{method.name}: unknown parameter {key!r}")
+                continue
+            if isinstance(value, str) and not param.is_string:
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    if "String" not in param.types:
+                        raise bad_request(f"can't parse {key}") from None
+            params[key] = value
+        for name, param in method.params.items():
+            if param.required and name not in params:
+                raise bad_request(f"{name} is empty" if name != "text" else "message text is empty")
+        return params
+
+    async def _inject(self, name: str) -> None:
+        faults = self.faults
+        if not faults.applies(name):
+            return
+        if faults.latency:
+            await asyncio.sleep(faults.latency)
+        if faults.drops:
+            faults.drops -= 1
+            raise ConnectionResetError("injected dropped connection")
+        if faults.server_errors:
+            faults.server_errors -= 1
+            raise BotApiError(502, "Bad Gateway")
+        if faults.too_many:
+            faults.too_many -= 1
+            raise BotApiError(
+                429, f"Too Many Requests: retry after {faults.retry_after}", faults.retry_after
+            )
+
+    def _chat(self, chat_id: Any) -> EmulatedUser:
+        try:
+            cid = int(chat_id)
+        except (TypeError, ValueError):
+            raise bad_request("chat not found") from None
+        user = self.users.get(cid)
+        if user is None or not user.started:
+            raise bad_request("chat not found")
+        if user.blocked:
+            raise BotApiError(403, "Forbidden: bot was blocked by the user")
+        return user
+
+    def _flood(self, paid: bool) -> None:
+        now = time.monotonic()
+        while self._sent and now - self._sent[0] >= 1.0:
+            self._sent.popleft()
+        limit = self.paid_flood_limit if paid else self.flood_limit
+        if len(self._sent) >= limit:
+            raise BotApiError(429, "Too Many Requests: retry after 1", 1)
+        self._sent.append(now)
+
+    def _render(
+        self, text: Any, parse_mode: Any, limit: int, *, caption: bool = False
+    ) -> telegram_html.Parsed:
+        text = "" if text is None else str(text)
+        mode = (parse_mode or "").upper()
+        parsed = telegram_html.parse(text) if mode == "HTML" else telegram_html.plain(text)
+        if parsed.error:
+            raise bad_request(f"can't parse entities: {parsed.error}")
+        if not caption and not parsed.text.strip():
+            raise bad_request("message text is empty")
+        if len(parsed.text) > limit:
+            raise bad_request("message caption is too long" if caption else "message is too long")
+        return parsed
+
+    def _markup(self, markup: Any) -> dict[str, Any] | None:
+        if markup is None:
+            return None
+        if not isinstance(markup, dict):
+            raise bad_request("can't parse reply keyboard markup JSON object")
+        if "inline_keyboard" not in markup:
+            return markup  # reply keyboards are accepted and not drawn
+        rows = markup["inline_keyboard"]
+        if not isinstance(rows, list):
+            raise bad_request(
+                'can\'t parse inline keyboard button: field "inline_keyboard" must be an Array'
+            )
+        for row in rows:
+            for button in row:
+                if not str(button.get("text", "")).strip():
+                    raise bad_request("BUTTON_TEXT_INVALID")
+                data = button.get("callback_data")
+                if data is not None and not 1 <= len(str(data).encode()) <= MAX_CALLBACK_DATA:
+                    raise bad_request("BUTTON_DATA_INVALID")
+                if data is None and not any(
+                    k in button
+                    for k in ("url", "web_app", "login_url", "switch_inline_query", "copy_text")
+                ):
+                    raise bad_request("BUTTON_TYPE_INVALID")
+        return markup
+
+    def _stored(self, chat_id: Any, message_id: Any) -> EmulatedMessage:
+        user = self._chat(chat_id)
+        for msg in self._messages[user.id]:
+            if msg.message_id == int(message_id) and msg.from_bot:
+                if msg.deleted:
+                    break
+                return msg
+        raise bad_request("message to edit not found")
+
+    async def _new_bot_message(
+        self,
+        user: EmulatedUser,
+        parsed: telegram_html.Parsed,
+        params: dict[str, Any],
+        kind: str = "text",
+    ) -> dict[str, Any]:
+        msg = EmulatedMessage(
+            chat_id=user.id,
+            message_id=self._next_message_id(user.id),
+            from_bot=True,
+            text=parsed.text,
+            page_html=parsed.page_html,
+            date=self.now(),
+            reply_markup=self._markup(params.get("reply_markup")),
+            kind=kind,
+            protect_content=bool(params.get("protect_content")),
+        )
+        self._messages[user.id].append(msg)
+        await self._emit(Event("message", user.id, msg))
+        return self._message_json(msg)
+
+    async def _m_getme(self, params: dict[str, Any]) -> Any:
+        return self.me()
+
+    async def _m_logout(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _m_close(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _m_getupdates(self, params: dict[str, Any]) -> Any:
+        return await self._get_updates(
+            int(params.get("offset") or 0),
+            int(params.get("limit") or 100),
+            float(params.get("timeout") or 0),
+        )
+
+    async def _m_setwebhook(self, params: dict[str, Any]) -> Any:
+        url = str(params.get("url") or "")
+        if url and not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        self.webhook_url = url
+        self.webhook_secret = str(params.get("secret_token") or "")
+        if params.get("drop_pending_updates"):
+            self._updates.clear()
+        return True
+
+    async def _m_deletewebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook_url = ""
+        self.webhook_secret = ""
+        if params.get("drop_pending_updates"):
+            self._updates.clear()
+        return True
+
+    async def _m_getwebhookinfo(self, params: dict[str, Any]) -> Any:
+        return {
+            "url": self.webhook_url,
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
+
+    @staticmethod
+    def _scope_key(params: dict[str, Any]) -> tuple[str, str]:
+        scope = params.get("scope") or {"type": "default"}
+        lang = str(params.get("language_code") or "")
+        if scope.get("type") == "chat":
+            return (f"chat:{scope.get('chat_id')}", "")
+        return (str(scope.get("type", "default")), lang)
+
+    async def _m_setmycommands(self, params: dict[str, Any]) -> Any:
+        commands = params["commands"]
+        if not isinstance(commands, list) or len(commands) > 100:
+            raise bad_request("commands must be an array of at most 100 BotCommand")
+        for cmd in commands:
+            name, desc = str(cmd.get("command", "")), str(cmd.get("description", ""))
+            if not (1 <= len(name) <= 32 and name.replace("_", "").isalnum() and name.islower()):
+                raise bad_request("BOT_COMMAND_INVALID")
+            if not 1 <= len(desc) <= 256:
+                raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
+        key = self._scope_key(params)
+        self.commands[key] = [
+            {"command": c["command"], "description": c["description"]} for c in commands
+        ]
+        if key[0].startswith("chat:"):
+            await self._emit(Event("commands", int(key[0][5:])))
+        return True
+
+    async def _m_deletemycommands(self, params: dict[str, Any]) -> Any:
+        self.commands.pop(self._scope_key(params), None)
+        return True
+
+    async def _m_getmycommands(self, params: dict[str, Any]) -> Any:
+        return self.commands.get(self._scope_key(params), [])
+
+    async def _m_setmydescription(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _m_setmyshortdescription(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _m_sendchataction(self, params: dict[str, Any]) -> Any:
+        self._chat(params["chat_id"])
+        return True
+
+    async def _m_sendmessage(self, params: dict[str, Any]) -> Any:
+        user = self._chat(params["chat_id"])
+        parsed = self._render(params.get("text"), params.get("parse_mode"), MAX_TEXT)
+        self._markup(params.get("reply_markup"))
+        self._flood(bool(params.get("allow_paid_broadcast")))
+        return await self._new_bot_message(user, parsed, params)
+
+    async def _m_sendphoto(self, params: dict[str, Any]) -> Any:
+        user = self._chat(params["chat_id"])
+        parsed = self._render(
+            params.get("caption"), params.get("parse_mode"), MAX_CAPTION, caption=True
+        )
+        self._markup(params.get("reply_markup"))
+        self._flood(bool(params.get("allow_paid_broadcast")))
+        return await self._new_bot_message(user, parsed, params, kind="photo")
+
+    async def _m_senddocument(self, params: dict[str, Any]) -> Any:
+        user = self._chat(params["chat_id"])
+        parsed = self._render(
+            params.get("caption"), params.get("parse_mode"), MAX_CAPTION, caption=True
+        )
+        self._markup(params.get("reply_markup"))
+        self._flood(bool(params.get("allow_paid_broadcast")))
+        return await self._new_bot_message(user, parsed, params, kind="document")
+
+    async def _m_copymessage(self, params: dict[str, Any]) -> Any:
+        target = self._chat(params["chat_id"])
+        source_user = self.users.get(int(params["from_chat_id"]))
+        source = None
+        if source_user is not None:
+            source = next(
+                (
+                    m
+                    for m in self._messages[source_user.id]
+                    if m.message_id == int(params["message_id"]) and not m.deleted
+                ),
+                None,
+            )
+        if source is None:
+            raise bad_request("message to copy not found")
+        self._flood(bool(params.get("allow_paid_broadcast")))
+        parsed = telegram_html.Parsed(source.text, source.page_html, None)
+        if "caption" in params:
+            parsed = self._render(
+                params.get("caption"), params.get("parse_mode"), MAX_CAPTION, caption=True
+            )
+        message = await self._new_bot_message(target, parsed, params, kind=source.kind)
+        return {"message_id": message["message_id"]}
+
+    async def _m_editmessagetext(self, params: dict[str, Any]) -> Any:
+        if "inline_message_id" in params:
+            raise bad_request("inline messages are not supported by the local emulator")
+        msg = self._stored(params.get("chat_id"), params.get("message_id"))
+        parsed = self._render(params.get("text"), params.get("parse_mode"), MAX_TEXT)
+        markup = self._markup(params.get("reply_markup"))
+        if msg.page_html == parsed.page_html and msg.reply_markup == markup:
+            raise bad_request(
+                "message is not modified: specified new message content and reply markup are "
+                "exactly the same as a current content and reply markup of the message"
+            )
+        msg.text, msg.page_html, msg.reply_markup, msg.edited = (
+            parsed.text,
+            parsed.page_html,
+            markup,
+            True,
+        )
+        await self._emit(Event("edit", msg.chat_id, msg))
+        return self._message_json(msg)
+
+    async def _m_editmessagereplymarkup(self, params: dict[str, Any]) -> Any:
+        msg = self._stored(params.get("chat_id"), params.get("message_id"))
+        markup = self._markup(params.get("reply_markup"))
+        if msg.reply_markup == markup:
+            raise bad_request(
+                "message is not modified: specified new message content and reply markup are "
+                "exactly the same as a current content and reply markup of the message"
+            )
+        msg.reply_markup, msg.edited = markup, True
+        await self._emit(Event("edit", msg.chat_id, msg))
+        return self._message_json(msg)
+
+    async def _delete(self, chat_id: Any, message_id: int) -> None:
+        user = self.users.get(int(chat_id))
+        if user is None:
+            raise bad_request("chat not found")
+        msg = next((m for m in self._messages[user.id] if m.message_id == message_id), None)
+        if msg is None or msg.deleted:
+            raise bad_request("message to delete not found")
+        if self.now() - msg.date > DELETE_WINDOW:
+            raise bad_request("message can't be deleted for everyone")
+        msg.deleted = True
+        await self._emit(Event("delete", user.id, msg))
+
+    async def _m_deletemessage(self, params: dict[str, Any]) -> Any:
+        await self._delete(params["chat_id"], int(params["message_id"]))
+        return True
+
+    async def _m_deletemessages(self, params: dict[str, Any]) -> Any:
+        ids = params["message_ids"]
+        if not isinstance(ids, list) or not 1 <= len(ids) <= 100:
+            raise bad_request("message_ids must be an array of 1-100 integers")
+        deleted = False
+        for mid in ids:
+            try:
+                await self._delete(params["chat_id"], int(mid))
+                deleted = True
+            except BotApiError:
+                continue  # Telegram skips what it cannot delete
+        if not deleted:
+            raise bad_request("message to delete not found")
+        return True
+
+    async def _m_answercallbackquery(self, params: dict[str, Any]) -> Any:
+        query = self._callbacks.get(str(params["callback_query_id"]))
+        if query is None or query.answered:
+            raise bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
+        text = params.get("text")
+        if text is not None and len(str(text)) > MAX_CALLBACK_TEXT:
+            raise bad_request("MESSAGE_TOO_LONG")
+        query.answered = True
+        await self._emit(
+            Event(
+                "answer",
+                query.user_id,
+                text=str(text) if text else None,
+                show_alert=bool(params.get("show_alert")),
+            )
+        )
+        return True

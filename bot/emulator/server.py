@@ -1,0 +1,122 @@
+"""HTTP for the emulator: the Bot API at /bot{token}/{method}, webhook delivery, the page."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.emulator.core import BotApiError, Emulator
+
+log = logging.getLogger(__name__)
+EMULATOR_KEY = web.AppKey("emulator", Emulator)
+
+
+async def _params(request: web.Request) -> dict[str, Any]:
+    params: dict[str, Any] = dict(request.query)
+    if request.method != "POST" or not request.can_read_body:
+        return params
+    if request.content_type == "application/json":
+        body = await request.json()
+        if not isinstance(body, dict):
+            raise BotApiError(400, "Bad Request: request body must be a JSON object")
+        params.update(body)
+        return params
+    form = await request.post()
+    for key, value in form.items():
+        # An uploaded file stands for itself; the emulator keeps no file content.
+        params[key] = value if isinstance(value, str) else f"<uploaded {key}>"
+    return params
+
+
+async def bot_api(request: web.Request) -> web.StreamResponse:
+    emulator = request.app[EMULATOR_KEY]
+    if request.match_info["token"] != emulator.token:
+        return web.json_response(
+            {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+        )
+    method = request.match_info["method"]
+    try:
+        params = await _params(request)
+        result = await emulator.call(method, params)
+    except BotApiError as exc:
+        return web.json_response(exc.payload(), status=exc.code)
+    except ConnectionResetError:
+        if request.transport is not None:
+            request.transport.close()
+        return web.Response(status=500)
+    except (ValueError, json.JSONDecodeError):
+        error = BotApiError(400, "Bad Request: can't parse request")
+        return web.json_response(error.payload(), status=400)
+    return web.json_response({"ok": True, "result": result})
+
+
+def make_webhook_sender(session_holder: dict[str, aiohttp.ClientSession]) -> Any:
+    async def send(url: str, secret: str, update: dict[str, Any]) -> None:
+        session = session_holder.get("session")
+        if session is None or session.closed:
+            session = session_holder["session"] = aiohttp.ClientSession()
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
+        # Telegram retries a failing webhook; a few quick attempts are enough here.
+        for attempt in range(5):
+            try:
+                async with session.post(url, json=update, headers=headers) as response:
+                    if response.status < 500:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.2 * (attempt + 1))
+        log.warning("webhook delivery failed for update %s", update["update_id"])
+
+    return send
+
+
+def build_app(emulator: Emulator, *, with_page: bool = True) -> web.Application:
+    """The aiohttp application: Bot API routes and, for the sandbox, the page."""
+    app = web.Application(client_max_size=60 * 1024 * 1024)
+    app[EMULATOR_KEY] = emulator
+    holder: dict[str, aiohttp.ClientSession] = {}
+    emulator.webhook_sender = make_webhook_sender(holder)
+
+    async def close_session(_: web.Application) -> None:
+        if holder.get("session"):
+            await holder["session"].close()
+
+    app.on_cleanup.append(close_session)
+    app.router.add_route("*", "/bot{token}/{method}", bot_api)
+    if with_page:
+        from bot.emulator import page
+
+        page.add_routes(app)
+    return app
+
+
+class RunningEmulator:
+    """An emulator served on 127.0.0.1; `url` is what TELEGRAM_API_URL should be."""
+
+    def __init__(self, emulator: Emulator, runner: web.AppRunner, port: int) -> None:
+        self.emulator = emulator
+        self.runner = runner
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+
+
+async def serve(
+    emulator: Emulator, port: int = 0, *, with_page: bool = True, host: str = "127.0.0.1"
+) -> RunningEmulator:
+    """Start serving; port 0 picks a free one."""
+    runner = web.AppRunner(build_app(emulator, with_page=with_page), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    server = site._server
+    sockets = getattr(server, "sockets", None) or []
+    actual = sockets[0].getsockname()[1] if sockets else port
+    return RunningEmulator(emulator, runner, int(actual))

@@ -1,0 +1,95 @@
+"""The sandbox: the local Bot API emulator, the bot connected to it with the demo cases,
+and a page where anyone can try the bot without Telegram."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from bot.emulator import Emulator
+from bot.emulator.server import RunningEmulator, serve
+from bot.services import case_files
+from bot.storage import Storage, prepare
+from config import Settings
+from config.settings import DEFAULT_DATABASE_URL
+from db.models import Hearing, HearingKind
+from db.repositories import cases as cases_repo
+from db.types import utcnow
+
+log = logging.getLogger(__name__)
+DEMO_CASES = Path(__file__).resolve().parent / "data" / "demo_cases.yaml"
+SANDBOX_DATABASE_URL = "sqlite+aiosqlite:///data/sandbox.sqlite3"
+DEMO_HEARING_CASE = "dauletmurat-tadzhimuratov"
+
+
+def sandbox_settings(settings: Settings, api_url: str, token: str) -> Settings:
+    """The bot's settings pointed at the emulator; the default database becomes a separate
+    sandbox file, so trying the bot never mixes with real data."""
+    database_url = settings.database_url
+    if database_url == DEFAULT_DATABASE_URL:
+        database_url = SANDBOX_DATABASE_URL
+    return settings.model_copy(
+        update={
+            "bot_token": SecretStr(token),
+            "telegram_api_url": api_url,
+            "database_url": database_url,
+            "webhook_url": None,
+        }
+    )
+
+
+async def seed(storage: Storage) -> None:
+    """Demo cases in an empty database, and a hearing a few minutes ahead to watch for."""
+    async with storage.sessionmaker() as session, session.begin():
+        if not await cases_repo.count_all(session):
+            source = await asyncio.to_thread(DEMO_CASES.read_text, encoding="utf-8")
+            await case_files.apply(session, case_files.parse(source, str(DEMO_CASES)))
+        case = await cases_repo.by_slug(session, DEMO_HEARING_CASE)
+        if case is None or case.id is None:
+            return
+        if await cases_repo.next_hearing(session, case.id, utcnow()) is None:
+            starts = (utcnow() + dt.timedelta(minutes=5)).replace(second=0, microsecond=0)
+            session.add(
+                Hearing(
+                    case_id=case.id,
+                    starts_at=starts,
+                    timezone="Asia/Tashkent",
+                    court="Supreme Court of the Republic of Uzbekistan (sandbox)",
+                    kind=HearingKind.APPEAL.value,
+                )
+            )
+
+
+async def start(settings: Settings, port: int) -> tuple[RunningEmulator, Settings, Storage]:
+    """Serve the emulator and page, prepare the sandbox database; the bot is not started."""
+    emulator = Emulator()
+    try:
+        running = await serve(emulator, port)
+    except OSError:
+        running = await serve(emulator, 0)  # the usual port is taken: any free one will do
+    bot_settings = sandbox_settings(settings, running.url, emulator.token)
+    storage = await prepare(bot_settings)
+    await seed(storage)
+    return running, bot_settings, storage
+
+
+async def run(settings: Settings, port: int = 8765) -> None:
+    """Run the sandbox until interrupted."""
+    from bot.runner import run as run_bot
+
+    running, bot_settings, storage = await start(settings, port)
+    print(
+        "\nNo BOT_TOKEN is set, so Umid runs in the local sandbox: nothing reaches Telegram.\n"
+        f"Open {running.url}/ in a browser to talk to the bot.\n"
+        "To run the real bot, put BOT_TOKEN=... from @BotFather into .env.\n",
+        flush=True,
+    )
+    try:
+        await run_bot(bot_settings, storage=storage)
+    finally:
+        await storage.engine.dispose()
+        await running.stop()
