@@ -19,6 +19,7 @@ from bot.i18n import make_i18n
 from bot.middlewares.db import DbSessionMiddleware
 from bot.middlewares.identity import IdentityMiddleware, VisitorI18nMiddleware
 from bot.middlewares.throttle import ThrottleMiddleware, TokenBuckets
+from bot.retry import RetryMiddleware
 from bot.storage import Storage
 from config import Settings
 from handlers import fallback, supporter
@@ -29,9 +30,11 @@ log = logging.getLogger(__name__)
 def build_bot(settings: Settings) -> Bot:
     """A Bot that reaches {TELEGRAM_API_URL}/bot{token}/{method}, HTML by default."""
     server = TelegramAPIServer.from_base(settings.telegram_api_url)
+    session = AiohttpSession(api=server)
+    session.middleware(RetryMiddleware())
     return Bot(
         token=settings.token,
-        session=AiohttpSession(api=server),
+        session=session,
         default=DefaultBotProperties(
             parse_mode=ParseMode.HTML, link_preview=LinkPreviewOptions(is_disabled=True)
         ),

@@ -1,0 +1,186 @@
+"""The emulator refuses what Telegram refuses, with Telegram's words, over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramRetryAfter,
+)
+from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
+from aiohttp import web
+
+from bot.emulator import Emulator
+from bot.emulator.server import RunningEmulator, serve
+
+
+@pytest.fixture
+async def served() -> AsyncIterator[tuple[Emulator, RunningEmulator, Bot]]:
+    emulator = Emulator()
+    server = await serve(emulator, 0, with_page=False)
+    bot = Bot(emulator.token, session=AiohttpSession(api=TelegramAPIServer.from_base(server.url)))
+    yield emulator, server, bot
+    await bot.session.close()
+    await server.stop()
+
+
+async def started(emulator: Emulator, language: str = "en"):
+    user = emulator.add_user(language)
+    await emulator.send_text(user, "/start")
+    return user
+
+
+async def test_text_limits_and_html(served):
+    emulator, _, bot = served
+    user = await started(emulator)
+    with pytest.raises(TelegramBadRequest, match="message is too long"):
+        await bot.send_message(user.id, "x" * 4097)
+    with pytest.raises(TelegramBadRequest, match="message text is empty"):
+        await bot.send_message(user.id, "   ")
+    with pytest.raises(TelegramBadRequest, match="can't parse entities"):
+        await bot.send_message(user.id, "<b>unclosed", parse_mode="HTML")
+    with pytest.raises(TelegramBadRequest, match="can't parse entities"):
+        await bot.send_message(user.id, "<script>x</script>", parse_mode="HTML")
+    ok = await bot.send_message(user.id, "<b>4096</b> " + "x" * 4091, parse_mode="HTML")
+    assert ok.message_id
+
+
+async def test_callback_data_limit(served):
+    emulator, _, bot = served
+    user = await started(emulator)
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text="b", callback_data="x" * 65)]]
+    )
+    with pytest.raises(TelegramBadRequest, match="BUTTON_DATA_INVALID"):
+        await bot.send_message(user.id, "hi", reply_markup=markup)
+
+
+async def test_unknown_and_blocked_chats(served):
+    emulator, _, bot = served
+    never = emulator.add_user("en")
+    with pytest.raises(TelegramBadRequest, match="chat not found"):
+        await bot.send_message(never.id, "hi")
+    user = await started(emulator)
+    emulator.block(user)
+    with pytest.raises(TelegramForbiddenError, match="bot was blocked by the user"):
+        await bot.send_message(user.id, "hi")
+
+
+async def test_edit_delete_and_answer_rules(served):
+    emulator, _, bot = served
+    user = await started(emulator)
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text="go", callback_data="go")]]
+    )
+    sent = await bot.send_message(user.id, "hello", reply_markup=markup)
+    with pytest.raises(TelegramBadRequest, match="message is not modified"):
+        await bot.edit_message_text(
+            "hello", chat_id=user.id, message_id=sent.message_id, reply_markup=markup
+        )
+    query = await emulator.press(user, "go")
+    assert await bot.answer_callback_query(query, text="ok")
+    with pytest.raises(TelegramBadRequest, match="query is too old"):
+        await bot.answer_callback_query(query)
+    assert await bot.delete_message(user.id, sent.message_id)
+    with pytest.raises(TelegramBadRequest, match="message to edit not found"):
+        await bot.edit_message_text("again", chat_id=user.id, message_id=sent.message_id)
+    old = await bot.send_message(user.id, "old")
+    emulator.advance(48 * 3600 + 1)
+    with pytest.raises(TelegramBadRequest, match="can't be deleted"):
+        await bot.delete_message(user.id, old.message_id)
+
+
+async def test_flood_limit_and_paid_broadcast(served):
+    emulator, _, bot = served
+    users = [await started(emulator) for _ in range(40)]
+    with pytest.raises(TelegramRetryAfter) as err:
+        for user in users:
+            await bot.send_message(user.id, "news")
+    assert err.value.retry_after >= 1
+    await asyncio.sleep(1.05)
+    for user in users:
+        await bot.send_message(user.id, "paid news", allow_paid_broadcast=True)
+
+
+async def test_unknown_method_and_parameter_are_reported(served):
+    emulator, server, _ = served
+    user = await started(emulator)
+    async with aiohttp.ClientSession() as http:
+        base = f"{server.url}/bot{emulator.token}"
+        async with http.post(f"{base}/sendTelepathy", json={}) as r:
+            assert (
+                r.status == 404 and (await r.json())["description"] == "Not Found: method not found"
+            )
+        async with http.post(
+            f"{base}/sendMessage", json={"chat_id": user.id, "text": "hi", "colour": "red"}
+        ) as r:
+            assert (await r.json())["ok"] is True
+        async with http.post(
+            f"{base}/sendMessage", data={"chat_id": str(user.id), "text": "form"}
+        ) as r:
+            assert (await r.json())["result"]["text"] == "form"
+        async with http.get(f"{server.url}/bot1:wrong/getMe") as r:
+            assert r.status == 401
+    assert "sendTelepathy: unknown method" in emulator.problems
+    assert "sendMessage: unknown parameter 'colour'" in emulator.problems
+
+
+async def test_multipart_upload_with_caption(served):
+    emulator, _, bot = served
+    user = await started(emulator)
+    photo = BufferedInputFile(b"\x89PNG fake", filename="a.png")
+    sent = await bot.send_photo(user.id, photo, caption="<b>caption</b>", parse_mode="HTML")
+    assert sent.caption == "caption"
+    assert emulator.messages(user)[-1].kind == "photo"
+
+
+async def test_long_polling_wakes_on_a_new_update(served):
+    emulator, _, bot = served
+    user = emulator.add_user("en")
+    poll = asyncio.create_task(bot.get_updates(timeout=10))
+    await asyncio.sleep(0.1)
+    await emulator.send_text(user, "/start")
+    updates = await asyncio.wait_for(poll, 2)
+    assert updates[0].message.text == "/start"
+    assert await bot.get_updates(offset=updates[0].update_id + 1, timeout=0) == []
+
+
+async def test_webhook_delivery_carries_the_secret(served):
+    emulator, _, bot = served
+    received: list[tuple[str, dict]] = []
+
+    async def hook(request: web.Request) -> web.Response:
+        received.append(
+            (request.headers.get("X-Telegram-Bot-Api-Secret-Token", ""), await request.json())
+        )
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    try:
+        await bot.set_webhook(f"http://127.0.0.1:{port}/hook", secret_token="s3cret")
+        with pytest.raises(Exception, match="Conflict"):
+            await bot.get_updates()
+        await emulator.send_text(emulator.add_user("en"), "/start")
+        for _ in range(50):
+            if received:
+                break
+            await asyncio.sleep(0.02)
+        assert received[0][0] == "s3cret"
+        assert received[0][1]["message"]["text"] == "/start"
+    finally:
+        await runner.cleanup()
+    emulator.problems.clear()
