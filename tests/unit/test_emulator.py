@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -155,7 +157,7 @@ async def test_long_polling_wakes_on_a_new_update(served):
 
 async def test_webhook_delivery_carries_the_secret(served):
     emulator, _, bot = served
-    received: list[tuple[str, dict]] = []
+    received: list[tuple[str, dict[str, Any]]] = []
 
     async def hook(request: web.Request) -> web.Response:
         received.append(
@@ -167,9 +169,10 @@ async def test_webhook_delivery_carries_the_secret(served):
     app.router.add_post("/hook", hook)
     runner = web.AppRunner(app)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    await web.SockSite(runner, sock).start()
     try:
         await bot.set_webhook(f"http://127.0.0.1:{port}/hook", secret_token="s3cret")
         with pytest.raises(Exception, match="Conflict"):
