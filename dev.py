@@ -2,6 +2,7 @@
 """Two commands for a fresh machine with only Python 3.11+.
 
     python3 dev.py run    create .venv, install, migrate data/umid.sqlite3, start the bot
+                          (without BOT_TOKEN: the local sandbox, in a browser)
     python3 dev.py test   create .venv, install, run ruff, mypy and pytest
     python3 dev.py i18n   extract messages, update every catalogue, compile them
 
@@ -63,17 +64,11 @@ def run(extra: list[str]) -> int:
         )
         env_file.chmod(0o600)
         print("Generated a new DATA_KEY in .env", flush=True)
+    # The real database is migrated here; without BOT_TOKEN the bot runs in the sandbox,
+    # which has a database (and the demo cases) of its own.
     code = _bot("db", "upgrade", check=False)
     if code:
         return code
-    if os.environ.get("UMID_DEMO", "1") != "0":
-        _bot(
-            "cases",
-            "import",
-            "--if-empty",
-            str(ROOT / "bot" / "data" / "demo_cases.yaml"),
-            check=False,
-        )
     try:
         return _bot("run", *extra, check=False)
     except KeyboardInterrupt:

@@ -9,6 +9,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramForbiddenError
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import ErrorEvent, LinkPreviewOptions
@@ -52,6 +53,10 @@ def build_fsm_storage(settings: Settings) -> BaseStorage:
 async def on_error(event: ErrorEvent) -> bool:
     """Log the failure without anything personal and stop a pressed button from spinning."""
     update = event.update
+    if isinstance(event.exception, TelegramForbiddenError):
+        # The person blocked the bot between their message and our answer: nothing to fix.
+        log.info("reply not delivered: the recipient has blocked the bot")
+        return True
     log.error(
         "handler failed: %s on %s update",
         type(event.exception).__name__,

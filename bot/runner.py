@@ -33,11 +33,25 @@ async def run(
             await _webhook(bot, dp, settings)
         else:
             await bot.delete_webhook(drop_pending_updates=False)
-            await dp.start_polling(bot, handle_signals=handle_signals, close_bot_session=False)
+            await _poll(bot, dp, handle_signals)
     finally:
         await bot.session.close()
         if own_storage:
             await storage.engine.dispose()
+
+
+async def _poll(bot: Bot, dp: Dispatcher, handle_signals: bool) -> None:
+    polling = asyncio.create_task(
+        dp.start_polling(bot, handle_signals=handle_signals, close_bot_session=False)
+    )
+    try:
+        await asyncio.shield(polling)
+    except asyncio.CancelledError:
+        # Cancelling start_polling from outside leaves its polling task running; the
+        # dispatcher's own stop signal shuts it down cleanly.
+        await dp.stop_polling()
+        await polling
+        raise
 
 
 async def _webhook(bot: Bot, dp: Dispatcher, settings: Settings) -> None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 from bot.crypto import generate_key
@@ -32,12 +35,41 @@ def test_keys_generate_prints_a_usable_key():
     assert len(result.stdout.strip()) == 43
 
 
-def test_run_without_token_says_what_to_do(tmp_path: Path):
-    result = run_cli("run", env={"DATA_KEY": generate_key()}, cwd=tmp_path)
+def test_run_without_token_starts_the_sandbox(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "DATABASE_URL"}}
+    env.update(PYTHONPATH=str(ROOT), DATA_KEY=generate_key())
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--port", "0"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        url = None
+        deadline = time.monotonic() + 60
+        while url is None and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            if "No BOT_TOKEN" in line:
+                assert "sandbox" in line
+            match = re.search(r"Open (http://127\.0\.0\.1:\d+)/", line)
+            url = match.group(1) if match else None
+        assert url, "the sandbox did not print its address"
+        with urllib.request.urlopen(f"{url}/api/personas", timeout=10) as response:  # noqa: S310
+            assert b"supporter-kk" in response.read()
+        with urllib.request.urlopen(f"{url}/", timeout=10) as response:  # noqa: S310
+            assert b"Umid sandbox" in response.read()
+        assert (tmp_path / "data" / "sandbox.sqlite3").exists()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_missing_key_is_one_line(tmp_path: Path):
+    result = run_cli("run", cwd=tmp_path)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "BOT_TOKEN" in lines[0] and "@BotFather" in lines[0]
-    assert "Traceback" not in result.stderr
+    assert len(lines) == 1 and "DATA_KEY" in lines[0] and "keys generate" in lines[0]
 
 
 def test_malformed_value_is_one_line(tmp_path: Path):

@@ -169,6 +169,7 @@ class Emulator:
         self._listeners: set[asyncio.Queue[Event]] = set()
         self._webhook_tasks: set[asyncio.Task[None]] = set()
         self.webhook_sender: Any = None  # set by the server: async (url, secret, update) -> None
+        self.closing = False
 
     # ---------------------------------------------------------------- time
 
@@ -361,6 +362,15 @@ class Emulator:
     def skip_pending(self, user: EmulatedUser) -> None:
         """Forget events not yet read, so the next wait sees only what comes after now."""
         self._seen[user.id] = len(self._events[user.id])
+
+    async def close(self) -> None:
+        """End waiting long polls and event streams, so the server can stop at once."""
+        self.closing = True
+        for queue in list(self._listeners):
+            if not queue.full():
+                queue.put_nowait(Event("close", 0))
+        async with self._changed:
+            self._changed.notify_all()
 
     # ---------------------------------------------------------------- page events
 

@@ -127,6 +127,8 @@ async def events(request: web.Request) -> web.StreamResponse:
         await response.write(b": connected\n\n")
         while True:
             event = await queue.get()
+            if event.kind == "close":
+                break
             if event.chat_id != user.id:
                 continue
             payload = json.dumps(_event_json(event), ensure_ascii=False)

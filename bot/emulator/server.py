@@ -105,6 +105,7 @@ class RunningEmulator:
         self.url = f"http://127.0.0.1:{port}"
 
     async def stop(self) -> None:
+        await self.emulator.close()
         await self.runner.cleanup()
 
 
@@ -112,7 +113,10 @@ async def serve(
     emulator: Emulator, port: int = 0, *, with_page: bool = True, host: str = "127.0.0.1"
 ) -> RunningEmulator:
     """Start serving; port 0 picks a free one."""
-    runner = web.AppRunner(build_app(emulator, with_page=with_page), access_log=None)
+    # In-flight long polls end at close(); a short grace period is all shutdown needs.
+    runner = web.AppRunner(
+        build_app(emulator, with_page=with_page), access_log=None, shutdown_timeout=1.0
+    )
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import func, select
 
 from db.models import Follow, LetterAction, Person
@@ -95,5 +97,9 @@ async def test_a_blocked_user_does_not_stop_the_bot(live: Live):
     await emu.send_text(other, "/help")
     reply = await emu.next_message(other)
     assert "/cases" in reply.text
+    for _ in range(100):  # the two updates are handled concurrently
+        if emu.problems:
+            break
+        await asyncio.sleep(0.02)
     assert emu.problems == ["sendMessage: Forbidden: bot was blocked by the user"]
     emu.problems.clear()
