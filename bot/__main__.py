@@ -25,6 +25,9 @@ def _parser() -> argparse.ArgumentParser:
         "without BOT_TOKEN, the local sandbox",
     )
     run.add_argument("--port", type=int, default=8765, help="sandbox page port (default 8765)")
+    sub.add_parser(
+        "worker", help="run only the delivery engine (worker and planning jobs), no updates"
+    )
     db = sub.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade"])
     cases = sub.add_parser("cases", help="import or export the YAML case file")
@@ -118,6 +121,12 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(run(settings))
             return 0
         settings.key_bytes  # noqa: B018 - every data command needs the key
+        if args.command == "worker":
+            _ = settings.token
+            from bot.delivery.engine import run_worker
+
+            asyncio.run(run_worker(settings))
+            return 0
         if args.command == "db":
             asyncio.run(_db_upgrade(settings))
             return 0

@@ -28,11 +28,12 @@ from handlers import fallback, supporter
 log = logging.getLogger(__name__)
 
 
-def build_bot(settings: Settings) -> Bot:
+def build_bot(settings: Settings, *, retry: bool = True) -> Bot:
     """A Bot that reaches {TELEGRAM_API_URL}/bot{token}/{method}, HTML by default."""
     server = TelegramAPIServer.from_base(settings.telegram_api_url)
     session = AiohttpSession(api=server)
-    session.middleware(RetryMiddleware())
+    if retry:
+        session.middleware(RetryMiddleware())
     return Bot(
         token=settings.token,
         session=session,

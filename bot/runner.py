@@ -10,6 +10,7 @@ from aiohttp import web
 
 from bot import commands
 from bot.app import build_bot, build_dispatcher
+from bot.delivery.engine import DeliveryEngine
 from bot.i18n import make_i18n
 from bot.storage import Storage, prepare
 from config import ConfigError, Settings
@@ -27,7 +28,9 @@ async def run(
     i18n = make_i18n(settings.default_locale)
     bot = build_bot(settings)
     dp = build_dispatcher(settings, storage, i18n=i18n)
+    engine = DeliveryEngine.build(settings, storage, i18n)
     try:
+        await engine.start()
         await commands.register(bot, i18n)
         if settings.webhook_url:
             await _webhook(bot, dp, settings)
@@ -35,6 +38,7 @@ async def run(
             await bot.delete_webhook(drop_pending_updates=False)
             await _poll(bot, dp, handle_signals)
     finally:
+        await engine.stop()
         await bot.session.close()
         if own_storage:
             await storage.engine.dispose()

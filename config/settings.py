@@ -53,6 +53,13 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
+    delivery_rate: float = Field(default=30.0, gt=0, le=1000)
+    paid_broadcasts: bool = False
+    paid_delivery_rate: float = Field(default=1000.0, gt=0, le=1000)
+    reminder_leads: str = "24h,2h"
+    delivery_lease_seconds: int = Field(default=120, ge=1)
+    inactive_retention_days: int = Field(default=180, ge=1)
+    outbox_retention_days: int = Field(default=30, ge=1)
     throttle_rate: float = Field(default=2.0, gt=0)
     throttle_burst: int = Field(default=8, ge=1)
 
@@ -104,6 +111,14 @@ class Settings(BaseSettings):
         if level not in logging.getLevelNamesMapping():
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return level
+
+    @field_validator("reminder_leads")
+    @classmethod
+    def _leads(cls, value: str) -> str:
+        for part in filter(None, (p.strip().lower() for p in value.split(","))):
+            if part[-1:] not in {"d", "h", "m"} or not part[:-1].replace(".", "", 1).isdigit():
+                raise ValueError("must be like 24h,2h (units d, h, m)")
+        return value
 
     @field_validator("default_locale")
     @classmethod

@@ -73,6 +73,10 @@ class Person(SQLModel, table=True):
     discreet: bool = False
     protect_content: bool = True
     active: bool = True
+    # Alerts are deleted by the bot this many hours after sending (None: kept).
+    autodelete_hours: int | None = Field(default=None, ge=1, le=47)
+    # When the person became unreachable (blocked the bot); retention drops them later.
+    inactive_since: dt.date | None = None
     # Day precision only: enough for retention, too coarse to match against Telegram logs.
     created_on: dt.date = Field(default_factory=lambda: utcnow().date())
 
@@ -183,3 +187,45 @@ class LetterCount(SQLModel, table=True):
     kind: str = Field(primary_key=True, max_length=8)
     day: dt.date = Field(primary_key=True)
     count: int = Field(default=0)
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"
+    HELD = "held"  # waits for the person's digest
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class Delivery(SQLModel, table=True):
+    """One message to one person, written with the change that causes it.
+
+    `spec` says what to render (a JSON object naming the alert and its ids), never the
+    text itself: the text is made at send time, in the reader's language of that moment.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "state", "next_attempt_at"),
+        Index("ix_outbox_batch_state", "batch", "state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(sa_column=Column(String(200), unique=True, nullable=False))
+    person_id: int = Field(sa_column=_fk("people.id"))
+    batch: str = Field(max_length=100)
+    spec: str = Field(sa_column=Column(Text, nullable=False))
+    urgent: bool = False
+    paid: bool = False
+    state: str = Field(default=DeliveryState.PENDING.value, max_length=8)
+    attempts: int = 0
+    next_attempt_at: dt.datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    last_error: str | None = Field(default=None, max_length=64)
+    created_at: dt.datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    sent_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    message_id: int | None = None
+    delete_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), index=True))

@@ -9,7 +9,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.i18n import LANGUAGE_NAMES
 from bot.services.cases import COUNTRIES, CasePage, CaseSummary
 from bot.services.letters import LetterPrompt, kinds_for
-from bot.services.preferences import DIGEST_HOURS, QUIET_PRESETS, TIMEZONES
+from bot.services.preferences import AUTODELETE_HOURS, DIGEST_HOURS, QUIET_PRESETS, TIMEZONES
 from db.models import Case, CaseStatus, DeliveryMode, LetterKind, Person
 from handlers import views
 from handlers.callbacks import (
@@ -193,8 +193,25 @@ def settings(person: Person) -> InlineKeyboardMarkup:
     kb.button(
         text=views.protected_label(person.protect_content), callback_data=SetCb(field="protect")
     )
+    kb.button(
+        text=views.autodelete_label(person.autodelete_hours),
+        callback_data=SetCb(field="menu", value="autodelete"),
+    )
     kb.button(text=_("🌐 Language"), callback_data=MenuCb(to="language"))
     kb.button(text=_("« Menu"), callback_data=MenuCb(to="start"))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def autodelete(current: int | None) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for hours in AUTODELETE_HOURS:
+        label = views.autodelete_label(hours)
+        kb.button(
+            text=f"✓ {label}" if hours == current else label,
+            callback_data=SetCb(field="autodelete", value=str(hours or 0)),
+        )
+    kb.button(text=_("« Settings"), callback_data=SetCb(field="menu"))
     kb.adjust(1)
     return kb.as_markup()
 

@@ -100,6 +100,14 @@ def protected_label(on: bool) -> str:
     return _("🛡 Protected messages: on") if on else _("🛡 Protected messages: off")
 
 
+def autodelete_label(hours: int | None) -> str:
+    if hours is None:
+        return _("🗑 Keep alerts")
+    return ngettext(
+        "🗑 Delete alerts after {count} hour", "🗑 Delete alerts after {count} hours", hours
+    ).format(count=hours)
+
+
 def long_date(day: dt.date) -> str:
     return format_date(day, "long", locale=_babel_locale())
 
@@ -291,10 +299,13 @@ def settings_text(person: Person) -> str:
         _("Delivery: {value}").format(value=delivery_label(person.delivery)),
         discreet_label(person.discreet),
         protected_label(person.protect_content),
+        autodelete_label(person.autodelete_hours),
         "",
         _(
             "Discreet mode keeps prisoners' names out of notification previews. Protected "
-            "messages cannot be forwarded or saved. Alerts wait until your quiet hours end."
+            "messages cannot be forwarded or saved. Alerts wait until your quiet hours end. "
+            "Alerts can also delete themselves after a few hours, so a phone that is searched "
+            "shows less."
         ),
     ]
     return "\n".join(lines)

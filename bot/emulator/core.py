@@ -170,6 +170,8 @@ class Emulator:
         self._webhook_tasks: set[asyncio.Task[None]] = set()
         self.webhook_sender: Any = None  # set by the server: async (url, secret, update) -> None
         self.closing = False
+        # When each accepted send arrived (monotonic), to check pacing from outside.
+        self.send_times: list[float] = []
 
     # ---------------------------------------------------------------- time
 
@@ -531,6 +533,7 @@ class Emulator:
         if len(self._sent) >= limit:
             raise BotApiError(429, "Too Many Requests: retry after 1", 1)
         self._sent.append(now)
+        self.send_times.append(now)
 
     def _render(
         self, text: Any, parse_mode: Any, limit: int, *, caption: bool = False

@@ -22,6 +22,7 @@ from pydantic import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services import alerts
 from bot.services.cases import COURT_TIMEZONES
 from bot.services.search import search_key
 from config.settings import SUPPORTED_LOCALES
@@ -270,6 +271,8 @@ async def apply(session: AsyncSession, parsed: CaseFile) -> ImportReport:
             report.unchanged.append(item.slug)
         if old_status != case.status:
             report.status_changes.append((item.slug, old_status, case.status))
+            # Written in this transaction: the import and its alerts land together or not at all.
+            await alerts.case_status_changed(session, case, old_status, case.status)
     await session.flush()
     return report
 
@@ -291,11 +294,15 @@ async def _sync_hearings(session: AsyncSession, case: Case, item: CaseIn) -> boo
         assert hearing.id is not None
         keep.add(hearing.id)
         if (hearing.timezone, hearing.kind, hearing.status) != (tz, kind, status):
+            if status == HearingStatus.CANCELLED.value and hearing.status != status:
+                await alerts.hearing_withdrawn(session, hearing, moved_to=None)
             hearing.timezone, hearing.kind, hearing.status = tz, kind, status
             hearing.updated_at = utcnow()
             changed = True
     for hearing in current:
         if hearing.id not in keep:
+            if hearing.status == HearingStatus.SCHEDULED.value:
+                await alerts.hearing_withdrawn(session, hearing, moved_to=None)
             await session.delete(hearing)
             changed = True
     return changed

@@ -26,6 +26,8 @@ TIMEZONES: tuple[str, ...] = (
 )
 QUIET_PRESETS: tuple[tuple[int, int] | None, ...] = (None, (22, 8), (23, 7), (0, 9), (21, 9))
 DIGEST_HOURS: tuple[int, ...] = (8, 12, 18, 21)
+# Telegram lets a bot delete its messages for 48 hours, so every choice stays under it.
+AUTODELETE_HOURS: tuple[int | None, ...] = (None, 1, 6, 24, 47)
 
 
 async def _set(session: AsyncSession, person: Person, **fields: object) -> None:
@@ -96,4 +98,12 @@ async def toggle(session: AsyncSession, person: Person, flag: str) -> bool:
     if flag not in {"discreet", "protect_content"}:
         return False
     await _set(session, person, **{flag: not getattr(person, flag)})
+    return True
+
+
+async def set_autodelete(session: AsyncSession, person: Person, hours: int | None) -> bool:
+    """Delete alerts this many hours after they arrive (None keeps them)."""
+    if hours not in AUTODELETE_HOURS:
+        return False
+    await _set(session, person, autodelete_hours=hours)
     return True

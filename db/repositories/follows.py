@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from db.models import Case, Follow, Visibility
+from db.models import Case, Follow, Person, Visibility
 
 
 async def exists(session: AsyncSession, person_id: int, case_id: int) -> bool:
@@ -44,5 +44,15 @@ async def cases_of(session: AsyncSession, person_id: int) -> list[Case]:
             col(Follow.person_id) == person_id, col(Case.visibility) != Visibility.ARCHIVED.value
         )
         .order_by(col(Case.slug))
+    )
+    return list(rows.scalars())
+
+
+async def follower_ids(session: AsyncSession, case_id: int) -> list[int]:
+    """Active people who follow the case."""
+    rows = await session.execute(
+        select(col(Follow.person_id))
+        .join(Person, col(Person.id) == col(Follow.person_id))
+        .where(col(Follow.case_id) == case_id, col(Person.active).is_(True))
     )
     return list(rows.scalars())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -31,3 +32,12 @@ async def delete_everything(session: AsyncSession, person_id: int) -> None:
     await session.execute(delete(Follow).where(col(Follow.person_id) == person_id))
     await session.execute(delete(LetterAction).where(col(LetterAction.person_id) == person_id))
     await session.execute(delete(Person).where(col(Person.id) == person_id))
+
+
+async def inactive_before(session: AsyncSession, day: dt.date) -> list[int]:
+    rows = await session.execute(
+        select(col(Person.id)).where(
+            col(Person.active).is_(False), col(Person.inactive_since) < day
+        )
+    )
+    return [i for i in rows.scalars() if i is not None]

@@ -39,6 +39,12 @@ async def change(
                 _("Alerts that are not urgent wait until your quiet hours end:"),
                 keyboards.quiet_hours(preferences.quiet_preset(person)),
             )
+        elif value == "autodelete":
+            await show(
+                callback,
+                _("The bot can delete each alert some hours after it arrives:"),
+                keyboards.autodelete(person.autodelete_hours),
+            )
         elif value == "delivery":
             await show(
                 callback,
@@ -62,6 +68,8 @@ async def change(
             return
     elif field == "hour" and value.isdigit():
         ok = await preferences.set_digest_hour(session, person, int(value))
+    elif field == "autodelete" and value.isdigit():
+        ok = await preferences.set_autodelete(session, person, int(value) or None)
     elif field in {"discreet", "protect"}:
         ok = await preferences.toggle(
             session, person, "discreet" if field == "discreet" else "protect_content"

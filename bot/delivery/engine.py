@@ -1,0 +1,77 @@
+"""The delivery engine as the running bot holds it: worker, planner and scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.utils.i18n import I18n
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.app import build_bot
+from bot.crypto import IdentityCipher
+from bot.delivery.worker import DeliveryWorker, WorkerConfig
+from bot.scheduler import Planner, build_scheduler
+from bot.storage import Storage
+from config import Settings
+from handlers.alert_views import AlertRenderer
+
+
+@dataclass
+class DeliveryEngine:
+    bot: Bot
+    worker: DeliveryWorker
+    planner: Planner
+    scheduler: AsyncIOScheduler
+    _stop: asyncio.Event
+    _task: asyncio.Task[object] | None = None
+
+    @classmethod
+    def build(cls, settings: Settings, storage: Storage, i18n: I18n) -> DeliveryEngine:
+        # Its own Bot without the interactive retry middleware: the worker paces itself.
+        bot = build_bot(settings, retry=False)
+        cipher = IdentityCipher(settings.key_bytes)
+        renderer = AlertRenderer(storage.sessionmaker, i18n, list(settings.fallback_locales))
+        config = WorkerConfig(
+            rate=settings.delivery_rate,
+            lease=dt.timedelta(seconds=settings.delivery_lease_seconds),
+            paid_rate=settings.paid_delivery_rate
+            if settings.paid_broadcasts
+            else settings.delivery_rate,
+        )
+        worker = DeliveryWorker(bot, storage.sessionmaker, cipher, renderer, config)
+        planner = Planner(settings, storage.sessionmaker, bot, cipher, worker)
+        return cls(bot, worker, planner, build_scheduler(planner), asyncio.Event())
+
+    async def start(self, *, with_scheduler: bool = True) -> None:
+        self._task = asyncio.create_task(self.worker.run(self._stop))
+        if with_scheduler:
+            self.scheduler.start()
+
+    async def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self._stop.set()
+        self.worker.wake()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.bot.session.close()
+
+
+async def run_worker(settings: Settings, *, with_scheduler: bool = True) -> None:
+    """Only the delivery engine, until interrupted: for a separate worker process."""
+    from bot.i18n import make_i18n
+    from bot.storage import prepare
+
+    storage = await prepare(settings)
+    engine = DeliveryEngine.build(settings, storage, make_i18n(settings.default_locale))
+    await engine.start(with_scheduler=with_scheduler)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await engine.stop()
+        await storage.engine.dispose()

@@ -1,0 +1,74 @@
+"""Writing deliveries: called by services inside the transaction that causes them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import DeliveryState
+from db.repositories import outbox as repo
+from db.types import utcnow
+
+CHUNK = 1000
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    person_ids: Iterable[int],
+    spec: dict[str, Any],
+    batch: str,
+    key: str,
+    urgent: bool = False,
+    paid: bool = False,
+    not_before: dt.datetime | None = None,
+) -> int:
+    """One delivery per person, deduplicated by `key:<person>`; returns how many are new."""
+    now = utcnow()
+    body = json.dumps(spec, separators=(",", ":"), sort_keys=True)
+    added = 0
+    chunk: list[dict[str, Any]] = []
+    for person_id in person_ids:
+        chunk.append(
+            {
+                "dedupe_key": f"{key}:{person_id}",
+                "person_id": person_id,
+                "batch": batch,
+                "spec": body,
+                "urgent": urgent,
+                "paid": paid,
+                "state": DeliveryState.PENDING.value,
+                "attempts": 0,
+                "next_attempt_at": not_before or now,
+                "created_at": now,
+            }
+        )
+        if len(chunk) >= CHUNK:
+            added += await repo.add_many(session, chunk)
+            chunk = []
+    added += await repo.add_many(session, chunk)
+    return added
+
+
+@dataclass(frozen=True)
+class Progress:
+    counts: dict[str, int]
+    rate: float  # messages per second over the last minute
+    left: int
+
+    @property
+    def eta_seconds(self) -> float | None:
+        return self.left / self.rate if self.rate > 0 else None
+
+
+async def progress(session: AsyncSession, batch: str) -> Progress:
+    """Counts by state, the recent rate and what is left, for a staff progress message."""
+    counts = await repo.counts(session, batch)
+    recent = await repo.sent_between(session, batch, utcnow() - dt.timedelta(seconds=60))
+    left = counts.get(DeliveryState.PENDING.value, 0) + counts.get(DeliveryState.HELD.value, 0)
+    return Progress(counts=counts, rate=recent / 60.0, left=left)

@@ -1,0 +1,303 @@
+"""The delivery worker: drains the outbox at Telegram's pace and records every result.
+
+A bounded pipeline: one claimer leases batches of due rows into a queue of fixed size,
+a fixed number of senders take from it, and one writer commits results in small groups.
+Memory does not grow with the number of recipients. After a crash, leased rows become
+due again when their lease ends; what can be sent twice is only what was in flight
+(claimed but not yet recorded).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import InlineKeyboardMarkup
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.crypto import IdentityCipher
+from bot.delivery.limiter import RateLimiter
+from db.models import DeliveryMode, DeliveryState
+from db.repositories import outbox as repo
+from db.repositories.outbox import Claimed
+from db.types import utcnow
+
+log = logging.getLogger(__name__)
+UNREACHABLE = ("chat not found", "user is deactivated", "bot was blocked", "bot was kicked")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    markup: InlineKeyboardMarkup | None = None
+
+
+# spec, reader -> the message, or None when it no longer applies (a cancelled hearing)
+Renderer = Callable[[dict[str, Any], Claimed], Awaitable[Rendered | None]]
+
+
+@dataclass
+class WorkerConfig:
+    rate: float = 30.0
+    paid_rate: float = 1000.0
+    senders: int = 16
+    batch: int = 200
+    lease: dt.timedelta = dt.timedelta(seconds=120)
+    max_attempts: int = 6
+    backoff_base: float = 2.0
+    backoff_cap: float = 600.0
+    per_chat_interval: float = 1.0
+    idle_sleep: float = 0.5
+    flush_every: float = 0.05
+
+
+@dataclass
+class Stats:
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    retried: int = 0
+    rate_limited: int = 0
+    blocked: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+
+_Op = tuple[str, tuple[Any, ...]]
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        bot: Bot,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        cipher: IdentityCipher,
+        render: Renderer,
+        config: WorkerConfig | None = None,
+    ) -> None:
+        self.bot = bot
+        self.sessionmaker = sessionmaker
+        self.cipher = cipher
+        self.render = render
+        self.config = config or WorkerConfig()
+        self.limiter = RateLimiter(self.config.rate)
+        self.paid_limiter = RateLimiter(self.config.paid_rate)
+        self.stats = Stats()
+        self._queue: asyncio.Queue[Claimed] = asyncio.Queue(maxsize=self.config.batch * 2)
+        self._results: asyncio.Queue[_Op] = asyncio.Queue()
+        self._last_chat: dict[int, float] = {}
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Something was enqueued: look at the outbox now instead of after the idle pause."""
+        self._wake.set()
+
+    # ------------------------------------------------------------------ loop
+
+    async def run(self, stop: asyncio.Event | None = None, *, until_idle: bool = False) -> Stats:
+        """Deliver until `stop` is set (or, with until_idle, until nothing is due)."""
+        stop = stop or asyncio.Event()
+        senders = [asyncio.create_task(self._sender()) for _ in range(self.config.senders)]
+        writer = asyncio.create_task(self._writer())
+        try:
+            while not stop.is_set():
+                claimed = await self._claim() if self._queue.qsize() < self.config.batch else []
+                for item in claimed:
+                    await self._queue.put(item)
+                if claimed:
+                    continue
+                if until_idle and self._queue.empty() and await self._idle():
+                    break
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.config.idle_sleep)
+        finally:
+            await self._queue.join()
+            for task in senders:
+                task.cancel()
+            await asyncio.gather(*senders, return_exceptions=True)
+            await self._results.join()
+            writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
+        return self.stats
+
+    async def _idle(self) -> bool:
+        # Everything claimed is settled and nothing is pending any more, not even later
+        # (a backoff or a flood pause): for tests, benchmarks and one-off drains.
+        await self._queue.join()
+        await self._results.join()
+        async with self.sessionmaker() as session:
+            return not await repo.has_pending(session)
+
+    async def _claim(self) -> list[Claimed]:
+        async with self.sessionmaker() as session, session.begin():
+            return await repo.claim(session, utcnow(), self.config.batch, self.config.lease)
+
+    # ------------------------------------------------------------------ sending
+
+    async def _sender(self) -> None:
+        while True:
+            item = await self._queue.get()
+            try:
+                await self._deliver(item)
+            except Exception:
+                log.exception("delivery %d failed unexpectedly", item.id)
+                self._results.put_nowait(("fail", (item.id, "internal")))
+            finally:
+                self._queue.task_done()
+
+    def _quiet_until(self, item: Claimed, now: dt.datetime) -> dt.datetime | None:
+        if item.urgent or item.quiet_from is None or item.quiet_to is None:
+            return None
+        local = now.astimezone(ZoneInfo(item.timezone))
+        start, end, hour = item.quiet_from, item.quiet_to, local.hour
+        quiet = start <= hour < end if start < end else hour >= start or hour < end
+        if not quiet:
+            return None
+        until = local.replace(hour=end, minute=0, second=0, microsecond=0)
+        if until <= local:
+            until += dt.timedelta(days=1)
+        return until.astimezone(dt.UTC)
+
+    async def _deliver(self, item: Claimed) -> None:
+        now = utcnow()
+        if not item.urgent and item.delivery != DeliveryMode.INSTANT.value:
+            self._results.put_nowait(("hold", (item.id,)))
+            return
+        quiet_until = self._quiet_until(item, now)
+        if quiet_until is not None:
+            self._results.put_nowait(("later", (item.id, quiet_until, "quiet_hours", False)))
+            return
+        last = self._last_chat.get(item.person_id)
+        mono = time.monotonic()
+        if last is not None and mono - last < self.config.per_chat_interval:
+            wait = self.config.per_chat_interval - (mono - last)
+            self._results.put_nowait(
+                ("later", (item.id, now + dt.timedelta(seconds=wait), None, False))
+            )
+            return
+        rendered = await self.render(json.loads(item.spec), item)
+        if rendered is None:
+            self.stats.skipped += 1
+            self._results.put_nowait(("skip", (item.id, "obsolete")))
+            return
+        await (self.paid_limiter if item.paid else self.limiter).acquire()
+        self._last_chat[item.person_id] = time.monotonic()
+        if len(self._last_chat) > 50_000:
+            self._forget_old_chats()
+        chat_id = self.cipher.decrypt_id(item.tg_cipher)
+        try:
+            message = await self.bot.send_message(
+                chat_id,
+                rendered.text,
+                reply_markup=rendered.markup,
+                protect_content=item.protect_content,
+                allow_paid_broadcast=True if item.paid else None,
+            )
+        except TelegramRetryAfter as exc:
+            self.stats.rate_limited += 1
+            (self.paid_limiter if item.paid else self.limiter).pause(exc.retry_after)
+            at = utcnow() + dt.timedelta(seconds=exc.retry_after)
+            self._results.put_nowait(("later", (item.id, at, "429", False)))
+        except TelegramForbiddenError:
+            self._unreachable(item, "blocked")
+        except TelegramBadRequest as exc:
+            if any(reason in exc.message for reason in UNREACHABLE):
+                self._unreachable(item, "chat_not_found")
+            else:
+                self.stats.failed += 1
+                self._results.put_nowait(("fail", (item.id, "bad_request")))
+                log.error("delivery %d refused by Telegram: %s", item.id, type(exc).__name__)
+        except (TelegramServerError, TelegramNetworkError, TimeoutError) as exc:
+            code = "5xx" if isinstance(exc, TelegramServerError) else "network"
+            if item.attempts + 1 >= self.config.max_attempts:
+                self.stats.failed += 1
+                self._results.put_nowait(("fail", (item.id, code)))
+            else:
+                self.stats.retried += 1
+                delay = min(self.config.backoff_cap, self.config.backoff_base * 2**item.attempts)
+                delay *= 0.5 + random.random()  # jitter, so retries do not arrive together
+                at = utcnow() + dt.timedelta(seconds=delay)
+                self._results.put_nowait(("later", (item.id, at, code, True)))
+        else:
+            self.stats.sent += 1
+            sent_at = utcnow()
+            delete_at = (
+                sent_at + dt.timedelta(hours=item.autodelete_hours)
+                if item.autodelete_hours
+                else None
+            )
+            self._results.put_nowait(("sent", (item.id, sent_at, message.message_id, delete_at)))
+
+    def _unreachable(self, item: Claimed, code: str) -> None:
+        self.stats.blocked += 1
+        self._results.put_nowait(("inactive", (item.id, item.person_id, code)))
+
+    def _forget_old_chats(self) -> None:
+        cutoff = time.monotonic() - self.config.per_chat_interval
+        self._last_chat = {k: v for k, v in self._last_chat.items() if v >= cutoff}
+
+    # ------------------------------------------------------------------ results
+
+    async def _writer(self) -> None:
+        while True:
+            first = await self._results.get()
+            ops = [first]
+            deadline = time.monotonic() + self.config.flush_every
+            while len(ops) < 500:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                try:
+                    ops.append(await asyncio.wait_for(self._results.get(), left))
+                except TimeoutError:
+                    break
+            try:
+                await self._apply(ops)
+            except Exception:
+                log.exception("could not record %d delivery results", len(ops))
+            finally:
+                for _ in ops:
+                    self._results.task_done()
+
+    async def _apply(self, ops: list[_Op]) -> None:
+        today = utcnow().date()
+        async with self.sessionmaker() as session, session.begin():
+            for op, args in ops:
+                if op == "sent":
+                    await repo.mark_sent(session, *args)
+                elif op == "later":
+                    delivery_id, at, error, count = args
+                    await repo.reschedule(
+                        session, delivery_id, at, error=error, count_attempt=count
+                    )
+                elif op == "fail":
+                    await repo.fail(session, *args)
+                elif op == "skip":
+                    await repo.settle(
+                        session, [args[0]], state=DeliveryState.SKIPPED, error=args[1]
+                    )
+                elif op == "hold":
+                    await repo.hold(session, args[0])
+                elif op == "inactive":
+                    delivery_id, person_id, code = args
+                    await repo.settle(
+                        session, [delivery_id], state=DeliveryState.SKIPPED, error=code
+                    )
+                    await repo.deactivate(session, person_id, today)

@@ -1,0 +1,145 @@
+"""Planning jobs on APScheduler. They only plan: turn due hearings, digests and retention
+work into outbox rows or deletions. Every job is idempotent (dedupe keys, look-back
+windows), so a restart, a late run or a second instance does no harm.
+
+Jobs are interval jobs registered at start with fixed ids; their state lives in the
+database, not in the scheduler, so nothing is lost when the process stops. Misfire
+grace is unlimited and runs coalesce: after an outage each job runs once, at once,
+instead of being dropped (APScheduler's default grace of one second would drop it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.crypto import IdentityCipher
+from bot.delivery.outbox import enqueue
+from bot.delivery.worker import DeliveryWorker
+from bot.services import alerts
+from config import Settings
+from db.models import DeliveryMode, DeliveryState, Person
+from db.repositories import outbox as outbox_repo
+from db.repositories import people as people_repo
+from db.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class Planner:
+    def __init__(
+        self,
+        settings: Settings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        bot: Bot,
+        cipher: IdentityCipher,
+        worker: DeliveryWorker | None = None,
+    ) -> None:
+        self.settings = settings
+        self.sessionmaker = sessionmaker
+        self.bot = bot
+        self.cipher = cipher
+        self.worker = worker
+        self.leads = alerts.parse_leads(settings.reminder_leads)
+
+    def _wake(self) -> None:
+        if self.worker is not None:
+            self.worker.wake()
+
+    async def reminders(self, now: dt.datetime | None = None) -> int:
+        """Hearing reminders whose moment has come."""
+        async with self.sessionmaker() as session, session.begin():
+            added = await alerts.plan_reminders(session, now or utcnow(), self.leads)
+        if added:
+            log.info("planned %d hearing reminders", added)
+            self._wake()
+        return added
+
+    async def digests(self, now: dt.datetime | None = None) -> int:
+        """Gather held alerts into one message for people whose digest time has come."""
+        now = now or utcnow()
+        made = 0
+        async with self.sessionmaker() as session, session.begin():
+            for person_id in await outbox_repo.held_people(session):
+                person = await session.get(Person, person_id)
+                if person is None or not person.active:
+                    continue
+                local = now.astimezone(ZoneInfo(person.timezone))
+                weekly = person.delivery == DeliveryMode.WEEKLY.value
+                if local.hour < person.digest_hour or (weekly and local.weekday() != 0):
+                    continue
+                held = await outbox_repo.held_for(session, person_id)
+                if not held:
+                    continue
+                items = [json.loads(d.spec) for d in held]
+                made += await enqueue(
+                    session,
+                    person_ids=[person_id],
+                    spec={"t": "digest", "items": items},
+                    batch="digest",
+                    key=f"digest:{local.date().isoformat()}",
+                    urgent=True,
+                )
+                await outbox_repo.settle(
+                    session,
+                    [d.id for d in held if d.id],
+                    state=DeliveryState.SKIPPED,
+                    error="in_digest",
+                )
+        if made:
+            self._wake()
+        return made
+
+    async def deletions(self, now: dt.datetime | None = None) -> int:
+        """Delete alerts whose person asked for them to disappear after some hours."""
+        done = 0
+        async with self.sessionmaker() as session:
+            due = await outbox_repo.due_deletions(session, now or utcnow(), 500)
+        for delivery_id, message_id, blob in due:
+            try:
+                await self.bot.delete_message(self.cipher.decrypt_id(blob), message_id)
+                done += 1
+            except TelegramAPIError as exc:
+                log.info("could not delete a sent alert: %s", type(exc).__name__)
+            async with self.sessionmaker() as session, session.begin():
+                await outbox_repo.forget_message(session, delivery_id)
+        return done
+
+    async def retention(self, now: dt.datetime | None = None) -> tuple[int, int]:
+        """Purge settled outbox rows, and forget people who blocked the bot long ago."""
+        now = now or utcnow()
+        async with self.sessionmaker() as session, session.begin():
+            purged = await outbox_repo.purge(
+                session, now - dt.timedelta(days=self.settings.outbox_retention_days)
+            )
+            cutoff = (now - dt.timedelta(days=self.settings.inactive_retention_days)).date()
+            gone = await people_repo.inactive_before(session, cutoff)
+            for person_id in gone:
+                await people_repo.delete_everything(session, person_id)
+        return purged, len(gone)
+
+
+def build_scheduler(planner: Planner) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(
+        timezone="UTC",
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+    )
+    now = dt.datetime.now(dt.UTC)
+    jobs = (
+        ("reminders", planner.reminders, 60),
+        ("digests", planner.digests, 300),
+        ("deletions", planner.deletions, 60),
+        ("retention", planner.retention, 6 * 3600),
+    )
+    for job_id, func, seconds in jobs:
+        scheduler.add_job(
+            func, "interval", seconds=seconds, id=job_id, replace_existing=True, next_run_time=now
+        )
+    return scheduler

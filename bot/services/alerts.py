@@ -1,0 +1,127 @@
+"""Alerts: what a change means for followers, written to the outbox in the same transaction.
+
+Specs name what happened and carry the ids needed to render it later, in each reader's
+language at the moment of sending. Dedupe keys make every producer safe to run twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from bot.delivery.outbox import enqueue
+from db.models import Case, Hearing, HearingStatus
+from db.repositories import follows as follows_repo
+from db.repositories import outbox as outbox_repo
+
+# A reminder this close to the hearing goes out even in quiet hours.
+URGENT_LEAD = dt.timedelta(hours=6)
+# Reminders missed while the bot was down are still sent if the hearing is ahead.
+LOOKBACK = dt.timedelta(hours=12)
+
+
+def parse_leads(text: str) -> list[dt.timedelta]:
+    """'24h,2h,30m' -> lead times, longest first."""
+    leads = []
+    for part in text.split(","):
+        part = part.strip().lower()
+        if not part:
+            continue
+        unit = part[-1]
+        value = float(part[:-1])
+        seconds = value * {"d": 86400, "h": 3600, "m": 60}[unit]
+        leads.append(dt.timedelta(seconds=seconds))
+    return sorted(leads, reverse=True)
+
+
+def lead_label(lead: dt.timedelta) -> str:
+    minutes = int(lead.total_seconds() // 60)
+    return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
+
+
+def hearing_batch(hearing_id: int) -> str:
+    return f"hearing:{hearing_id}"
+
+
+async def case_status_changed(session: AsyncSession, case: Case, old: str, new: str) -> int:
+    """One alert per follower when a case's status changes (released, sentenced, ...)."""
+    assert case.id is not None
+    people = await follows_repo.follower_ids(session, case.id)
+    stamp = int(case.updated_at.timestamp())
+    return await enqueue(
+        session,
+        person_ids=people,
+        spec={"t": "status", "case": case.id, "old": old, "new": new},
+        batch=f"case:{case.id}:status",
+        key=f"case:{case.id}:status:{new}:{stamp}",
+    )
+
+
+async def plan_reminders(
+    session: AsyncSession, now: dt.datetime, leads: Sequence[dt.timedelta]
+) -> int:
+    """Enqueue the reminders whose moment has come, for every scheduled future hearing.
+
+    The key holds the hearing's start, so a moved hearing is reminded of anew, and the
+    reminders of its old time no longer render (see the renderer's check).
+    """
+    if not leads:
+        return 0
+    horizon = now + max(leads)
+    rows = await session.execute(
+        select(Hearing).where(
+            col(Hearing.status) == HearingStatus.SCHEDULED.value,
+            col(Hearing.starts_at) > now,
+            col(Hearing.starts_at) <= horizon,
+        )
+    )
+    added = 0
+    for hearing in rows.scalars():
+        assert hearing.id is not None
+        stamp = int(hearing.starts_at.timestamp())
+        for lead in leads:
+            moment = hearing.starts_at - lead
+            if not (moment <= now and now - moment <= LOOKBACK):
+                continue
+            label = lead_label(lead)
+            added += await enqueue(
+                session,
+                person_ids=await follows_repo.follower_ids(session, hearing.case_id),
+                spec={"t": "reminder", "hearing": hearing.id, "at": stamp, "lead": label},
+                batch=hearing_batch(hearing.id),
+                key=f"hearing:{hearing.id}:{stamp}:reminder:{label}",
+                urgent=lead <= URGENT_LEAD,
+            )
+    return added
+
+
+async def hearing_withdrawn(
+    session: AsyncSession, hearing: Hearing, *, moved_to: dt.datetime | None
+) -> int:
+    """A hearing was cancelled or moved: unsent reminders are withdrawn, and those already
+    reminded are told (urgent: they may be planning to go)."""
+    assert hearing.id is not None
+    batch = hearing_batch(hearing.id)
+    await outbox_repo.withdraw(session, batch)
+    reminded = await outbox_repo.sent_in_batch(session, batch)
+    spec = {
+        "t": "hearing_moved" if moved_to else "hearing_cancelled",
+        "case": hearing.case_id,
+        "at": int(hearing.starts_at.timestamp()),
+        "tz": hearing.timezone,
+        "court": hearing.court,
+    }
+    if moved_to is not None:
+        spec["to"] = int(moved_to.timestamp())
+    return await enqueue(
+        session,
+        person_ids=reminded,
+        spec=spec,
+        batch=f"{batch}:change",
+        key=f"{batch}:{spec['t']}:{spec['at']}:{spec.get('to', 0)}",
+        urgent=True,
+    )

@@ -1,0 +1,295 @@
+"""The outbox: durable deliveries, claimed in batches and settled one by one."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Insert, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from db.models import Delivery, DeliveryState, Person
+
+
+def _insert_ignoring_duplicates(session: AsyncSession) -> Insert:
+    """INSERT ... ON CONFLICT DO NOTHING in the engine's own dialect."""
+    dialect = session.get_bind().dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    stmt: Insert = module.insert(Delivery).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return stmt
+
+
+async def add_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert deliveries; ones whose dedupe key exists already are silently kept as they are."""
+    if not rows:
+        return 0
+    result = await session.execute(_insert_ignoring_duplicates(session), list(rows))
+    return max(0, int(cast(CursorResult[Any], result).rowcount or 0))
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    person_id: int
+    spec: str
+    urgent: bool
+    paid: bool
+    attempts: int
+    tg_cipher: bytes
+    locale: str
+    timezone: str
+    quiet_from: int | None
+    quiet_to: int | None
+    delivery: str
+    discreet: bool
+    protect_content: bool
+    autodelete_hours: int | None
+
+
+async def claim(
+    session: AsyncSession, now: dt.datetime, limit: int, lease: dt.timedelta
+) -> list[Claimed]:
+    """Take up to `limit` due deliveries of active people and lease them for a while.
+
+    On PostgreSQL the rows are locked with SKIP LOCKED, so several workers share the
+    outbox without taking the same row; a lease that expires (a worker died) makes the
+    row due again.
+    """
+    due = (
+        select(col(Delivery.id))
+        .where(
+            col(Delivery.state) == DeliveryState.PENDING.value, col(Delivery.next_attempt_at) <= now
+        )
+        .order_by(col(Delivery.urgent).desc(), col(Delivery.next_attempt_at), col(Delivery.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list((await session.execute(due)).scalars())
+    if not ids:
+        return []
+    await session.execute(
+        update(Delivery).where(col(Delivery.id).in_(ids)).values(next_attempt_at=now + lease)
+    )
+    rows = await session.execute(
+        select(
+            col(Delivery.id),
+            col(Delivery.person_id),
+            col(Delivery.spec),
+            col(Delivery.urgent),
+            col(Delivery.paid),
+            col(Delivery.attempts),
+            col(Person.tg_cipher),
+            col(Person.locale),
+            col(Person.timezone),
+            col(Person.quiet_from),
+            col(Person.quiet_to),
+            col(Person.delivery),
+            col(Person.discreet),
+            col(Person.protect_content),
+            col(Person.autodelete_hours),
+            col(Person.active),
+        )
+        .join(Person, col(Person.id) == col(Delivery.person_id))
+        .where(col(Delivery.id).in_(ids))
+        .order_by(col(Delivery.urgent).desc(), col(Delivery.id))
+    )
+    out: list[Claimed] = []
+    inactive: list[int] = []
+    for row in rows.all():
+        *fields, active = row
+        if not active:
+            inactive.append(row[0])
+            continue
+        out.append(Claimed(*fields))
+    if inactive:
+        await settle(session, inactive, state=DeliveryState.SKIPPED, error="inactive")
+    return out
+
+
+async def settle(
+    session: AsyncSession,
+    ids: Sequence[int],
+    *,
+    state: DeliveryState,
+    error: str | None = None,
+    sent_at: dt.datetime | None = None,
+) -> None:
+    await session.execute(
+        update(Delivery)
+        .where(col(Delivery.id).in_(list(ids)))
+        .values(state=state.value, last_error=error, sent_at=sent_at)
+    )
+
+
+async def mark_sent(
+    session: AsyncSession,
+    delivery_id: int,
+    at: dt.datetime,
+    message_id: int,
+    delete_at: dt.datetime | None,
+) -> None:
+    await session.execute(
+        update(Delivery)
+        .where(col(Delivery.id) == delivery_id)
+        .values(
+            state=DeliveryState.SENT.value,
+            sent_at=at,
+            message_id=message_id,
+            delete_at=delete_at,
+            last_error=None,
+            attempts=col(Delivery.attempts) + 1,
+        )
+    )
+
+
+async def reschedule(
+    session: AsyncSession,
+    delivery_id: int,
+    at: dt.datetime,
+    *,
+    error: str | None,
+    count_attempt: bool,
+) -> None:
+    values: dict[str, Any] = {"next_attempt_at": at, "last_error": error}
+    if count_attempt:
+        values["attempts"] = col(Delivery.attempts) + 1
+    await session.execute(update(Delivery).where(col(Delivery.id) == delivery_id).values(**values))
+
+
+async def hold(session: AsyncSession, delivery_id: int) -> None:
+    await session.execute(
+        update(Delivery)
+        .where(col(Delivery.id) == delivery_id)
+        .values(state=DeliveryState.HELD.value)
+    )
+
+
+async def fail(session: AsyncSession, delivery_id: int, error: str) -> None:
+    await session.execute(
+        update(Delivery)
+        .where(col(Delivery.id) == delivery_id)
+        .values(
+            state=DeliveryState.FAILED.value, last_error=error, attempts=col(Delivery.attempts) + 1
+        )
+    )
+
+
+async def deactivate(session: AsyncSession, person_id: int, today: dt.date) -> None:
+    """The person blocked the bot: no more sending, and their queued deliveries are dropped."""
+    await session.execute(
+        update(Person).where(col(Person.id) == person_id).values(active=False, inactive_since=today)
+    )
+    await session.execute(
+        update(Delivery)
+        .where(
+            col(Delivery.person_id) == person_id,
+            col(Delivery.state).in_([DeliveryState.PENDING.value, DeliveryState.HELD.value]),
+        )
+        .values(state=DeliveryState.SKIPPED.value, last_error="inactive")
+    )
+
+
+async def counts(session: AsyncSession, batch: str) -> dict[str, int]:
+    rows = await session.execute(
+        select(col(Delivery.state), func.count())
+        .where(col(Delivery.batch) == batch)
+        .group_by(col(Delivery.state))
+    )
+    return {state: int(n) for state, n in rows.all()}
+
+
+async def sent_between(session: AsyncSession, batch: str, since: dt.datetime) -> int:
+    q = (
+        select(func.count())
+        .select_from(Delivery)
+        .where(col(Delivery.batch) == batch, col(Delivery.sent_at) >= since)
+    )
+    return int((await session.execute(q)).scalar_one())
+
+
+async def held_people(session: AsyncSession) -> list[int]:
+    rows = await session.execute(
+        select(col(Delivery.person_id))
+        .where(col(Delivery.state) == DeliveryState.HELD.value)
+        .distinct()
+    )
+    return list(rows.scalars())
+
+
+async def held_for(session: AsyncSession, person_id: int) -> list[Delivery]:
+    rows = await session.execute(
+        select(Delivery)
+        .where(
+            col(Delivery.person_id) == person_id, col(Delivery.state) == DeliveryState.HELD.value
+        )
+        .order_by(col(Delivery.id))
+    )
+    return list(rows.scalars())
+
+
+async def due_deletions(
+    session: AsyncSession, now: dt.datetime, limit: int
+) -> list[tuple[int, int, bytes]]:
+    rows = await session.execute(
+        select(col(Delivery.id), col(Delivery.message_id), col(Person.tg_cipher))
+        .join(Person, col(Person.id) == col(Delivery.person_id))
+        .where(col(Delivery.delete_at) <= now, col(Delivery.message_id).is_not(None))
+        .limit(limit)
+    )
+    return [(int(i), int(m), bytes(c)) for i, m, c in rows.all()]
+
+
+async def forget_message(session: AsyncSession, delivery_id: int) -> None:
+    await session.execute(
+        update(Delivery)
+        .where(col(Delivery.id) == delivery_id)
+        .values(message_id=None, delete_at=None)
+    )
+
+
+async def purge(session: AsyncSession, before: dt.datetime) -> int:
+    """Settled deliveries older than `before`, whose messages need no more care."""
+    result = await session.execute(
+        delete(Delivery).where(
+            col(Delivery.state).in_(
+                [DeliveryState.SENT.value, DeliveryState.FAILED.value, DeliveryState.SKIPPED.value]
+            ),
+            col(Delivery.created_at) < before,
+            col(Delivery.message_id).is_(None),
+        )
+    )
+    return int(cast(CursorResult[Any], result).rowcount or 0)
+
+
+async def sent_in_batch(session: AsyncSession, batch: str) -> list[int]:
+    """People who already received something from this batch (to tell them of a change)."""
+    rows = await session.execute(
+        select(col(Delivery.person_id))
+        .where(col(Delivery.batch) == batch, col(Delivery.state) == DeliveryState.SENT.value)
+        .distinct()
+    )
+    return list(rows.scalars())
+
+
+async def withdraw(session: AsyncSession, batch: str) -> int:
+    """Pending or held deliveries of a batch that no longer apply (a moved hearing)."""
+    result = await session.execute(
+        update(Delivery)
+        .where(
+            col(Delivery.batch) == batch,
+            col(Delivery.state).in_([DeliveryState.PENDING.value, DeliveryState.HELD.value]),
+        )
+        .values(state=DeliveryState.SKIPPED.value, last_error="withdrawn")
+    )
+    return int(cast(CursorResult[Any], result).rowcount or 0)
+
+
+async def has_pending(session: AsyncSession) -> bool:
+    """Whether anything is still to be sent, now or later."""
+    q = select(col(Delivery.id)).where(col(Delivery.state) == DeliveryState.PENDING.value).limit(1)
+    return (await session.execute(q)).first() is not None

@@ -1,0 +1,176 @@
+"""How alerts read: rendered at send time in the reader's language and time zone.
+
+Discreet readers get no prisoner's name in the message at all, so neither the
+notification preview nor a glance at the chat list shows it; a button opens the case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from html import escape
+from typing import Any
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n, ngettext
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.delivery.worker import Rendered
+from bot.services.cases import fallback_chain, pick_text
+from db.models import CaseStatus, CaseText, Hearing, HearingStatus
+from db.repositories import cases as cases_repo
+from db.repositories.outbox import Claimed
+from handlers import views
+from handlers.callbacks import CaseCb, MenuCb
+
+
+def _status_sentence(status: str) -> str:
+    return {
+        CaseStatus.RELEASED.value: _(
+            "🕊 Released! Thank you to everyone who wrote letters and spoke up."
+        ),
+        CaseStatus.ACQUITTED.value: _(
+            "✅ Acquitted by the court. Thank you for standing with them."
+        ),
+        CaseStatus.SENTENCED.value: _(
+            "🔒 The court has passed a sentence. Letters matter even more now."
+        ),
+        CaseStatus.ON_TRIAL.value: _("⚖️ The trial has begun. We will tell you about hearings."),
+        CaseStatus.DETAINED.value: _("⛓ In detention now. Please stand with them."),
+        CaseStatus.IN_EXILE.value: _("🧳 Now living in exile."),
+        CaseStatus.DECEASED.value: _("🕯 With deep sorrow: they died in custody."),
+    }.get(status, views.status_label(status))
+
+
+def _open_case(case_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("Open the case"), callback_data=CaseCb(action="view", id=case_id))
+    return kb.as_markup()
+
+
+def _my_cases() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("⭐ My cases"), callback_data=MenuCb(to="my"))
+    return kb.as_markup()
+
+
+class AlertRenderer:
+    """Renders outbox specs; case text and hearings are cached briefly across recipients."""
+
+    TTL = 30.0
+
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], i18n: I18n, fallbacks: list[str]
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.i18n = i18n
+        self.fallbacks = fallbacks
+        self._texts: dict[int, tuple[float, dict[str, CaseText]]] = {}
+        self._hearings: dict[int, tuple[float, Hearing | None]] = {}
+
+    async def _case_texts(self, case_id: int) -> dict[str, CaseText]:
+        hit = self._texts.get(case_id)
+        if hit and time.monotonic() - hit[0] < self.TTL:
+            return hit[1]
+        async with self.sessionmaker() as session:
+            texts = (await cases_repo.texts(session, [case_id]))[case_id]
+        self._texts[case_id] = (time.monotonic(), texts)
+        return texts
+
+    async def _hearing(self, hearing_id: int) -> Hearing | None:
+        hit = self._hearings.get(hearing_id)
+        if hit and time.monotonic() - hit[0] < self.TTL:
+            return hit[1]
+        async with self.sessionmaker() as session:
+            hearing = await session.get(Hearing, hearing_id)
+        self._hearings[hearing_id] = (time.monotonic(), hearing)
+        return hearing
+
+    async def _name(self, case_id: int, locale: str) -> str | None:
+        texts = await self._case_texts(case_id)
+        if not texts:
+            return None
+        return pick_text(texts, fallback_chain(locale, self.fallbacks)).name
+
+    async def __call__(self, spec: dict[str, Any], reader: Claimed) -> Rendered | None:
+        with self.i18n.context(), self.i18n.use_locale(reader.locale):
+            if spec["t"] == "digest":
+                return await self._digest(spec["items"], reader)
+            line = await self._line(spec, reader)
+            if line is None:
+                return None
+            case_id, headline, body, discreet_text = line
+            if reader.discreet:
+                return Rendered(discreet_text, _open_case(case_id))
+            name = await self._name(case_id, reader.locale) or ""
+            return Rendered(
+                f"<b>{escape(name)}</b>\n{headline}\n{body}".rstrip(), _open_case(case_id)
+            )
+
+    async def _line(
+        self, spec: dict[str, Any], reader: Claimed
+    ) -> tuple[int, str, str, str] | None:
+        """(case id, headline, details, the discreet version) for one alert."""
+        kind = spec["t"]
+        if kind == "status":
+            return (
+                int(spec["case"]),
+                _status_sentence(spec["new"]),
+                "",
+                _("🔔 There is news about a case you follow."),
+            )
+        if kind == "reminder":
+            hearing = await self._hearing(int(spec["hearing"]))
+            if (
+                hearing is None
+                or hearing.status != HearingStatus.SCHEDULED.value
+                or int(hearing.starts_at.timestamp()) != int(spec["at"])
+            ):
+                return None  # cancelled or moved since: the change notice says so
+            return (
+                hearing.case_id,
+                _("⏰ Hearing reminder"),
+                views.hearing_line(hearing, reader.timezone),
+                _("⏰ A hearing in a case you follow is coming up."),
+            )
+        if kind in {"hearing_cancelled", "hearing_moved"}:
+            old = dt.datetime.fromtimestamp(int(spec["at"]), dt.UTC)
+            when = views.moment(old, reader.timezone)
+            if kind == "hearing_cancelled":
+                headline = _("❌ The hearing set for {when} has been cancelled.").format(when=when)
+            else:
+                new = dt.datetime.fromtimestamp(int(spec["to"]), dt.UTC)
+                headline = _("📅 The hearing set for {when} has been moved to {new_when}.").format(
+                    when=when, new_when=views.moment(new, reader.timezone)
+                )
+            court = escape(str(spec.get("court", "")))
+            return (
+                int(spec["case"]),
+                headline,
+                court,
+                _("📅 A hearing in a case you follow has changed."),
+            )
+        return None
+
+    async def _digest(self, items: list[dict[str, Any]], reader: Claimed) -> Rendered | None:
+        lines: list[str] = []
+        for item in items:
+            line = await self._line(item, reader)
+            if line is None:
+                continue
+            case_id, headline, _body, _discreet = line
+            name = await self._name(case_id, reader.locale) or ""
+            lines.append(f"• <b>{escape(name)}</b> — {headline}")
+        if not lines:
+            return None
+        if reader.discreet:
+            text = ngettext(
+                "📬 {count} update on the cases you follow.",
+                "📬 {count} updates on the cases you follow.",
+                len(lines),
+            ).format(count=len(lines))
+            return Rendered(text, _my_cases())
+        header = _("📬 <b>Your digest</b>")
+        return Rendered("\n".join([header, "", *lines]), _my_cases())
