@@ -1,5 +1,11 @@
-"""Global pacing: no more than `rate` sends start in any sliding window, and a pause that
-every sender honours after Telegram says "retry after"."""
+"""Global pacing: sends start evenly spaced (1/rate apart, no bursts), no more than `rate`
+start in any sliding window, and a pause that every sender honours after Telegram says
+"retry after".
+
+Even spacing matters: a burst of `rate` requests leaves the process together but
+arrives spread out, and the next second's first request can then land in the same
+server-side window as the burst's last ones.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ class RateLimiter:
         self.rate = rate
         self._starts: deque[float] = deque()
         self._paused_until = 0.0
+        self._next = 0.0
         self._lock = asyncio.Lock()
 
     def pause(self, seconds: float) -> None:
@@ -32,9 +39,13 @@ class RateLimiter:
                 if now < self._paused_until:
                     await asyncio.sleep(self._paused_until - now)
                     continue
+                if now < self._next:
+                    await asyncio.sleep(self._next - now)
+                    continue
                 while self._starts and now - self._starts[0] >= self.WINDOW:
                     self._starts.popleft()
                 if len(self._starts) < self.rate:
                     self._starts.append(now)
+                    self._next = now + 1.0 / self.rate
                     return
                 await asyncio.sleep(self.WINDOW - (now - self._starts[0]))

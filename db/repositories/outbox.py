@@ -28,8 +28,9 @@ async def add_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int
     """Insert deliveries; ones whose dedupe key exists already are silently kept as they are."""
     if not rows:
         return 0
-    result = await session.execute(_insert_ignoring_duplicates(session), list(rows))
-    return max(0, int(cast(CursorResult[Any], result).rowcount or 0))
+    # RETURNING counts what was really inserted, the same way on both engines.
+    stmt = _insert_ignoring_duplicates(session).returning(col(Delivery.id))
+    return len((await session.scalars(stmt, list(rows))).all())
 
 
 @dataclass(frozen=True)

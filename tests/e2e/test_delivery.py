@@ -1,0 +1,221 @@
+"""The delivery engine against the emulator: exactly once, at Telegram's pace, through
+429s, 5xx, dropped connections and blocked people; preferences honoured."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import func, select
+from sqlmodel import col
+
+from bot.app import build_bot
+from bot.crypto import IdentityCipher
+from bot.delivery.worker import DeliveryWorker, WorkerConfig
+from bot.emulator import EmulatedUser, Emulator
+from bot.emulator.server import RunningEmulator, serve
+from bot.i18n import make_i18n
+from bot.scheduler import Planner
+from bot.services import case_files, identity
+from bot.storage import Storage
+from config import Settings
+from db.models import Delivery, Hearing, Person
+from db.repositories import cases as cases_repo
+from db.repositories import follows as follows_repo
+from db.types import utcnow
+from handlers.alert_views import AlertRenderer
+from tests.conftest import SMALL_CASES
+
+RELEASED = SMALL_CASES.read_text(encoding="utf-8").replace(
+    "status: detained\n    detained_on", "status: released\n    detained_on"
+)
+
+
+@dataclass
+class Env:
+    emulator: Emulator
+    server: RunningEmulator
+    settings: Settings
+    storage: Storage
+    cipher: IdentityCipher
+
+    def worker(self, **config) -> DeliveryWorker:
+        defaults = {"rate": 1000.0, "backoff_base": 0.05, "senders": 8, "idle_sleep": 0.05}
+        renderer = AlertRenderer(self.storage.sessionmaker, make_i18n(), ["ru", "en"])
+        return DeliveryWorker(
+            build_bot(self.settings, retry=False),
+            self.storage.sessionmaker,
+            self.cipher,
+            renderer,
+            WorkerConfig(**{**defaults, **config}),
+        )
+
+    async def followers(self, count: int, language: str = "en", **prefs) -> list[EmulatedUser]:
+        users = []
+        async with self.storage.sessionmaker() as session, session.begin():
+            case = await cases_repo.by_slug(session, "test-detained")
+            assert case is not None and case.id is not None
+            for _ in range(count):
+                user = self.emulator.add_user(language)
+                user.started = True
+                person = await identity.ensure(session, self.cipher, user.id, language)
+                for key, value in prefs.items():
+                    setattr(person, key, value)
+                assert person.id is not None
+                await follows_repo.add(session, person.id, case.id)
+                users.append(user)
+        return users
+
+    async def import_text(self, text: str) -> None:
+        async with self.storage.sessionmaker() as session, session.begin():
+            await case_files.apply(session, case_files.parse(text))
+
+
+@pytest.fixture
+async def env(settings: Settings, storage: Storage, small_cases) -> AsyncIterator[Env]:
+    emulator = Emulator(flood_limit=30)
+    server = await serve(emulator, 0, with_page=False)
+    bot_settings = settings.model_copy(
+        update={"bot_token": SecretStr(emulator.token), "telegram_api_url": server.url}
+    )
+    yield Env(emulator, server, bot_settings, storage, IdentityCipher(settings.key_bytes))
+    await server.stop()
+
+
+def received(emulator: Emulator, user: EmulatedUser) -> list[str]:
+    return [m.text for m in emulator.messages(user, include_deleted=True) if m.from_bot]
+
+
+async def states(storage: Storage) -> dict[str, int]:
+    async with storage.sessionmaker() as session:
+        rows = await session.execute(
+            select(col(Delivery.state), func.count()).group_by(col(Delivery.state))
+        )
+        return {state: int(n) for state, n in rows.all()}
+
+
+async def test_release_reaches_every_follower_exactly_once_through_faults(env: Env):
+    users = await env.followers(40)
+    blocked = users[:4]
+    for user in blocked:
+        env.emulator.block(user)
+    env.emulator.flood_limit = 1_000_000
+    env.emulator.faults.methods = {"sendmessage"}
+    env.emulator.faults.server_errors = 3
+    env.emulator.faults.drops = 2
+    env.emulator.faults.too_many = 2
+    await env.import_text(RELEASED)
+    worker = env.worker()
+    await worker.run(until_idle=True)
+
+    for user in users[4:]:
+        texts = received(env.emulator, user)
+        assert len(texts) == 1, (user.id, texts)
+        assert "Alisher Testov" in texts[0] and "Released" in texts[0]
+    for user in blocked:
+        assert received(env.emulator, user) == []
+    async with env.storage.sessionmaker() as session:
+        inactive = (
+            await session.execute(select(func.count()).where(col(Person.active).is_(False)))
+        ).scalar_one()
+    assert inactive == 4
+    assert await states(env.storage) == {"sent": 36, "skipped": 4}
+    assert worker.stats.rate_limited == 2 and worker.stats.retried >= 3
+    env.emulator.problems.clear()
+
+    # The same import again changes nothing and sends nothing.
+    await env.import_text(RELEASED)
+    await env.worker().run(until_idle=True)
+    assert all(len(received(env.emulator, u)) == 1 for u in users[4:])
+
+
+async def test_the_global_rate_never_exceeds_the_limit(env: Env):
+    users = await env.followers(75)
+    await env.import_text(RELEASED)
+    worker = env.worker(rate=30.0)
+    await worker.run(until_idle=True)
+    times = env.emulator.send_times
+    assert len(times) == 75
+    worst = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
+    assert worst <= 30
+    assert worker.stats.rate_limited == 0
+    assert all(len(received(env.emulator, u)) == 1 for u in users)
+
+
+async def test_preferences_are_honoured(env: Env):
+    now_hour = utcnow().hour
+    plain = (await env.followers(1))[0]
+    discreet = (await env.followers(1, discreet=True))[0]
+    quiet = (
+        await env.followers(1, timezone="UTC", quiet_from=now_hour, quiet_to=(now_hour + 2) % 24)
+    )[0]
+    digest = (await env.followers(1, delivery="daily", timezone="UTC", digest_hour=0))[0]
+    kept = (await env.followers(1, protect_content=True, autodelete_hours=6, locale="ru"))[0]
+    await env.import_text(RELEASED)
+    worker = env.worker()
+    await worker.run(until_idle=False, stop=_stop_after(1.0))
+
+    assert "Alisher Testov" in received(env.emulator, plain)[0]
+    discreet_text = received(env.emulator, discreet)[0]
+    assert "Testov" not in discreet_text and "Алишер" not in discreet_text
+    assert received(env.emulator, quiet) == []  # waits for the end of quiet hours
+    assert received(env.emulator, digest) == []  # held for the digest
+    protected = next(m for m in env.emulator.messages(kept) if m.from_bot)
+    assert protected.protect_content and "Алишер Тестов" in protected.text
+
+    planner = Planner(env.settings, env.storage.sessionmaker, build_bot(env.settings, retry=False),
+                      env.cipher, worker)  # fmt: skip
+    assert await planner.digests() == 1
+    await env.worker().run(until_idle=False, stop=_stop_after(0.5))
+    digest_text = received(env.emulator, digest)
+    assert (
+        len(digest_text) == 1 and "digest" in digest_text[0] and "Alisher Testov" in digest_text[0]
+    )
+
+    assert await planner.deletions(utcnow() + dt.timedelta(hours=7)) == 1
+    assert all(m.deleted for m in env.emulator.messages(kept, include_deleted=True) if m.from_bot)
+    await planner.bot.session.close()
+
+
+async def test_hearing_reminders_once_and_withdrawn_on_cancel(env: Env):
+    users = await env.followers(5, language="kk")
+    async with env.storage.sessionmaker() as session, session.begin():
+        hearing = (await session.execute(select(Hearing))).scalars().one()
+        hearing.starts_at = utcnow() + dt.timedelta(hours=1, minutes=50)
+        starts = hearing.starts_at
+    planner = Planner(env.settings, env.storage.sessionmaker, build_bot(env.settings, retry=False),
+                      env.cipher)  # fmt: skip
+    # The 2-hour reminder is due; the day-before one is too late to be useful now.
+    assert await planner.reminders() == 5
+    assert await planner.reminders() == 0  # idempotent
+    await env.worker().run(until_idle=True)
+    for user in users:
+        texts = received(env.emulator, user)
+        assert len(texts) == 1
+        assert "Tashkent City Court" in texts[0]
+
+    # The file no longer lists the hearing: those reminded are told it is off.
+    local = starts.astimezone(dt.timezone(dt.timedelta(hours=5))).strftime("%Y-%m-%dT%H:%M")
+    text = SMALL_CASES.read_text(encoding="utf-8").replace("at: 2099-03-01T10:00", f"at: {local}")
+    await env.import_text(text)  # same hearing, nothing changes
+    await env.import_text(
+        text.replace(
+            f"      - at: {local}\n        court: Tashkent City Court\n        kind: appeal\n", ""
+        )
+    )
+    await env.worker().run(until_idle=True)
+    for user in users:
+        assert len(received(env.emulator, user)) == 2
+        assert "❌" in received(env.emulator, user)[-1]
+    await planner.bot.session.close()
+
+
+def _stop_after(seconds: float):
+    import asyncio
+
+    event = asyncio.Event()
+    asyncio.get_running_loop().call_later(seconds, event.set)
+    return event
