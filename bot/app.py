@@ -17,7 +17,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.crypto import IdentityCipher
 from bot.i18n import make_i18n
-from bot.middlewares.db import DbSessionMiddleware
+from bot.middlewares.db import CommitBeforeRequest, DbSessionMiddleware
 from bot.middlewares.identity import IdentityMiddleware, VisitorI18nMiddleware
 from bot.middlewares.throttle import ThrottleMiddleware, TokenBuckets
 from bot.retry import RetryMiddleware
@@ -32,6 +32,7 @@ def build_bot(settings: Settings, *, retry: bool = True) -> Bot:
     """A Bot that reaches {TELEGRAM_API_URL}/bot{token}/{method}, HTML by default."""
     server = TelegramAPIServer.from_base(settings.telegram_api_url)
     session = AiohttpSession(api=server)
+    session.middleware(CommitBeforeRequest())
     if retry:
         session.middleware(RetryMiddleware())
     return Bot(

@@ -34,7 +34,7 @@ def commands_for(i18n: I18n, locale: str) -> list[BotCommand]:
 
 async def register(bot: Bot, i18n: I18n) -> None:
     """setMyCommands for the default list and for each language Telegram can key it by."""
-    await bot.set_my_commands(commands_for(i18n, "en"))
+    await bot.set_my_commands(commands_for(i18n, i18n.default_locale))
     for locale in SUPPORTED_LOCALES:
         code = telegram_language_code(locale)
         if code is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,12 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An AsyncEngine for DATABASE_URL; creates the SQLite file's folder if needed."""
+    """An AsyncEngine for DATABASE_URL; creates the SQLite file's folder if needed.
+
+    hide_parameters keeps bound values (encrypted ids, index hashes) out of error
+    messages, and so out of logs.
+    """
+    kwargs.setdefault("hide_parameters", True)
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
@@ -54,5 +60,10 @@ async def checkpoint(engine: AsyncEngine) -> None:
     """Fold SQLite's WAL into the main file and truncate it, so deleted bytes leave the WAL."""
     if engine.dialect.name != "sqlite":
         return
-    async with engine.connect() as conn:
-        await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    for attempt in range(20):
+        async with engine.connect() as conn:
+            busy = (await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).first()
+        if busy is None or not busy[0]:
+            return
+        # A reader is in the WAL; the deleted pages stay there until it finishes.
+        await asyncio.sleep(0.05 * (attempt + 1))

@@ -7,10 +7,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATION_LOCK = 0x756D6964  # "umid"
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -28,6 +30,9 @@ async def _run(engine: AsyncEngine, command_fn: Callable[[Config, str], None], r
         command_fn(cfg, rev)
 
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Several instances may start at once: one migrates, the others wait.
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         await conn.run_sync(_with)
 
 

@@ -6,7 +6,14 @@ Callback data comes from the client and may be forged: handlers re-check everyth
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
+
+# Forged numbers must fail validation here, not reach a 32-bit database column.
+DbId = Annotated[int, Field(ge=0, le=2**31 - 1)]
+Small = Annotated[int, Field(ge=-1000, le=1000)]
 
 
 class MenuCb(CallbackData, prefix="m"):
@@ -20,7 +27,7 @@ class LangCb(CallbackData, prefix="lg"):
 class ListCb(CallbackData, prefix="cl"):
     country: str = ""
     status: str = ""
-    page: int = 0
+    page: Small = 0
 
 
 class FilterCb(CallbackData, prefix="cf"):
@@ -31,14 +38,14 @@ class FilterCb(CallbackData, prefix="cf"):
 
 class CaseCb(CallbackData, prefix="c"):
     action: str  # view | follow | unfollow | letter
-    id: int
+    id: DbId
 
 
 class LetterCb(CallbackData, prefix="lt"):
     action: str  # show (variant 0: any) | next | orig | sent
-    id: int
+    id: DbId
     kind: str
-    variant: int = 0
+    variant: Small = 0
     orig: bool = False  # the appeal is shown in the authorities' language
 
 

@@ -304,6 +304,9 @@ class Driver:
 def make_bot(session: RecordingSession) -> Bot:
     from aiogram.enums import ParseMode
 
+    from bot.middlewares.db import CommitBeforeRequest
+
+    session.middleware(CommitBeforeRequest())
     return Bot(
         token="42:TEST",
         session=session,

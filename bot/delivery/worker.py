@@ -65,7 +65,7 @@ class WorkerConfig:
     backoff_cap: float = 600.0
     per_chat_interval: float = 1.0
     idle_sleep: float = 0.5
-    flush_every: float = 0.05
+    flush_every: float = 0.01
 
 
 @dataclass
@@ -76,6 +76,7 @@ class Stats:
     retried: int = 0
     rate_limited: int = 0
     blocked: int = 0
+    expired: int = 0
     started: float = field(default_factory=time.monotonic)
 
 
@@ -83,6 +84,8 @@ _Op = tuple[str, tuple[Any, ...]]
 
 
 class DeliveryWorker:
+    LEASE_MARGIN = dt.timedelta(seconds=1)
+
     def __init__(
         self,
         bot: Bot,
@@ -117,7 +120,8 @@ class DeliveryWorker:
         writer = asyncio.create_task(self._writer())
         try:
             while not stop.is_set():
-                claimed = await self._claim() if self._queue.qsize() < self.config.batch else []
+                room = self._queue.qsize() < self.config.batch
+                claimed = await self._claim() if room else []
                 for item in claimed:
                     await self._queue.put(item)
                 if claimed:
@@ -146,8 +150,11 @@ class DeliveryWorker:
             return not await repo.has_pending(session)
 
     async def _claim(self) -> list[Claimed]:
+        # Claim no more than can be sent well within the lease at the configured rate.
+        fits = int(self.config.rate * self.config.lease.total_seconds() / 4)
+        limit = max(1, min(self.config.batch, fits))
         async with self.sessionmaker() as session, session.begin():
-            return await repo.claim(session, utcnow(), self.config.batch, self.config.lease)
+            return await repo.claim(session, utcnow(), limit, self.config.lease)
 
     # ------------------------------------------------------------------ sending
 
@@ -177,6 +184,11 @@ class DeliveryWorker:
 
     async def _deliver(self, item: Claimed) -> None:
         now = utcnow()
+        if now >= item.leased_until - self.LEASE_MARGIN:
+            # Waited too long in the queue: the row is due again and another claim (ours or
+            # another worker's) may hold it now. Sending it here could send it twice.
+            self.stats.expired += 1
+            return
         if not item.urgent and item.delivery != DeliveryMode.INSTANT.value:
             self._results.put_nowait(("hold", (item.id,)))
             return

@@ -17,6 +17,7 @@ from bot.services import identity
 from bot.services.cases import fallback_chain
 from config import Settings
 from db.models import Person
+from db.repositories import people
 
 
 @dataclass
@@ -63,6 +64,8 @@ class IdentityMiddleware(BaseMiddleware):
             return None
         session: AsyncSession = data["session"]
         person = await identity.lookup(session, self.cipher, user.id)
+        if person is not None and not person.active:
+            await people.reactivate(session, person)
         locale = (
             person.locale
             if person is not None

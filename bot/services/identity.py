@@ -20,10 +20,14 @@ async def ensure(session: AsyncSession, cipher: IdentityCipher, tg_id: int, loca
     person = await lookup(session, cipher, tg_id)
     if person is not None:
         return person
-    person = Person(
+    # Two first updates at once (a double tap) both get here: the index decides.
+    await people.add_if_absent(
+        session,
         tg_index=cipher.index(tg_id),
         tg_cipher=cipher.encrypt_id(tg_id),
         locale=locale,
         timezone=DEFAULT_TIMEZONES.get(locale, "UTC"),
     )
-    return await people.add(session, person)
+    person = await lookup(session, cipher, tg_id)
+    assert person is not None
+    return person

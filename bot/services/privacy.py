@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import BotCommandScopeChat
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from db.engine import checkpoint
 from db.models import Person
 from db.repositories import people
+
+
+async def erase_from_chat(bot: Bot, chat_id: int, message_ids: list[int]) -> None:
+    """Best effort, before the rows go: delete the alerts we sent (Telegram allows it for
+    48 hours) and the chat's own command menu, so the chat shows less of us."""
+    for start in range(0, len(message_ids), 100):
+        with contextlib.suppress(TelegramAPIError):
+            await bot.delete_messages(chat_id, message_ids[start : start + 100])
+    with contextlib.suppress(TelegramAPIError):
+        await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=chat_id))
 
 
 async def forget(session: AsyncSession, person: Person | None) -> None:

@@ -8,8 +8,10 @@ from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.migrate import MIGRATION_LOCK
 from db.models import LetterKind, LetterTemplate
 from db.repositories import letters as repo
 
@@ -51,6 +53,8 @@ def load(path: Path = TEMPLATES_FILE) -> TemplateFile:
 
 async def sync(session: AsyncSession, path: Path = TEMPLATES_FILE) -> int:
     """Add templates the database lacks; existing ones (perhaps edited) stay. Returns added."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
     have = await repo.template_keys(session)
     added = 0
     for tpl in load(path).templates:

@@ -6,11 +6,11 @@ from typing import Any, cast
 
 from sqlalchemy import delete, select
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from db.models import Case, Follow, Person, Visibility
+from db.repositories.upsert import insert_ignore
 
 
 async def exists(session: AsyncSession, person_id: int, case_id: int) -> bool:
@@ -19,14 +19,9 @@ async def exists(session: AsyncSession, person_id: int, case_id: int) -> bool:
 
 async def add(session: AsyncSession, person_id: int, case_id: int) -> bool:
     """True if a new follow was stored; False if it was there already (a double press)."""
-    if await exists(session, person_id, case_id):
-        return False
-    try:
-        async with session.begin_nested():
-            session.add(Follow(person_id=person_id, case_id=case_id))
-    except IntegrityError:
-        return False
-    return True
+    return await insert_ignore(
+        session, Follow, {"person_id": person_id, "case_id": case_id}, ["person_id", "case_id"]
+    )
 
 
 async def remove(session: AsyncSession, person_id: int, case_id: int) -> bool:
@@ -41,7 +36,7 @@ async def cases_of(session: AsyncSession, person_id: int) -> list[Case]:
         select(Case)
         .join(Follow, col(Follow.case_id) == col(Case.id))
         .where(
-            col(Follow.person_id) == person_id, col(Case.visibility) != Visibility.ARCHIVED.value
+            col(Follow.person_id) == person_id, col(Case.visibility) == Visibility.PUBLIC.value
         )
         .order_by(col(Case.slug))
     )

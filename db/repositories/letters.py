@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.engine import CursorResult
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from db.models import LetterAction, LetterCount, LetterTemplate
+from db.repositories.upsert import insert_for, insert_ignore
 
 
 async def templates(session: AsyncSession, kind: str, locale: str) -> list[LetterTemplate]:
@@ -38,32 +37,19 @@ async def record(
     session: AsyncSession, person_id: int, case_id: int, kind: str, today: dt.date
 ) -> bool:
     """Record a sent letter once and bump the anonymous daily counter; False if known."""
-    if await has_recorded(session, person_id, case_id, kind):
-        return False
-    try:
-        async with session.begin_nested():
-            session.add(LetterAction(person_id=person_id, case_id=case_id, kind=kind))
-    except IntegrityError:
-        return False
-    # Update first and insert only if there was no row: the same statements on both engines;
-    # a concurrent insert loses the race on the primary key and updates instead.
-    if not await _bump(session, case_id, kind, today):
-        try:
-            async with session.begin_nested():
-                session.add(LetterCount(case_id=case_id, kind=kind, day=today, count=1))
-        except IntegrityError:
-            await _bump(session, case_id, kind, today)
-    return True
-
-
-async def _bump(session: AsyncSession, case_id: int, kind: str, day: dt.date) -> int:
-    result = await session.execute(
-        update(LetterCount)
-        .where(
-            col(LetterCount.case_id) == case_id,
-            col(LetterCount.kind) == kind,
-            col(LetterCount.day) == day,
-        )
-        .values(count=col(LetterCount.count) + 1)
+    new = await insert_ignore(
+        session,
+        LetterAction,
+        {"person_id": person_id, "case_id": case_id, "kind": kind, "created_on": today},
+        ["person_id", "case_id", "kind"],
     )
-    return int(cast(CursorResult[Any], result).rowcount)
+    if not new:
+        return False
+    stmt: Any = insert_for(session, LetterCount).values(
+        case_id=case_id, kind=kind, day=today, count=1
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["case_id", "kind", "day"], set_={"count": col(LetterCount.count) + 1}
+    )
+    await session.execute(stmt)
+    return True

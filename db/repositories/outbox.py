@@ -50,6 +50,7 @@ class Claimed:
     discreet: bool
     protect_content: bool
     autodelete_hours: int | None
+    leased_until: dt.datetime
 
 
 async def claim(
@@ -106,7 +107,7 @@ async def claim(
         if not active:
             inactive.append(row[0])
             continue
-        out.append(Claimed(*fields))
+        out.append(Claimed(*fields, leased_until=now + lease))  # type: ignore[misc]
     if inactive:
         await settle(session, inactive, state=DeliveryState.SKIPPED, error="inactive")
     return out
@@ -294,3 +295,13 @@ async def has_pending(session: AsyncSession) -> bool:
     """Whether anything is still to be sent, now or later."""
     q = select(col(Delivery.id)).where(col(Delivery.state) == DeliveryState.PENDING.value).limit(1)
     return (await session.execute(q)).first() is not None
+
+
+async def message_ids_of(session: AsyncSession, person_id: int) -> list[int]:
+    """Telegram message ids of alerts sent to the person that the bot may still delete."""
+    rows = await session.execute(
+        select(col(Delivery.message_id)).where(
+            col(Delivery.person_id) == person_id, col(Delivery.message_id).is_not(None)
+        )
+    )
+    return [m for m in rows.scalars() if m is not None]

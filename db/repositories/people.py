@@ -9,7 +9,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from db.models import Follow, LetterAction, Person
+from db.models import Delivery, Follow, LetterAction, Person
+from db.repositories.upsert import insert_ignore
 
 
 async def by_index(session: AsyncSession, tg_index: bytes) -> Person | None:
@@ -17,10 +18,18 @@ async def by_index(session: AsyncSession, tg_index: bytes) -> Person | None:
     return result.scalar_one_or_none()
 
 
-async def add(session: AsyncSession, person: Person) -> Person:
-    session.add(person)
-    await session.flush()
-    return person
+async def add_if_absent(session: AsyncSession, **values: Any) -> bool:
+    """Insert a person unless one with this tg_index exists; defaults come from the model."""
+    person = Person(**values)
+    row = person.model_dump(exclude={"id"})
+    return await insert_ignore(session, Person, row, ["tg_index"])
+
+
+async def reactivate(session: AsyncSession, person: Person) -> None:
+    """Someone who had blocked the bot writes again: alerts reach them again."""
+    assert person.id is not None
+    await set_fields(session, person.id, active=True, inactive_since=None)
+    person.active, person.inactive_since = True, None
 
 
 async def set_fields(session: AsyncSession, person_id: int, **fields: Any) -> None:
@@ -29,6 +38,7 @@ async def set_fields(session: AsyncSession, person_id: int, **fields: Any) -> No
 
 async def delete_everything(session: AsyncSession, person_id: int) -> None:
     """Every row that belongs to the person; explicit, so no engine's cascade is relied on."""
+    await session.execute(delete(Delivery).where(col(Delivery.person_id) == person_id))
     await session.execute(delete(Follow).where(col(Follow.person_id) == person_id))
     await session.execute(delete(LetterAction).where(col(LetterAction.person_id) == person_id))
     await session.execute(delete(Person).where(col(Person.id) == person_id))

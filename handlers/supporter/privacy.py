@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.middlewares.identity import Visitor
 from bot.services import privacy
+from db.repositories import outbox as outbox_repo
 from handlers import keyboards, views
 from handlers.callbacks import ForgetCb, MenuCb
 from handlers.common import show
@@ -45,6 +46,12 @@ async def forget_answer(
     if not callback_data.confirm:
         await show(callback, _("Nothing was deleted."), keyboards.back_to_menu())
         return
+    if visitor.person is not None and visitor.person.id is not None and callback.bot is not None:
+        await privacy.erase_from_chat(
+            callback.bot,
+            callback.from_user.id,
+            await outbox_repo.message_ids_of(session, visitor.person.id),
+        )
     await privacy.forget(session, visitor.person)
     visitor.person = None
     await show(

@@ -57,8 +57,8 @@ async def change(
     ok = False
     if field == "tz":
         ok = await preferences.set_timezone(session, person, value)
-    elif field == "quiet" and value.isdigit():
-        ok = await preferences.set_quiet_hours(session, person, int(value))
+    elif field == "quiet" and _number(value) is not None:
+        ok = await preferences.set_quiet_hours(session, person, _number(value) or 0)
     elif field == "delivery":
         ok = await preferences.set_delivery(session, person, value)
         if ok:
@@ -66,10 +66,10 @@ async def change(
                 callback, views.settings_text(person), keyboards.delivery(person), _("Saved.")
             )
             return
-    elif field == "hour" and value.isdigit():
-        ok = await preferences.set_digest_hour(session, person, int(value))
-    elif field == "autodelete" and value.isdigit():
-        ok = await preferences.set_autodelete(session, person, int(value) or None)
+    elif field == "hour" and _number(value) is not None:
+        ok = await preferences.set_digest_hour(session, person, _number(value) or 0)
+    elif field == "autodelete" and _number(value) is not None:
+        ok = await preferences.set_autodelete(session, person, _number(value) or 0 or None)
     elif field in {"discreet", "protect"}:
         ok = await preferences.toggle(
             session, person, "discreet" if field == "discreet" else "protect_content"
@@ -78,6 +78,11 @@ async def change(
         await callback.answer(_("This button is no longer valid."))
         return
     await show(callback, views.settings_text(person), keyboards.settings(person), _("Saved."))
+
+
+def _number(value: str) -> int | None:
+    """A small non-negative number from callback data, or None (it may be forged)."""
+    return int(value) if value.isascii() and value.isdecimal() and len(value) <= 3 else None
 
 
 def router() -> Router:

@@ -68,6 +68,9 @@ async def test_user_typed_html_is_escaped(driver: Driver, small_cases):
         SetCb(field="tz", value="Mars/Olympus").pack(),
         SetCb(field="quiet", value="99").pack(),
         "c:view:not-a-number",
+        "c:view:1099511627776",  # beyond a 32-bit id column
+        "st:quiet:²",  # a digit to str.isdigit, not to int()
+        "st:autodelete:99999",
         "garbage",
         "",
     ],
