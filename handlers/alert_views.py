@@ -69,6 +69,7 @@ class AlertRenderer:
         self.fallbacks = fallbacks
         self._texts: dict[int, tuple[float, dict[str, CaseText]]] = {}
         self._hearings: dict[int, tuple[float, Hearing | None]] = {}
+        self._rendered: dict[tuple[str, str, str, bool], tuple[float, Rendered | None]] = {}
 
     async def _case_texts(self, case_id: int) -> dict[str, CaseText]:
         hit = self._texts.get(case_id)
@@ -95,6 +96,18 @@ class AlertRenderer:
         return pick_text(texts, fallback_chain(locale, self.fallbacks)).name
 
     async def __call__(self, spec: dict[str, Any], reader: Claimed) -> Rendered | None:
+        # Thousands of readers share a handful of (language, zone, discretion) versions.
+        key = (reader.spec, reader.locale, reader.timezone, reader.discreet)
+        hit = self._rendered.get(key)
+        if hit is not None and time.monotonic() - hit[0] < self.TTL:
+            return hit[1]
+        rendered = await self._render(spec, reader)
+        if len(self._rendered) > 4096:
+            self._rendered.clear()
+        self._rendered[key] = (time.monotonic(), rendered)
+        return rendered
+
+    async def _render(self, spec: dict[str, Any], reader: Claimed) -> Rendered | None:
         with self.i18n.context(), self.i18n.use_locale(reader.locale):
             if spec["t"] == "digest":
                 return await self._digest(spec["items"], reader)

@@ -17,7 +17,7 @@ from collections import deque
 class RateLimiter:
     # A hair over one second, so that jitter on the way to Telegram cannot squeeze
     # rate + 1 requests into the server's own one-second window.
-    WINDOW = 1.01
+    WINDOW = 1.03
 
     def __init__(self, rate: float) -> None:
         if rate <= 0:
@@ -39,13 +39,16 @@ class RateLimiter:
                 if now < self._paused_until:
                     await asyncio.sleep(self._paused_until - now)
                     continue
-                if now < self._next:
-                    await asyncio.sleep(self._next - now)
+                slot = max(self._next, now)
+                if now < slot:
+                    await asyncio.sleep(slot - now)
                     continue
                 while self._starts and now - self._starts[0] >= self.WINDOW:
                     self._starts.popleft()
                 if len(self._starts) < self.rate:
                     self._starts.append(now)
-                    self._next = now + 1.0 / self.rate
+                    # From the planned slot, not from when the sleep ended: timer lateness
+                    # would otherwise add up and lower the rate.
+                    self._next = max(self._next, now - 0.5 / self.rate) + 1.0 / self.rate
                     return
                 await asyncio.sleep(self.WINDOW - (now - self._starts[0]))

@@ -289,27 +289,22 @@ class DeliveryWorker:
                     self._results.task_done()
 
     async def _apply(self, ops: list[_Op]) -> None:
+        """Record a group of results in one transaction, one executemany per kind of result."""
+        by_kind: dict[str, list[tuple[Any, ...]]] = {}
+        for op, args in ops:
+            by_kind.setdefault(op, []).append(args)
         today = utcnow().date()
         async with self.sessionmaker() as session, session.begin():
-            for op, args in ops:
-                if op == "sent":
-                    await repo.mark_sent(session, *args)
-                elif op == "later":
-                    delivery_id, at, error, count = args
-                    await repo.reschedule(
-                        session, delivery_id, at, error=error, count_attempt=count
-                    )
-                elif op == "fail":
-                    await repo.fail(session, *args)
-                elif op == "skip":
-                    await repo.settle(
-                        session, [args[0]], state=DeliveryState.SKIPPED, error=args[1]
-                    )
-                elif op == "hold":
-                    await repo.hold(session, args[0])
-                elif op == "inactive":
-                    delivery_id, person_id, code = args
-                    await repo.settle(
-                        session, [delivery_id], state=DeliveryState.SKIPPED, error=code
-                    )
-                    await repo.deactivate(session, person_id, today)
+            if rows := by_kind.get("sent"):
+                await repo.mark_sent_many(session, rows)
+            if rows := by_kind.get("later"):
+                await repo.reschedule_many(session, rows)
+            if rows := by_kind.get("fail"):
+                await repo.fail_many(session, rows)
+            for delivery_id, error in by_kind.get("skip", []):
+                await repo.settle(session, [delivery_id], state=DeliveryState.SKIPPED, error=error)
+            for (delivery_id,) in by_kind.get("hold", []):
+                await repo.hold(session, delivery_id)
+            for delivery_id, person_id, code in by_kind.get("inactive", []):
+                await repo.settle(session, [delivery_id], state=DeliveryState.SKIPPED, error=code)
+                await repo.deactivate(session, person_id, today)

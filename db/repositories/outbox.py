@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Insert, delete, func, select, update
+from sqlalchemy import Insert, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -128,56 +128,11 @@ async def settle(
     )
 
 
-async def mark_sent(
-    session: AsyncSession,
-    delivery_id: int,
-    at: dt.datetime,
-    message_id: int,
-    delete_at: dt.datetime | None,
-) -> None:
-    await session.execute(
-        update(Delivery)
-        .where(col(Delivery.id) == delivery_id)
-        .values(
-            state=DeliveryState.SENT.value,
-            sent_at=at,
-            message_id=message_id,
-            delete_at=delete_at,
-            last_error=None,
-            attempts=col(Delivery.attempts) + 1,
-        )
-    )
-
-
-async def reschedule(
-    session: AsyncSession,
-    delivery_id: int,
-    at: dt.datetime,
-    *,
-    error: str | None,
-    count_attempt: bool,
-) -> None:
-    values: dict[str, Any] = {"next_attempt_at": at, "last_error": error}
-    if count_attempt:
-        values["attempts"] = col(Delivery.attempts) + 1
-    await session.execute(update(Delivery).where(col(Delivery.id) == delivery_id).values(**values))
-
-
 async def hold(session: AsyncSession, delivery_id: int) -> None:
     await session.execute(
         update(Delivery)
         .where(col(Delivery.id) == delivery_id)
         .values(state=DeliveryState.HELD.value)
-    )
-
-
-async def fail(session: AsyncSession, delivery_id: int, error: str) -> None:
-    await session.execute(
-        update(Delivery)
-        .where(col(Delivery.id) == delivery_id)
-        .values(
-            state=DeliveryState.FAILED.value, last_error=error, attempts=col(Delivery.attempts) + 1
-        )
     )
 
 
@@ -305,3 +260,59 @@ async def message_ids_of(session: AsyncSession, person_id: int) -> list[int]:
         )
     )
     return [m for m in rows.scalars() if m is not None]
+
+
+_T = Delivery.__table__  # type: ignore[attr-defined]
+# Built once: statements executed for many rows at a time by the worker's writer.
+_MARK_SENT = (
+    update(_T)
+    .where(_T.c.id == bindparam("b_id"))
+    .values(
+        state=DeliveryState.SENT.value,
+        sent_at=bindparam("b_at"),
+        message_id=bindparam("b_mid"),
+        delete_at=bindparam("b_del"),
+        last_error=None,
+        attempts=_T.c.attempts + 1,
+    )
+)
+_RESCHEDULE = (
+    update(_T)
+    .where(_T.c.id == bindparam("b_id"))
+    .values(
+        next_attempt_at=bindparam("b_at"),
+        last_error=bindparam("b_err"),
+        attempts=_T.c.attempts + bindparam("b_inc"),
+    )
+)
+_FAIL = (
+    update(_T)
+    .where(_T.c.id == bindparam("b_id"))
+    .values(
+        state=DeliveryState.FAILED.value, last_error=bindparam("b_err"), attempts=_T.c.attempts + 1
+    )
+)
+
+
+async def mark_sent_many(session: AsyncSession, rows: Sequence[tuple[Any, ...]]) -> None:
+    """(id, sent_at, message_id, delete_at) for each sent delivery."""
+    await session.execute(
+        _MARK_SENT,
+        [
+            {"b_id": i, "b_at": at, "b_mid": mid, "b_del": delete_at}
+            for i, at, mid, delete_at in rows
+        ],
+    )
+
+
+async def reschedule_many(session: AsyncSession, rows: Sequence[tuple[Any, ...]]) -> None:
+    """(id, next attempt, error code, whether it counts as an attempt) for each row."""
+    await session.execute(
+        _RESCHEDULE,
+        [{"b_id": i, "b_at": at, "b_err": err, "b_inc": int(count)} for i, at, err, count in rows],
+    )
+
+
+async def fail_many(session: AsyncSession, rows: Sequence[tuple[Any, ...]]) -> None:
+    """(id, error code) for each delivery that will not be tried again."""
+    await session.execute(_FAIL, [{"b_id": i, "b_err": err} for i, err in rows])
