@@ -17,7 +17,7 @@ from collections import deque
 class RateLimiter:
     # A hair over one second, so that jitter on the way to Telegram cannot squeeze
     # rate + 1 requests into the server's own one-second window.
-    WINDOW = 1.03
+    WINDOW = 1.01
 
     def __init__(self, rate: float) -> None:
         if rate <= 0:

@@ -211,7 +211,7 @@ class DeliveryWorker:
             return
         await (self.paid_limiter if item.paid else self.limiter).acquire()
         self._last_chat[item.person_id] = time.monotonic()
-        if len(self._last_chat) > 50_000:
+        if len(self._last_chat) > 10_000:
             self._forget_old_chats()
         chat_id = self.cipher.decrypt_id(item.tg_cipher)
         try:
