@@ -13,6 +13,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import build_bot
 from bot.crypto import IdentityCipher
+from bot.delivery.leader import Leadership
 from bot.delivery.worker import DeliveryWorker, WorkerConfig
 from bot.scheduler import Planner, build_scheduler
 from bot.storage import Storage
@@ -26,8 +27,10 @@ class DeliveryEngine:
     worker: DeliveryWorker
     planner: Planner
     scheduler: AsyncIOScheduler
+    leadership: Leadership
     _stop: asyncio.Event
     _task: asyncio.Task[object] | None = None
+    _campaign: asyncio.Task[None] | None = None
 
     @classmethod
     def build(cls, settings: Settings, storage: Storage, i18n: I18n) -> DeliveryEngine:
@@ -44,16 +47,38 @@ class DeliveryEngine:
         )
         worker = DeliveryWorker(bot, storage.sessionmaker, cipher, renderer, config)
         planner = Planner(settings, storage.sessionmaker, bot, cipher, worker)
-        return cls(bot, worker, planner, build_scheduler(planner), asyncio.Event())
+        return cls(
+            bot,
+            worker,
+            planner,
+            build_scheduler(planner),
+            Leadership(storage.engine),
+            asyncio.Event(),
+        )
 
     async def start(self, *, with_scheduler: bool = True) -> None:
+        """Every instance delivers; only the leader plans."""
         self._task = asyncio.create_task(self.worker.run(self._stop))
         if with_scheduler:
-            self.scheduler.start()
+            self._campaign = asyncio.create_task(self._lead())
+
+    async def _lead(self, every: float = 30.0) -> None:
+        while not self._stop.is_set():
+            if await self.leadership.try_acquire():
+                if not self.scheduler.running:
+                    self.scheduler.start()
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), every)
 
     async def stop(self) -> None:
+        if self._campaign is not None:
+            self._campaign.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._campaign
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        await self.leadership.release()
         self._stop.set()
         self.worker.wake()
         if self._task is not None:
