@@ -183,7 +183,7 @@ class AlertRenderer:
                 "📬 {count} update on the cases you follow.",
                 "📬 {count} updates on the cases you follow.",
                 len(lines),
-            ).format(count=len(lines))
+            ).format(count=views.number(len(lines)))
             return Rendered(text, _my_cases())
         header = _("📬 <b>Your digest</b>")
         return Rendered("\n".join([header, "", *lines]), _my_cases())

@@ -11,6 +11,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.i18n import ngettext
 from babel import Locale
 from babel.dates import format_date, format_time, get_timezone_location
+from babel.numbers import format_decimal
 
 from bot.i18n import LANGUAGE_NAMES
 from bot.services.cases import CaseCard, CasePage, CaseSummary
@@ -49,6 +50,11 @@ def _babel_locale() -> str:
     from aiogram.utils.i18n import get_i18n
 
     return get_i18n().current_locale
+
+
+def number(value: int) -> str:
+    """A count written the reader's way (Babel): 12 345, 12,345 or 12 345."""
+    return format_decimal(value, locale=_babel_locale())
 
 
 def country_name(code: str) -> str:
@@ -105,7 +111,7 @@ def autodelete_label(hours: int | None) -> str:
         return _("🗑 Keep alerts")
     return ngettext(
         "🗑 Delete alerts after {count} hour", "🗑 Delete alerts after {count} hours", hours
-    ).format(count=hours)
+    ).format(count=number(hours))
 
 
 def long_date(day: dt.date) -> str:
@@ -168,7 +174,7 @@ def case_page(page: CasePage, country: str, status: str) -> str:
     if not page.items:
         empty = _("No cases match these filters.")
         return f"{header}\n\n{empty}"
-    count = ngettext("{count} case", "{count} cases", page.total).format(count=page.total)
+    count = ngettext("{count} case", "{count} cases", page.total).format(count=number(page.total))
     hint = _("Choose a case to read about it.")
     return f"{header}\n{count}\n\n{hint}"
 
@@ -180,7 +186,7 @@ def search_header(query: str, count: int) -> str:
         )
     return ngettext(
         "{count} case found for “{query}”:", "{count} cases found for “{query}”:", count
-    ).format(count=count, query=escape(query))
+    ).format(count=number(count), query=escape(query))
 
 
 def hearing_line(hearing: Hearing, reader_tz: str) -> str:
@@ -219,10 +225,10 @@ def case_card(card: CaseCard, reader_tz: str) -> str:
     if card.next_hearing:
         lines.extend(["", hearing_line(card.next_hearing, reader_tz)])
     followers = ngettext("{count} follower", "{count} followers", card.followers).format(
-        count=card.followers
+        count=number(card.followers)
     )
     letters = ngettext("{count} letter sent", "{count} letters sent", card.letters).format(
-        count=card.letters
+        count=number(card.letters)
     )
     lines.extend(["", f"👥 {followers} · ✉️ {letters}"])
     if card.following:
@@ -281,7 +287,7 @@ def letter_prompt(prompt: LetterPrompt) -> str:
         "So far supporters have recorded {count} letter of this kind.",
         "So far supporters have recorded {count} letters of this kind.",
         prompt.total,
-    ).format(count=prompt.total)
+    ).format(count=number(prompt.total))
     parts.append(total)
     return "\n\n".join(parts)
 

@@ -121,7 +121,7 @@ async def letter_sent(
             "Thank you! Your letter is counted. Supporters have sent {count} so far.",
             "Thank you! Your letter is counted. Supporters have sent {count} so far.",
             total,
-        ).format(count=total)
+        ).format(count=views.number(total))
     else:
         notice = _("You have already recorded this letter. Thank you!")
     await callback.answer(notice, show_alert=new)
