@@ -97,10 +97,10 @@ async def browse(
     page: int = 0,
 ) -> CasePage:
     """A page of public cases, filtered by country and status; out-of-range pages clamp."""
-    _, total = await repo.page(session, country=country, status=status, offset=0, limit=0)
+    total = await repo.count(session, country=country, status=status)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
-    cases, total = await repo.page(
+    cases = await repo.page(
         session, country=country, status=status, offset=page * PAGE_SIZE, limit=PAGE_SIZE
     )
     return CasePage(await summaries(session, cases, chain), page, pages, total)

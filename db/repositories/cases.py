@@ -47,27 +47,33 @@ async def replace_texts(session: AsyncSession, case_id: int, new: list[CaseText]
     session.add_all(new)
 
 
-async def page(
-    session: AsyncSession, *, country: str | None, status: str | None, offset: int, limit: int
-) -> tuple[list[Case], int]:
-    """Public cases matching the filters, in a stable order, and how many match in all."""
+def _filters(country: str | None, status: str | None) -> ColumnElement[bool]:
     conds = [_public()]
     if country:
         conds.append(col(Case.country) == country)
     if status:
         conds.append(col(Case.status) == status)
-    where = and_(*conds)
-    total = (
-        await session.execute(select(func.count()).select_from(Case).where(where))
-    ).scalar_one()
+    return and_(*conds)
+
+
+async def count(session: AsyncSession, *, country: str | None, status: str | None) -> int:
+    """How many public cases match the filters."""
+    q = select(func.count()).select_from(Case).where(_filters(country, status))
+    return int((await session.execute(q)).scalar_one())
+
+
+async def page(
+    session: AsyncSession, *, country: str | None, status: str | None, offset: int, limit: int
+) -> list[Case]:
+    """Public cases matching the filters, in a stable order."""
     rows = await session.execute(
         select(Case)
-        .where(where)
+        .where(_filters(country, status))
         .order_by(col(Case.country), col(Case.slug))
         .offset(offset)
         .limit(limit)
     )
-    return list(rows.scalars()), int(total)
+    return list(rows.scalars())
 
 
 async def country_counts(session: AsyncSession) -> dict[str, int]:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.middlewares.identity import Visitor
 from bot.services import cases, follows
+from bot.services.cases import CaseSummary
 from db.models import CaseStatus
 from handlers import keyboards, views
 from handlers.callbacks import CaseCb, FilterCb, ListCb, MenuCb
@@ -63,20 +66,33 @@ async def render_card(
     return True
 
 
+async def resolve_one(
+    message: Message,
+    session: AsyncSession,
+    visitor: Visitor,
+    query: str,
+    choices: Callable[[list[CaseSummary]], InlineKeyboardMarkup] = keyboards.search_results,
+) -> int | None:
+    """The one case a query names; otherwise the person is shown the matches (or told the
+    query is too long) and None comes back."""
+    if len(query) > MAX_ARGUMENT:
+        await message.answer(_("That is too long for a name. Please send a shorter search."))
+        return None
+    found = await cases.find(session, query, visitor.chain)
+    if len(found) == 1:
+        return found[0].id
+    await message.answer(
+        views.search_header(cases.normalise_query(query), len(found)), reply_markup=choices(found)
+    )
+    return None
+
+
 async def render_search(
     message: Message, session: AsyncSession, visitor: Visitor, query: str
 ) -> None:
-    if len(query) > MAX_ARGUMENT:
-        await message.answer(_("That is too long for a name. Please send a shorter search."))
-        return
-    found = await cases.find(session, query, visitor.chain)
-    if len(found) == 1:
-        await render_card(message, session, visitor, found[0].id)
-        return
-    await message.answer(
-        views.search_header(cases.normalise_query(query), len(found)),
-        reply_markup=keyboards.search_results(found),
-    )
+    case_id = await resolve_one(message, session, visitor, query)
+    if case_id is not None:
+        await render_card(message, session, visitor, case_id)
 
 
 async def open_case_by_slug(

@@ -9,12 +9,10 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.middlewares.identity import Visitor
-from bot.services import cases, follows
+from bot.services import follows
 from bot.services.follows import FollowResult
-from handlers import keyboards, views
 from handlers.callbacks import CaseCb
-from handlers.common import MAX_ARGUMENT
-from handlers.supporter.cases import render_card
+from handlers.supporter.cases import render_card, resolve_one
 
 
 def _feedback(result: FollowResult) -> str:
@@ -38,17 +36,7 @@ async def _resolve(
             )
         )
         return None
-    if len(command.args) > MAX_ARGUMENT:
-        await message.answer(_("That is too long for a name. Please send a shorter search."))
-        return None
-    found = await cases.find(session, command.args, visitor.chain)
-    if len(found) == 1:
-        return found[0].id
-    await message.answer(
-        views.search_header(cases.normalise_query(command.args), len(found)),
-        reply_markup=keyboards.search_results(found),
-    )
-    return None
+    return await resolve_one(message, session, visitor, command.args)
 
 
 async def follow_command(

@@ -14,8 +14,8 @@ from bot.services import cases, letters
 from db.models import LetterKind
 from handlers import keyboards, views
 from handlers.callbacks import CaseCb, LetterCb, MenuCb
-from handlers.common import MAX_ARGUMENT, show
-from handlers.supporter.cases import render_card
+from handlers.common import show
+from handlers.supporter.cases import render_card, resolve_one
 
 _KINDS = {k.value: k for k in LetterKind}
 
@@ -53,17 +53,9 @@ async def letter_command(
     if not command.args:
         await render_candidates(message, session, visitor)
         return
-    if len(command.args) > MAX_ARGUMENT:
-        await message.answer(_("That is too long for a name. Please send a shorter search."))
-        return
-    found = await cases.find(session, command.args, visitor.chain)
-    if len(found) == 1:
-        await render_choice(message, session, visitor, found[0].id)
-        return
-    await message.answer(
-        views.search_header(cases.normalise_query(command.args), len(found)),
-        reply_markup=keyboards.letter_cases(found),
-    )
+    case_id = await resolve_one(message, session, visitor, command.args, keyboards.letter_cases)
+    if case_id is not None:
+        await render_choice(message, session, visitor, case_id)
 
 
 async def letter_menu(callback: CallbackQuery, session: AsyncSession, visitor: Visitor) -> None:
