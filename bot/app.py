@@ -48,7 +48,10 @@ def build_fsm_storage(settings: Settings) -> BaseStorage:
     if settings.redis_url:
         from aiogram.fsm.storage.redis import RedisStorage
 
-        return RedisStorage.from_url(settings.redis_url)
+        from bot.fsm_keys import HashedKeyBuilder
+
+        keys = HashedKeyBuilder(IdentityCipher(settings.key_bytes))
+        return RedisStorage.from_url(settings.redis_url, key_builder=keys)
     return MemoryStorage()
 
 

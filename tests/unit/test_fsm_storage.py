@@ -20,12 +20,21 @@ def test_memory_storage_by_default():
 async def test_redis_storage_when_configured():
     from aiogram.fsm.storage.redis import RedisStorage
 
-    storage = build_fsm_storage(load_settings(_env_file=None, redis_url=REDIS_URL))
+    from bot.crypto import generate_key
+
+    storage = build_fsm_storage(
+        load_settings(_env_file=None, redis_url=REDIS_URL, data_key=generate_key())
+    )
     assert isinstance(storage, RedisStorage)
-    key = StorageKey(bot_id=42, chat_id=1, user_id=1)
+    key = StorageKey(bot_id=42, chat_id=734_512_981, user_id=734_512_981)
     try:
         await storage.set_state(key, "dialogue:step")
         assert await storage.get_state(key) == "dialogue:step"
+        names = [
+            k.decode() if isinstance(k, bytes) else k
+            for k in await storage.redis.keys("umid:fsm:*")
+        ]
+        assert names and not any("734512981" in n for n in names)
         await storage.set_state(key, None)
     finally:
         await storage.close()
