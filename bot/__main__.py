@@ -37,6 +37,20 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--if-empty", action="store_true", help="only when there are no cases yet")
     exp = cases_sub.add_parser("export", help="write every case as YAML")
     exp.add_argument("file", type=Path, nargs="?", help="standard output when omitted")
+    staff = sub.add_parser("staff", help="staff roles bound to numeric Telegram ids")
+    staff_sub = staff.add_subparsers(dest="action", required=True)
+    add = staff_sub.add_parser(
+        "add", help="grant ROLE (admin, editor, broadcaster) to a numeric id"
+    )
+    add.add_argument("id", type=int)
+    add.add_argument("role", choices=["admin", "editor", "broadcaster"])
+    rm = staff_sub.add_parser("revoke", help="take the role away from a numeric id")
+    rm.add_argument("id", type=int)
+    staff_sub.add_parser("list", help="roles by keyed hash (no ids are stored to show)")
+    audit = sub.add_parser("audit", help="the audit log of staff actions")
+    audit_sub = audit.add_subparsers(dest="action", required=True)
+    audit_export = audit_sub.add_parser("export", help="CSV; standard output without FILE")
+    audit_export.add_argument("file", type=Path, nargs="?")
     keys = sub.add_parser("keys", help="encryption keys")
     keys.add_argument("action", choices=["generate"])
     return parser
@@ -126,6 +140,15 @@ def main(argv: list[str] | None = None) -> int:
             from bot.delivery.engine import run_worker
 
             asyncio.run(run_worker(settings))
+            return 0
+        if args.command in {"staff", "audit"}:
+            from bot.staff_cli import run_staff
+
+            text = asyncio.run(run_staff(settings, args))
+            if args.command == "audit" and args.file is not None:
+                args.file.write_text(text, encoding="utf-8")
+            else:
+                sys.stdout.write(text)
             return 0
         if args.command == "db":
             asyncio.run(_db_upgrade(settings))

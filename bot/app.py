@@ -24,6 +24,7 @@ from bot.retry import RetryMiddleware
 from bot.storage import Storage
 from config import Settings
 from handlers import fallback, supporter
+from handlers.staff import access as staff_access
 
 log = logging.getLogger(__name__)
 
@@ -98,5 +99,5 @@ def build_dispatcher(
     dp.update.outer_middleware(IdentityMiddleware(cipher, settings))
     VisitorI18nMiddleware(i18n).setup(dp)
     dp.errors.register(on_error)
-    dp.include_routers(supporter.router(), fallback.router())
+    dp.include_routers(staff_access.router(), supporter.router(), fallback.router())
     return dp

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.services import templates
+from bot.crypto import IdentityCipher
+from bot.services import staff, templates
 from config import Settings
 from db.engine import create_engine, create_sessionmaker
 from db.migrate import upgrade
@@ -35,6 +36,9 @@ async def prepare(settings: Settings) -> Storage:
     await upgrade(storage.engine)
     async with storage.sessionmaker() as session:
         added = await templates.sync(session)
+        if settings.admin_ids and settings.data_key is not None:
+            cipher = IdentityCipher(settings.key_bytes)
+            await staff.bootstrap(session, cipher, settings.admin_ids, settings.default_locale)
         await session.commit()
     if added:
         log.info("added %d letter templates", added)

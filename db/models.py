@@ -229,3 +229,45 @@ class Delivery(SQLModel, table=True):
     sent_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     message_id: int | None = None
     delete_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), index=True))
+
+
+class StaffRole(StrEnum):
+    ADMIN = "admin"
+    EDITOR = "editor"
+    BROADCASTER = "broadcaster"
+
+
+class StaffMember(SQLModel, table=True):
+    """A staff role bound to a person (and so to a numeric Telegram id, never a username)."""
+
+    __tablename__ = "staff"
+
+    person_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    )
+    role: str = Field(max_length=16)
+    granted_on: dt.date = Field(default_factory=lambda: utcnow().date())
+
+
+class StaffInvite(SQLModel, table=True):
+    """A single-use invitation; only a keyed hash of its code is stored."""
+
+    __tablename__ = "staff_invites"
+
+    code_hash: bytes = Field(sa_column=Column(LargeBinary(32), primary_key=True))
+    role: str = Field(max_length=16)
+    expires_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    used: bool = False
+    created_by: str = Field(max_length=16)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what, when: the actor as a short keyed hash, never an id."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    actor: str = Field(max_length=16)
+    action: str = Field(max_length=40)
+    target: str | None = Field(default=None, max_length=100)

@@ -56,3 +56,8 @@ class SetCb(CallbackData, prefix="st"):
 
 class ForgetCb(CallbackData, prefix="fg"):
     confirm: bool
+
+
+class StaffCb(CallbackData, prefix="sf"):
+    action: str  # revoke
+    person: DbId

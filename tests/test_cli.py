@@ -95,3 +95,20 @@ def test_import_rejects_a_bad_file_whole_then_imports_and_exports(tmp_path: Path
     assert run_cli("cases", "export", str(out), env=env).returncode == 0
     again = run_cli("cases", "import", str(out), env=env)
     assert "0 created, 0 updated, 14 unchanged" in again.stdout
+
+
+def test_staff_add_list_revoke_and_audit_export(tmp_path: Path):
+    env = {"DATA_KEY": generate_key(), "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/s.db"}
+    added = run_cli("staff", "add", "555000111", "editor", env=env)
+    assert added.returncode == 0 and added.stdout.startswith("editor: ")
+    assert "555000111" not in added.stdout
+    assert run_cli("staff", "add", "555000222", "admin", env=env).returncode == 0
+    listed = run_cli("staff", "list", env=env).stdout
+    assert "editor:" in listed and "admin:" in listed and "555000" not in listed
+    assert run_cli("staff", "revoke", "555000111", env=env).stdout == "revoked\n"
+    assert "last admin" in run_cli("staff", "revoke", "555000222", env=env).stdout
+    out = tmp_path / "audit.csv"
+    assert run_cli("audit", "export", str(out), env=env).returncode == 0
+    text = out.read_text()
+    assert text.startswith("at,actor,action,target") and "staff.revoke" in text
+    assert "555000" not in text

@@ -18,6 +18,7 @@ from bot.services.cases import fallback_chain
 from config import Settings
 from db.models import Person
 from db.repositories import people
+from db.repositories import staff as staff_repo
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Visitor:
     locale: str
     fallbacks: list[str]
     person: Person | None
+    role: str | None
     _tg_id: int = field(repr=False)
     _session: AsyncSession = field(repr=False)
     _cipher: IdentityCipher = field(repr=False)
@@ -71,10 +73,13 @@ class IdentityMiddleware(BaseMiddleware):
             if person is not None
             else locale_from_telegram(user.language_code, self.settings.default_locale)
         )
+        # Read on every update: a revoked role is gone with the next message.
+        role = await staff_repo.role_of(session, person.id) if person and person.id else None
         data["visitor"] = Visitor(
             locale=locale,
             fallbacks=list(self.settings.fallback_locales),
             person=person,
+            role=role,
             _tg_id=user.id,
             _session=session,
             _cipher=self.cipher,

@@ -1,0 +1,102 @@
+"""Staff access: roles bound to numeric ids, single-use invitations, and the audit log.
+
+Deny by default: a person is staff only while a row says so, and the role is read
+again on every update, so a revoked person loses access with their next message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Iterable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.crypto import IdentityCipher
+from bot.services import identity
+from db.models import AuditEntry, Person, StaffInvite, StaffRole
+from db.repositories import staff as repo
+from db.types import utcnow
+
+INVITE_TTL = dt.timedelta(hours=24)
+INVITE_PREFIX = "inv-"
+ROLES = {r.value for r in StaffRole}
+
+
+def actor_of(cipher: IdentityCipher, person_id: int | None) -> str:
+    """How the audit log names a person: a short keyed hash ("cli" for the command line)."""
+    return "cli" if person_id is None else cipher.log_hash(f"person:{person_id}")
+
+
+async def audit(session: AsyncSession, actor: str, action: str, target: str | None = None) -> None:
+    """Record a staff action."""
+    await repo.audit(session, AuditEntry(actor=actor, action=action, target=target))
+
+
+async def grant(
+    session: AsyncSession, cipher: IdentityCipher, tg_id: int, role: str, actor: str, locale: str
+) -> Person:
+    """Give a numeric Telegram id a role (creating the person if needed)."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; use {', '.join(sorted(ROLES))}")
+    person = await identity.ensure(session, cipher, tg_id, locale)
+    assert person.id is not None
+    if await repo.role_of(session, person.id) != role:
+        await repo.set_role(session, person.id, role)
+        await audit(session, actor, "staff.grant", f"{role}:{actor_of(cipher, person.id)}")
+    return person
+
+
+async def bootstrap(
+    session: AsyncSession, cipher: IdentityCipher, admin_ids: Iterable[int], locale: str
+) -> None:
+    """ADMIN_IDS are admins at every start (idempotent)."""
+    for tg_id in admin_ids:
+        await grant(session, cipher, tg_id, StaffRole.ADMIN.value, "config", locale)
+
+
+async def revoke(session: AsyncSession, cipher: IdentityCipher, person_id: int, actor: str) -> bool:
+    """Take a role away; the last admin cannot be removed (nobody could manage staff)."""
+    role = await repo.role_of(session, person_id)
+    if role is None:
+        return False
+    admins = [m for m in await repo.members(session) if m.role == StaffRole.ADMIN.value]
+    if role == StaffRole.ADMIN.value and len(admins) <= 1:
+        return False
+    await repo.remove(session, person_id)
+    await audit(session, actor, "staff.revoke", f"{role}:{actor_of(cipher, person_id)}")
+    return True
+
+
+async def create_invite(
+    session: AsyncSession, cipher: IdentityCipher, role: str, actor: str
+) -> str:
+    """A single-use code for a role, valid for a day; only its keyed hash is stored."""
+    if role not in ROLES:
+        raise ValueError("unknown role")
+    code = secrets.token_urlsafe(18)
+    await repo.add_invite(
+        session,
+        StaffInvite(
+            code_hash=cipher.secret_hash(code, "staff-invite"),
+            role=role,
+            expires_at=utcnow() + INVITE_TTL,
+            created_by=actor,
+        ),
+    )
+    await audit(session, actor, "staff.invite", role)
+    return code
+
+
+async def redeem(
+    session: AsyncSession, cipher: IdentityCipher, code: str, person: Person
+) -> str | None:
+    """Use an invitation: the role granted, or None (unknown, used or expired alike)."""
+    if not code or len(code) > 64:
+        return None
+    role = await repo.take_invite(session, cipher.secret_hash(code, "staff-invite"), utcnow())
+    if role is None or person.id is None:
+        return None
+    await repo.set_role(session, person.id, role)
+    await audit(session, actor_of(cipher, person.id), "staff.join", role)
+    return role

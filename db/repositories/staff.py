@@ -1,0 +1,76 @@
+"""Staff roles, invitations and the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from db.models import AuditEntry, StaffInvite, StaffMember
+
+
+async def role_of(session: AsyncSession, person_id: int) -> str | None:
+    member = await session.get(StaffMember, person_id)
+    return member.role if member else None
+
+
+async def set_role(session: AsyncSession, person_id: int, role: str) -> None:
+    member = await session.get(StaffMember, person_id)
+    if member is None:
+        session.add(StaffMember(person_id=person_id, role=role))
+    else:
+        member.role = role
+    await session.flush()
+
+
+async def remove(session: AsyncSession, person_id: int) -> bool:
+    result = await session.execute(
+        delete(StaffMember).where(col(StaffMember.person_id) == person_id)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def members(session: AsyncSession) -> list[StaffMember]:
+    rows = await session.execute(
+        select(StaffMember).order_by(col(StaffMember.role), col(StaffMember.person_id))
+    )
+    return list(rows.scalars())
+
+
+async def add_invite(session: AsyncSession, invite: StaffInvite) -> None:
+    session.add(invite)
+    await session.flush()
+
+
+async def take_invite(session: AsyncSession, code_hash: bytes, now: dt.datetime) -> str | None:
+    """Use an invitation once: the role it grants, or None if unknown, used or expired."""
+    result = await session.execute(
+        update(StaffInvite)
+        .where(
+            col(StaffInvite.code_hash) == code_hash,
+            col(StaffInvite.used).is_(False),
+            col(StaffInvite.expires_at) > now,
+        )
+        .values(used=True)
+        .returning(col(StaffInvite.role))
+    )
+    row = result.first()
+    return str(row[0]) if row else None
+
+
+async def audit(session: AsyncSession, entry: AuditEntry) -> None:
+    session.add(entry)
+
+
+async def audit_recent(session: AsyncSession, limit: int) -> list[AuditEntry]:
+    rows = await session.execute(
+        select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(limit)
+    )
+    return list(rows.scalars())
+
+
+async def audit_all(session: AsyncSession) -> list[AuditEntry]:
+    rows = await session.execute(select(AuditEntry).order_by(col(AuditEntry.id)))
+    return list(rows.scalars())

@@ -1,0 +1,1 @@
+"""Staff routers. Every handler is behind HasRole: deny by default."""

@@ -1,0 +1,146 @@
+"""Admins manage staff: /staff (list, revoke), /invite ROLE, /audit; /start inv-CODE joins."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.crypto import IdentityCipher
+from bot.middlewares.identity import Visitor
+from bot.services import staff
+from db.models import StaffRole
+from db.repositories import staff as staff_repo
+from handlers import views
+from handlers.callbacks import StaffCb
+from handlers.common import show
+from handlers.filters import HasRole
+
+ROLE_NAMES = {
+    StaffRole.ADMIN.value: __("admin"),
+    StaffRole.EDITOR.value: __("editor"),
+    StaffRole.BROADCASTER.value: __("broadcaster"),
+}
+
+
+def role_name(role: str) -> str:
+    return str(ROLE_NAMES.get(role, role))
+
+
+async def _staff_screen(
+    session: AsyncSession, cipher: IdentityCipher
+) -> tuple[str, InlineKeyboardMarkup]:
+    members = await staff_repo.members(session)
+    kb = InlineKeyboardBuilder()
+    lines = [_("<b>Staff</b>"), ""]
+    for member in members:
+        label = f"{role_name(member.role)} · {staff.actor_of(cipher, member.person_id)}"
+        lines.append(f"• {escape(label)}")
+        kb.button(
+            text=_("Revoke: {who}").format(who=label),
+            callback_data=StaffCb(action="revoke", person=member.person_id),
+        )
+    lines.extend(
+        ["", _("Invite someone with /invite editor, /invite broadcaster or /invite admin.")]
+    )
+    kb.adjust(1)
+    return "\n".join(lines), kb.as_markup()
+
+
+async def staff_command(message: Message, session: AsyncSession, cipher: IdentityCipher) -> None:
+    text, markup = await _staff_screen(session, cipher)
+    await message.answer(text, reply_markup=markup)
+
+
+async def revoke_button(
+    callback: CallbackQuery,
+    callback_data: StaffCb,
+    session: AsyncSession,
+    cipher: IdentityCipher,
+    visitor: Visitor,
+) -> None:
+    assert visitor.person is not None
+    done = await staff.revoke(
+        session, cipher, callback_data.person, staff.actor_of(cipher, visitor.person.id)
+    )
+    notice = (
+        _("Access revoked.") if done else _("Nothing changed: the last admin cannot be removed.")
+    )
+    text, markup = await _staff_screen(session, cipher)
+    await show(callback, text, markup, notice)
+
+
+async def invite_command(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    cipher: IdentityCipher,
+    visitor: Visitor,
+    bot: Bot,
+) -> None:
+    role = (command.args or "").strip().lower()
+    if role not in staff.ROLES:
+        await message.answer(_("Send /invite editor, /invite broadcaster or /invite admin."))
+        return
+    assert visitor.person is not None
+    code = await staff.create_invite(
+        session, cipher, role, staff.actor_of(cipher, visitor.person.id)
+    )
+    me = await bot.me()
+    link = f"https://t.me/{me.username}?start={staff.INVITE_PREFIX}{code}"
+    await message.answer(
+        _(
+            "An invitation to join as {role}. It works once, for 24 hours. Send it only to "
+            "the person it is for, over a channel you trust:\n<code>{link}</code>"
+        ).format(role=role_name(role), link=escape(link))
+    )
+
+
+async def audit_command(message: Message, session: AsyncSession) -> None:
+    entries = await staff_repo.audit_recent(session, 20)
+    if not entries:
+        await message.answer(_("The audit log is empty."))
+        return
+    lines = [_("<b>Audit log</b> (latest first)"), ""]
+    for entry in entries:
+        when = views.moment(entry.at, "UTC")
+        target = f" · {entry.target}" if entry.target else ""
+        lines.append(escape(f"{when} · {entry.actor} · {entry.action}{target}"))
+    await message.answer("\n".join(lines))
+
+
+async def join(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    cipher: IdentityCipher,
+    visitor: Visitor,
+) -> None:
+    code = (command.args or "").removeprefix(staff.INVITE_PREFIX)
+    role = await staff.redeem(session, cipher, code, await visitor.ensure())
+    if role is None:
+        # One answer for unknown, used and expired codes: nothing to learn by guessing.
+        await message.answer(_("This invitation is not valid."))
+        return
+    visitor.role = role
+    await message.answer(_("Welcome to the team. Your role: {role}.").format(role=role_name(role)))
+
+
+def router() -> Router:
+    """Staff access; the invite deep link is open to everyone, the rest to admins only."""
+    r = Router(name="staff-access")
+    r.message.register(
+        join, CommandStart(deep_link=True, magic=F.args.startswith(staff.INVITE_PREFIX))
+    )
+    admin = HasRole(StaffRole.ADMIN.value)
+    r.message.register(staff_command, Command("staff"), admin)
+    r.message.register(invite_command, Command("invite"), admin)
+    r.message.register(audit_command, Command("audit"), admin)
+    r.callback_query.register(revoke_button, StaffCb.filter(F.action == "revoke"), admin)
+    return r
