@@ -59,5 +59,5 @@ class ForgetCb(CallbackData, prefix="fg"):
 
 
 class StaffCb(CallbackData, prefix="sf"):
-    action: str  # revoke
-    person: DbId
+    action: str  # list | revoke | audit | invite-<role>
+    person: DbId = 0

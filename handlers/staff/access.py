@@ -53,9 +53,33 @@ async def _staff_screen(
     return "\n".join(lines), kb.as_markup()
 
 
+def _admin_menu() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("👥 Staff"), callback_data=StaffCb(action="list"))
+    for role in (StaffRole.EDITOR.value, StaffRole.BROADCASTER.value, StaffRole.ADMIN.value):
+        kb.button(
+            text=_("➕ Invite: {role}").format(role=role_name(role)),
+            callback_data=StaffCb(action=f"invite-{role}"),
+        )
+    kb.button(text=_("📜 Audit log"), callback_data=StaffCb(action="audit"))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+async def admin_command(message: Message) -> None:
+    await message.answer(_("<b>Administration</b>"), reply_markup=_admin_menu())
+
+
 async def staff_command(message: Message, session: AsyncSession, cipher: IdentityCipher) -> None:
     text, markup = await _staff_screen(session, cipher)
     await message.answer(text, reply_markup=markup)
+
+
+async def staff_button(
+    callback: CallbackQuery, session: AsyncSession, cipher: IdentityCipher
+) -> None:
+    text, markup = await _staff_screen(session, cipher)
+    await show(callback, text, markup)
 
 
 async def revoke_button(
@@ -76,6 +100,21 @@ async def revoke_button(
     await show(callback, text, markup, notice)
 
 
+async def _invitation(
+    session: AsyncSession, cipher: IdentityCipher, visitor: Visitor, bot: Bot, role: str
+) -> str:
+    assert visitor.person is not None
+    code = await staff.create_invite(
+        session, cipher, role, staff.actor_of(cipher, visitor.person.id)
+    )
+    me = await bot.me()
+    link = f"https://t.me/{me.username}?start={staff.INVITE_PREFIX}{code}"
+    return _(
+        "An invitation to join as {role}. It works once, for 24 hours. Send it only to "
+        "the person it is for, over a channel you trust:\n<code>{link}</code>"
+    ).format(role=role_name(role), link=escape(link))
+
+
 async def invite_command(
     message: Message,
     command: CommandObject,
@@ -88,31 +127,46 @@ async def invite_command(
     if role not in staff.ROLES:
         await message.answer(_("Send /invite editor, /invite broadcaster or /invite admin."))
         return
-    assert visitor.person is not None
-    code = await staff.create_invite(
-        session, cipher, role, staff.actor_of(cipher, visitor.person.id)
-    )
-    me = await bot.me()
-    link = f"https://t.me/{me.username}?start={staff.INVITE_PREFIX}{code}"
-    await message.answer(
-        _(
-            "An invitation to join as {role}. It works once, for 24 hours. Send it only to "
-            "the person it is for, over a channel you trust:\n<code>{link}</code>"
-        ).format(role=role_name(role), link=escape(link))
-    )
+    await message.answer(await _invitation(session, cipher, visitor, bot, role))
 
 
-async def audit_command(message: Message, session: AsyncSession) -> None:
+async def invite_button(
+    callback: CallbackQuery,
+    callback_data: StaffCb,
+    session: AsyncSession,
+    cipher: IdentityCipher,
+    visitor: Visitor,
+    bot: Bot,
+) -> None:
+    role = callback_data.action.removeprefix("invite-")
+    if role not in staff.ROLES:
+        await callback.answer(_("This button is no longer valid."))
+        return
+    # A new message, not an edit: the link must stay where the admin can copy it.
+    await bot.send_message(
+        callback.from_user.id, await _invitation(session, cipher, visitor, bot, role)
+    )
+    await callback.answer()
+
+
+async def _audit_text(session: AsyncSession) -> str:
     entries = await staff_repo.audit_recent(session, 20)
     if not entries:
-        await message.answer(_("The audit log is empty."))
-        return
+        return _("The audit log is empty.")
     lines = [_("<b>Audit log</b> (latest first)"), ""]
     for entry in entries:
         when = views.moment(entry.at, "UTC")
         target = f" · {entry.target}" if entry.target else ""
         lines.append(escape(f"{when} · {entry.actor} · {entry.action}{target}"))
-    await message.answer("\n".join(lines))
+    return "\n".join(lines)
+
+
+async def audit_command(message: Message, session: AsyncSession) -> None:
+    await message.answer(await _audit_text(session))
+
+
+async def audit_button(callback: CallbackQuery, session: AsyncSession) -> None:
+    await show(callback, await _audit_text(session))
 
 
 async def join(
@@ -139,8 +193,12 @@ def router() -> Router:
         join, CommandStart(deep_link=True, magic=F.args.startswith(staff.INVITE_PREFIX))
     )
     admin = HasRole(StaffRole.ADMIN.value)
+    r.message.register(admin_command, Command("admin"), admin)
     r.message.register(staff_command, Command("staff"), admin)
     r.message.register(invite_command, Command("invite"), admin)
     r.message.register(audit_command, Command("audit"), admin)
     r.callback_query.register(revoke_button, StaffCb.filter(F.action == "revoke"), admin)
+    r.callback_query.register(staff_button, StaffCb.filter(F.action == "list"), admin)
+    r.callback_query.register(audit_button, StaffCb.filter(F.action == "audit"), admin)
+    r.callback_query.register(invite_button, StaffCb.filter(F.action.startswith("invite-")), admin)
     return r

@@ -19,7 +19,8 @@ from tests.support import Driver, Person
 
 UNKNOWN = "I do not know this command"
 ROLES = [None, "broadcaster", "editor", "admin"]
-ADMIN_COMMANDS = ["/staff", "/invite editor", "/audit"]
+ADMIN_COMMANDS = ["/admin", "/staff", "/invite editor", "/audit"]
+ADMIN_BUTTONS = ["sf:list:0", "sf:audit:0", "sf:invite-editor:0", "sf:invite-admin:0"]
 
 
 async def make(storage, settings, tg_id: int, role: str | None) -> Person:
@@ -39,6 +40,35 @@ async def test_commands_matrix(driver: Driver, storage, settings, role, command)
         assert UNKNOWN not in reply.text and reply.texts
     else:
         assert UNKNOWN in reply.text  # exactly what any unknown command gets
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("data", ADMIN_BUTTONS)
+async def test_buttons_matrix(driver: Driver, storage, settings, role, data):
+    person = await make(storage, settings, 9_100_000_005, role)
+    await driver.send(person, "/start")
+    reply = await driver.callback(person, data)
+    answers = [c for c in reply.calls if isinstance(c, AnswerCallbackQuery)]
+    assert len(answers) == 1
+    acted = [c for c in reply.calls if not isinstance(c, AnswerCallbackQuery)]
+    if role == "admin":
+        assert acted and "no longer valid" not in (answers[0].text or "")
+    else:
+        assert acted == [] and "no longer valid" in (answers[0].text or "")
+
+
+async def test_admin_menu_by_buttons(driver: Driver, storage, settings):
+    admin = await make(storage, settings, 9_100_000_006, "admin")
+    menu = await driver.send(admin, "/admin")
+    assert len(menu.buttons) == 5
+    invite = await driver.press(admin, "editor")
+    assert "start=inv-" in invite.text
+    await driver.send(admin, "/admin")
+    listing = await driver.press(admin, "👥")
+    assert "Revoke" in " ".join(listing.labels())
+    await driver.send(admin, "/admin")
+    audit = await driver.press(admin, "📜")
+    assert "staff.invite" in audit.text
 
 
 @pytest.mark.parametrize("role", ROLES)
