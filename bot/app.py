@@ -25,6 +25,7 @@ from bot.storage import Storage
 from config import Settings
 from handlers import fallback, supporter
 from handlers.staff import access as staff_access
+from handlers.staff import hearings as staff_hearings
 
 log = logging.getLogger(__name__)
 
@@ -99,5 +100,7 @@ def build_dispatcher(
     dp.update.outer_middleware(IdentityMiddleware(cipher, settings))
     VisitorI18nMiddleware(i18n).setup(dp)
     dp.errors.register(on_error)
-    dp.include_routers(staff_access.router(), supporter.router(), fallback.router())
+    dp.include_routers(
+        staff_access.router(), staff_hearings.router(), supporter.router(), fallback.router()
+    )
     return dp

@@ -61,3 +61,10 @@ class ForgetCb(CallbackData, prefix="fg"):
 class StaffCb(CallbackData, prefix="sf"):
     action: str  # list | revoke | audit | invite-<role>
     person: DbId = 0
+
+
+class HearingCb(CallbackData, prefix="hg"):
+    action: str  # new | move | cancel | kind | save | back | stop
+    case: DbId = 0
+    hearing: DbId = 0
+    value: str = ""

@@ -1,0 +1,113 @@
+"""/hearing through the real dispatcher: schedule, move, cancel, and every way to go
+wrong on the way (bad and past dates, overlong or HTML court names, back, stop)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import col
+
+from bot.crypto import IdentityCipher
+from bot.services import identity, staff
+from db.models import Delivery, Hearing
+from tests.support import Driver, Person
+
+FUTURE = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+FUTURE2 = (dt.date.today() + dt.timedelta(days=40)).isoformat()
+
+
+async def editor(storage, settings, tg_id: int = 9_200_000_001) -> Person:
+    async with storage.sessionmaker() as s, s.begin():
+        await staff.grant(s, IdentityCipher(settings.key_bytes), tg_id, "editor", "test", "en")
+    return Person(id=tg_id)
+
+
+async def hearings_of(storage) -> list[Hearing]:
+    async with storage.sessionmaker() as s:
+        return list((await s.execute(select(Hearing).order_by(col(Hearing.id)))).scalars())
+
+
+async def test_schedule_with_mistakes_on_the_way(driver: Driver, storage, settings, small_cases):
+    person = await editor(storage, settings)
+    await driver.send(person, "/hearing")
+    screen = await driver.send(person, "Testov")
+    assert "Hearings: Alisher Testov" in screen.text
+    await driver.press(person, "➕")
+    assert "not a date" in (await driver.send(person, "10 December")).text
+    assert "has passed" in (await driver.send(person, "2001-01-01")).text
+    await driver.send(person, FUTURE)
+    assert "not a time" in (await driver.send(person, "25:99")).text
+    await driver.send(person, "10:30")
+    assert "at most 300" in (await driver.send(person, "x" * 301)).text
+    await driver.send(person, "<b>Court</b> & Co")
+    kinds = await driver.press(person, "« Back")  # back to the court step
+    assert "Which court" in kinds.text
+    await driver.send(person, "<b>Court</b> & Co")
+    confirm = await driver.press(person, "Appeal")
+    assert "<b>Court</b> & Co" in confirm.text  # escaped, shown literally
+    await driver.press(person, "Save")
+    rows = await hearings_of(storage)
+    assert len(rows) == 2 and rows[-1].court == "<b>Court</b> & Co" and rows[-1].kind == "appeal"
+    assert rows[-1].starts_at.astimezone(dt.timezone(dt.timedelta(hours=5))).hour == 10
+
+
+@pytest.mark.parametrize("how", ["/cancel", "stop"])
+async def test_stopping_halfway_changes_nothing(
+    driver: Driver, storage, settings, small_cases, how
+):
+    person = await editor(storage, settings)
+    await driver.send(person, "/hearing Testov")
+    await driver.press(person, "➕")
+    await driver.send(person, FUTURE)
+    reply = (
+        await driver.send(person, "/cancel")
+        if how == "/cancel"
+        else await driver.press(person, "Stop")
+    )
+    assert "Nothing was changed" in reply.text
+    assert len(await hearings_of(storage)) == 1
+    after = await driver.send(person, "11:00")  # no dialogue any more: a plain search
+    assert "Nothing found" in after.text
+
+
+async def test_move_and_cancel_tell_those_reminded(driver: Driver, storage, settings, small_cases):
+    person = await editor(storage, settings)
+    async with storage.sessionmaker() as s, s.begin():
+        hearing = (await s.execute(select(Hearing))).scalars().one()
+        follower = await identity.ensure(s, IdentityCipher(settings.key_bytes), 9_200_000_099, "en")
+        s.add(
+            Delivery(
+                dedupe_key="r1",
+                person_id=follower.id or 0,
+                batch=f"hearing:{hearing.id}",
+                spec="{}",
+                state="sent",
+            )
+        )
+    await driver.send(person, "/hearing Testov")
+    await driver.press(person, "Move")
+    await driver.send(person, FUTURE2)
+    await driver.send(person, "09:00")
+    await driver.press(person, "Save")
+    rows = await hearings_of(storage)
+    assert rows[0].starts_at.date().isoformat() == FUTURE2
+    await driver.send(person, "/hearing Testov")
+    await driver.press(person, "Cancel")
+    await driver.press(person, "Save")
+    assert (await hearings_of(storage))[0].status == "cancelled"
+    async with storage.sessionmaker() as s:
+        notices = [
+            d.spec for d in (await s.execute(select(Delivery))).scalars() if d.dedupe_key != "r1"
+        ]
+    assert any('"hearing_moved"' in n for n in notices) and any(
+        '"hearing_cancelled"' in n for n in notices
+    )
+
+
+async def test_supporters_cannot_reach_it(driver: Driver, small_cases):
+    reply = await driver.send(Person(id=9_200_000_050), "/hearing Testov")
+    assert "I do not know this command" in reply.text
+    forged = await driver.callback(Person(id=9_200_000_050), "hg:new:1:0:")
+    assert "no longer valid" in forged.notices[0]
