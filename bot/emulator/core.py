@@ -711,23 +711,20 @@ class Emulator:
         self._flood(bool(params.get("allow_paid_broadcast")))
         return await self._new_bot_message(user, parsed, params)
 
-    async def _m_sendphoto(self, params: dict[str, Any]) -> Any:
+    async def _send_media(self, params: dict[str, Any], kind: str) -> Any:
         user = self._chat(params["chat_id"])
         parsed = self._render(
             params.get("caption"), params.get("parse_mode"), MAX_CAPTION, caption=True
         )
         self._markup(params.get("reply_markup"))
         self._flood(bool(params.get("allow_paid_broadcast")))
-        return await self._new_bot_message(user, parsed, params, kind="photo")
+        return await self._new_bot_message(user, parsed, params, kind=kind)
+
+    async def _m_sendphoto(self, params: dict[str, Any]) -> Any:
+        return await self._send_media(params, "photo")
 
     async def _m_senddocument(self, params: dict[str, Any]) -> Any:
-        user = self._chat(params["chat_id"])
-        parsed = self._render(
-            params.get("caption"), params.get("parse_mode"), MAX_CAPTION, caption=True
-        )
-        self._markup(params.get("reply_markup"))
-        self._flood(bool(params.get("allow_paid_broadcast")))
-        return await self._new_bot_message(user, parsed, params, kind="document")
+        return await self._send_media(params, "document")
 
     async def _m_copymessage(self, params: dict[str, Any]) -> Any:
         target = self._chat(params["chat_id"])
