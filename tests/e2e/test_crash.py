@@ -21,8 +21,8 @@ from db.repositories import follows as follows_repo
 from db.repositories import outbox as outbox_repo
 from tests.conftest import ROOT, SMALL_CASES
 
-RECIPIENTS = 2500
-RATE = 250
+RECIPIENTS = 1500
+RATE = 300
 KILLS = 3
 SENDERS = 16
 
