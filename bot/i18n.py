@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-
-from aiogram.utils.i18n import I18n
+from typing import TYPE_CHECKING
 
 from config.settings import SUPPORTED_LOCALES
+
+if TYPE_CHECKING:
+    from aiogram.utils.i18n import I18n
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 
@@ -39,6 +41,9 @@ DEFAULT_TIMEZONES: dict[str, str] = {
 
 
 def make_i18n(default_locale: str = "en") -> I18n:
+    # Imported here: the CLI's data commands use this module and should not pay for aiogram.
+    from aiogram.utils.i18n import I18n
+
     return I18n(path=LOCALES_DIR, default_locale=default_locale, domain="messages")
 
 
