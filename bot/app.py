@@ -26,6 +26,7 @@ from config import Settings
 from handlers import fallback, supporter
 from handlers.staff import access as staff_access
 from handlers.staff import hearings as staff_hearings
+from handlers.staff import stats as staff_stats
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,10 @@ def build_dispatcher(
     VisitorI18nMiddleware(i18n).setup(dp)
     dp.errors.register(on_error)
     dp.include_routers(
-        staff_access.router(), staff_hearings.router(), supporter.router(), fallback.router()
+        staff_access.router(),
+        staff_hearings.router(),
+        staff_stats.router(),
+        supporter.router(),
+        fallback.router(),
     )
     return dp

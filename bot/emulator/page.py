@@ -27,10 +27,10 @@ class Persona:
 PERSONAS: tuple[Persona, ...] = (
     Persona("supporter-en", "Supporter · English", "en", 910_000_001),
     Persona("supporter-ru", "Сторонник · Русский", "ru", 910_000_002),
-    Persona("supporter-kk", "Жақтаушы · Қазақша", "kk", 910_000_003),
+    Persona("supporter-kk", "Қолдаушы · Қазақша", "kk", 910_000_003),
     Persona("supporter-ky", "Колдоочу · Кыргызча", "ky", 910_000_004),
-    Persona("supporter-tg", "Тарафдор · Тоҷикӣ", "tg", 910_000_005),
-    Persona("supporter-tk", "Tarapdar · Türkmençe", "tk", 910_000_006),
+    Persona("supporter-tg", "Ҷонибдор · Тоҷикӣ", "tg", 910_000_005),
+    Persona("supporter-tk", "Goldaýjy · Türkmençe", "tk", 910_000_006),
     Persona("supporter-uz", "Tarafdor · Oʻzbekcha", "uz", 910_000_007),
     Persona("supporter-uz_Cyrl", "Тарафдор · Ўзбекча", "uz-Cyrl", 910_000_008),
 )

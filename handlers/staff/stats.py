@@ -1,0 +1,64 @@
+"""/stats for every staff role: counts only, never a person."""
+
+from __future__ import annotations
+
+import datetime as dt
+from html import escape
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import LANGUAGE_NAMES
+from bot.middlewares.identity import Visitor
+from bot.services import cases
+from db.models import StaffRole
+from db.repositories import cases as cases_repo
+from db.repositories import stats as repo
+from db.types import utcnow
+from handlers import views
+from handlers.filters import HasRole
+
+MAX_CASES = 15
+
+
+async def stats_command(message: Message, session: AsyncSession, visitor: Visitor) -> None:
+    people = await repo.people_by_locale(session)
+    countries = await repo.follows_by_country(session)
+    per_case = await repo.per_case(session)
+    deliveries = await repo.deliveries_since(session, utcnow() - dt.timedelta(days=30))
+    texts = await cases_repo.texts(session, [cid for cid, _f, _l in per_case[:MAX_CASES]])
+    lines = [
+        _("<b>Statistics</b>"),
+        "",
+        _("Supporters: {count}").format(count=views.number(sum(people.values()))),
+    ]
+    lines += [
+        f"  {LANGUAGE_NAMES.get(loc, loc)}: {views.number(n)}" for loc, n in sorted(people.items())
+    ]
+    lines += ["", _("Follows by country:")]
+    lines += [
+        f"  {views.country_label(c)}: {views.number(n)}" for c, n in sorted(countries.items())
+    ]
+    lines += ["", _("Cases (followers · letters):")]
+    for case_id, followers, letters in per_case[:MAX_CASES]:
+        name = cases.pick_text(texts[case_id], visitor.chain).name if texts.get(case_id) else "?"
+        lines.append(f"  {escape(name)}: {views.number(followers)} · {views.number(letters)}")
+    lines += [
+        "",
+        _("Alerts in the last 30 days: {sent} delivered, {failed} not delivered.").format(
+            sent=views.number(deliveries.get(repo.SENT, 0)),
+            failed=views.number(deliveries.get(repo.FAILED, 0)),
+        ),
+    ]
+    await message.answer("\n".join(lines))
+
+
+def router() -> Router:
+    r = Router(name="staff-stats")
+    r.message.register(
+        stats_command, Command("stats"), HasRole(*(role.value for role in StaffRole))
+    )
+    return r
