@@ -6,9 +6,9 @@ import datetime as dt
 from html import escape
 from zoneinfo import ZoneInfo
 
+from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
-from aiogram.utils.i18n import ngettext
 from babel import Locale
 from babel.dates import format_date, format_time, get_timezone_location
 from babel.numbers import format_decimal
@@ -47,8 +47,6 @@ HEARING_KINDS = {
 
 
 def _babel_locale() -> str:
-    from aiogram.utils.i18n import get_i18n
-
     return get_i18n().current_locale
 
 

@@ -226,9 +226,6 @@ async def _confirm(
     data = await state.get_data()
     case = await cases_repo.by_id(session, int(data["case"]))
     assert case is not None and case.id is not None
-    starts, tz = hearings.court_time(
-        case, dt.date.fromisoformat(data["day"]), dt.time.fromisoformat(data["time"])
-    )
     await state.set_state(HearingForm.confirm)
     kb = InlineKeyboardBuilder()
     kb.button(text=_("✅ Save"), callback_data=HearingCb(action="save"))
@@ -236,8 +233,16 @@ async def _confirm(
     kb.button(text=_("✖ Stop"), callback_data=HearingCb(action="stop"))
     kb.adjust(1, 2)
     if data.get("mode") == "cancel":
-        text = _("Cancel this hearing? Followers who were reminded of it will be told.")
-    elif data.get("mode") == "move":
+        await show(
+            event,
+            _("Cancel this hearing? Followers who were reminded of it will be told."),
+            kb.as_markup(),
+        )
+        return
+    starts, tz = hearings.court_time(
+        case, dt.date.fromisoformat(data["day"]), dt.time.fromisoformat(data["time"])
+    )
+    if data.get("mode") == "move":
         text = _("Move the hearing to {when}? Followers who were reminded will be told.").format(
             when=views.moment(starts, tz)
         )
@@ -260,16 +265,7 @@ async def cancel_start(
     if hearing is None or hearing.case_id != callback_data.case:
         await callback.answer(_("This button is no longer valid."))
         return
-    local = hearing.starts_at.astimezone(dt.UTC)
-    await state.set_data(
-        {
-            "case": hearing.case_id,
-            "hearing": hearing.id,
-            "mode": "cancel",
-            "day": local.date().isoformat(),
-            "time": local.time().isoformat("minutes"),
-        }
-    )
+    await state.set_data({"case": hearing.case_id, "hearing": hearing.id, "mode": "cancel"})
     await _confirm(callback, state, session)
 
 
