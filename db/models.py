@@ -49,6 +49,29 @@ class HearingKind(StrEnum):
     OTHER = "other"
 
 
+class UpdateKind(StrEnum):
+    STATUS = "status"  # the case's status changed (released, sentenced, ...)
+    NEWS = "news"  # anything else worth telling: a transfer, a visit, a statement
+
+
+class BroadcastStatus(StrEnum):
+    AWAITING = "awaiting"  # waits for a second staff member's approval
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    PAUSED = "paused"
+    DONE = "done"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+
+
+class Audience(StrEnum):
+    ALL = "all"  # every active supporter
+    CASES = "cases"  # followers of chosen cases (value: comma-separated case ids)
+    COUNTRY = "country"  # followers of a country's cases (value: ISO code)
+    LANGUAGE = "language"  # people who read the bot in a language (value: locale)
+    FAMILY = "family"  # family members of a case (value: case id)
+
+
 class HearingStatus(StrEnum):
     SCHEDULED = "scheduled"
     CANCELLED = "cancelled"
@@ -96,6 +119,8 @@ class Case(SQLModel, table=True):
     prison_address: str | None = Field(default=None, sa_column=Column(Text))
     # Names in every script folded to one skeleton, so a Cyrillic or Latin query finds them.
     search_key: str = Field(default="", sa_column=Column(Text, nullable=False))
+    # Telegram's file id of the case's photo, as uploaded to this bot by an editor.
+    photo: str | None = Field(default=None, max_length=200)
     created_at: dt.datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
@@ -271,3 +296,89 @@ class AuditEntry(SQLModel, table=True):
     actor: str = Field(max_length=16)
     action: str = Field(max_length=40)
     target: str | None = Field(default=None, max_length=100)
+
+
+class FamilyMember(SQLModel, table=True):
+    """A relative joined to a case. Never shown to supporters, not even as a count."""
+
+    __tablename__ = "family_members"
+
+    person_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    )
+    case_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )
+    joined_on: dt.date = Field(default_factory=lambda: utcnow().date())
+
+
+class CaseUpdate(SQLModel, table=True):
+    """A published update on a case: a status change or news, public or family-only."""
+
+    __tablename__ = "case_updates"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(sa_column=_fk("cases.id"))
+    kind: str = Field(max_length=8)
+    # For a status change: the status before and after.
+    old_status: str | None = Field(default=None, max_length=16)
+    new_status: str | None = Field(default=None, max_length=16)
+    family_only: bool = False
+    author: str = Field(max_length=16)
+    created_at: dt.datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class CaseUpdateText(SQLModel, table=True):
+    __tablename__ = "case_update_texts"
+
+    update_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("case_updates.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    locale: str = Field(primary_key=True, max_length=8)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class Broadcast(SQLModel, table=True):
+    """A message to an audience, sent only through the outbox (batch `broadcast:<id>`)."""
+
+    __tablename__ = "broadcasts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # The author's person row: approval must come from someone else, and the live
+    # progress message goes to the author's chat. Kept when the author leaves.
+    author_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("people.id", ondelete="SET NULL"), nullable=True),
+    )
+    author: str = Field(max_length=16)
+    approved_by: str | None = Field(default=None, max_length=16)
+    audience: str = Field(max_length=16)
+    audience_value: str = Field(default="", max_length=200)
+    photo: str | None = Field(default=None, max_length=200)
+    status: str = Field(max_length=16, index=True)
+    send_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    recipients: int = 0
+    progress_message_id: int | None = None
+    created_at: dt.datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    finished_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class BroadcastVersion(SQLModel, table=True):
+    """The broadcast in one language: Telegram HTML and link buttons (JSON [[label, url]])."""
+
+    __tablename__ = "broadcast_versions"
+
+    broadcast_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("broadcasts.id", ondelete="CASCADE"), primary_key=True)
+    )
+    locale: str = Field(primary_key=True, max_length=8)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    buttons: str = Field(default="[]", sa_column=Column(Text, nullable=False))

@@ -48,9 +48,9 @@ def hearing_batch(hearing_id: int) -> str:
 
 
 async def case_status_changed(session: AsyncSession, case: Case, old: str, new: str) -> int:
-    """One alert per follower when a case's status changes (released, sentenced, ...)."""
+    """One alert per follower and family member when a case's status changes (released, sentenced, ...)."""
     assert case.id is not None
-    people = await follows_repo.follower_ids(session, case.id)
+    people = await follows_repo.reader_ids(session, case.id)
     stamp = int(case.updated_at.timestamp())
     return await enqueue(
         session,
@@ -90,7 +90,7 @@ async def plan_reminders(
             label = lead_label(lead)
             added += await enqueue(
                 session,
-                person_ids=await follows_repo.follower_ids(session, hearing.case_id),
+                person_ids=await follows_repo.reader_ids(session, hearing.case_id),
                 spec={"t": "reminder", "hearing": hearing.id, "at": stamp, "lead": label},
                 batch=hearing_batch(hearing.id),
                 key=f"hearing:{hearing.id}:{stamp}:reminder:{label}",

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, union
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from db.models import Case, Follow, Person, Visibility
+from db.models import Case, FamilyMember, Follow, Person, Visibility
 from db.repositories.upsert import insert_ignore
 
 
@@ -47,5 +47,31 @@ async def follower_ids(session: AsyncSession, case_id: int) -> list[int]:
         select(col(Follow.person_id))
         .join(Person, col(Person.id) == col(Follow.person_id))
         .where(col(Follow.case_id) == case_id, col(Person.active).is_(True))
+    )
+    return list(rows.scalars())
+
+
+async def family_ids(session: AsyncSession, case_id: int) -> list[int]:
+    """Active family members of the case."""
+    rows = await session.execute(
+        select(col(FamilyMember.person_id))
+        .join(Person, col(Person.id) == col(FamilyMember.person_id))
+        .where(col(FamilyMember.case_id) == case_id, col(Person.active).is_(True))
+    )
+    return list(rows.scalars())
+
+
+async def reader_ids(session: AsyncSession, case_id: int) -> list[int]:
+    """Everyone a case's alerts go to: active followers and family members, each once."""
+    people = union(
+        select(col(Follow.person_id).label("pid")).where(col(Follow.case_id) == case_id),
+        select(col(FamilyMember.person_id).label("pid")).where(
+            col(FamilyMember.case_id) == case_id
+        ),
+    ).subquery()
+    rows = await session.execute(
+        select(people.c.pid)
+        .join(Person, col(Person.id) == people.c.pid)
+        .where(col(Person.active).is_(True))
     )
     return list(rows.scalars())

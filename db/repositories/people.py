@@ -9,7 +9,15 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from db.models import Delivery, Follow, LetterAction, Person
+from db.models import (
+    Broadcast,
+    Delivery,
+    FamilyMember,
+    Follow,
+    LetterAction,
+    Person,
+    StaffMember,
+)
 from db.repositories.upsert import insert_ignore
 
 
@@ -41,6 +49,12 @@ async def delete_everything(session: AsyncSession, person_id: int) -> None:
     await session.execute(delete(Delivery).where(col(Delivery.person_id) == person_id))
     await session.execute(delete(Follow).where(col(Follow.person_id) == person_id))
     await session.execute(delete(LetterAction).where(col(LetterAction.person_id) == person_id))
+    await session.execute(delete(FamilyMember).where(col(FamilyMember.person_id) == person_id))
+    await session.execute(delete(StaffMember).where(col(StaffMember.person_id) == person_id))
+    # A broadcast outlives its author; only the link to the person goes.
+    await session.execute(
+        update(Broadcast).where(col(Broadcast.author_id) == person_id).values(author_id=None)
+    )
     await session.execute(delete(Person).where(col(Person.id) == person_id))
 
 
