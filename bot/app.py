@@ -25,6 +25,7 @@ from bot.storage import Storage
 from config import Settings
 from handlers import fallback, supporter
 from handlers.staff import access as staff_access
+from handlers.staff import broadcasts as staff_broadcasts
 from handlers.staff import hearings as staff_hearings
 from handlers.staff import stats as staff_stats
 
@@ -105,6 +106,7 @@ def build_dispatcher(
         staff_access.router(),
         staff_hearings.router(),
         staff_stats.router(),
+        staff_broadcasts.router(),
         supporter.router(),
         fallback.router(),
     )

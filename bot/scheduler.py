@@ -1,5 +1,6 @@
 """Planning jobs on APScheduler. They only plan: turn due hearings, digests and retention
-work into outbox rows or deletions. Every job is idempotent (dedupe keys, look-back
+work into outbox rows or deletions; start scheduled broadcasts and keep their progress
+messages current. Every job is idempotent (dedupe keys, look-back
 windows), so a restart, a late run or a second instance does no harm.
 
 Jobs are interval jobs registered at start with fixed ids; their state lives in the
@@ -21,6 +22,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.crypto import IdentityCipher
+from bot.delivery.monitor import BroadcastMonitor
 from bot.delivery.outbox import enqueue
 from bot.delivery.worker import DeliveryWorker
 from bot.services import alerts
@@ -41,8 +43,10 @@ class Planner:
         bot: Bot,
         cipher: IdentityCipher,
         worker: DeliveryWorker | None = None,
+        monitor: BroadcastMonitor | None = None,
     ) -> None:
         self.settings = settings
+        self.monitor = monitor
         self.sessionmaker = sessionmaker
         self.bot = bot
         self.cipher = cipher
@@ -61,6 +65,11 @@ class Planner:
             log.info("planned %d hearing reminders", added)
             self._wake()
         return added
+
+    async def broadcasts(self, now: dt.datetime | None = None) -> None:
+        """Scheduled broadcasts whose time has come, and the live progress messages."""
+        if self.monitor is not None:
+            await self.monitor.tick(now)
 
     async def digests(self, now: dt.datetime | None = None) -> int:
         """Gather held alerts into one message for people whose digest time has come."""
@@ -134,6 +143,7 @@ def build_scheduler(planner: Planner) -> AsyncIOScheduler:
     now = dt.datetime.now(dt.UTC)
     jobs = (
         ("reminders", planner.reminders, 60),
+        ("broadcasts", planner.broadcasts, 5),
         ("digests", planner.digests, 300),
         ("deletions", planner.deletions, 60),
         ("retention", planner.retention, 6 * 3600),

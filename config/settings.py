@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     paid_broadcasts: bool = False
     paid_delivery_rate: float = Field(default=1000.0, gt=0, le=1000)
     reminder_leads: str = "24h,2h"
+    # A broadcast to all supporters, or to more people than this, needs a second staff
+    # member's approval before it goes out.
+    broadcast_approval_threshold: int = Field(default=1000, ge=1)
     delivery_lease_seconds: int = Field(default=120, ge=1)
     inactive_retention_days: int = Field(default=180, ge=1)
     outbox_retention_days: int = Field(default=30, ge=1)

@@ -217,6 +217,7 @@ class LetterCount(SQLModel, table=True):
 class DeliveryState(StrEnum):
     PENDING = "pending"
     HELD = "held"  # waits for the person's digest
+    PAUSED = "paused"  # its broadcast is paused by staff
     SENT = "sent"
     FAILED = "failed"
     SKIPPED = "skipped"

@@ -68,3 +68,12 @@ class HearingCb(CallbackData, prefix="hg"):
     case: DbId = 0
     hearing: DbId = 0
     value: str = ""
+
+
+class BroadcastCb(CallbackData, prefix="bc"):
+    # composing: aud | val | cases-done | photo-skip | lang | btn-skip | ver-more | ver-done
+    # | now | later | preview | submit | back | stop; approval: list | review | approve
+    # | reject; while sending: pause | resume | cancel | cancel-yes | show
+    action: str
+    id: DbId = 0
+    value: str = ""

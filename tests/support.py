@@ -20,6 +20,7 @@ from aiogram.methods import (
     EditMessageText,
     GetMe,
     SendMessage,
+    SendPhoto,
     TelegramMethod,
 )
 from aiogram.types import Chat, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update, User
@@ -145,6 +146,16 @@ class RecordingSession(BaseSession):
             self._check_text(method, method.text)
             self._check_markup(method, method.reply_markup)
             return self._message(bot, int(method.chat_id), next(self._ids), method)
+        if isinstance(method, SendPhoto):
+            if method.caption is not None:
+                html = isinstance(method.parse_mode, Default) or method.parse_mode == "HTML"
+                shown = visible_text(method.caption) if html else method.caption
+                if len(shown) > 1024:
+                    self._refuse(method, "message caption is too long")
+                if html and (problem := check_html(method.caption)):
+                    self._refuse(method, f"can't parse entities: {problem}")
+            self._check_markup(method, method.reply_markup)
+            return self._message(bot, int(method.chat_id), next(self._ids), method)
         if isinstance(method, EditMessageText):
             self._check_text(method, method.text)
             self._check_markup(method, method.reply_markup)
@@ -202,6 +213,8 @@ class Reply:
         for call in self.calls:
             if isinstance(call, SendMessage | EditMessageText):
                 out.append(visible_text(call.text))
+            elif isinstance(call, SendPhoto) and call.caption:
+                out.append(visible_text(call.caption))
         return out
 
     @property
@@ -245,10 +258,11 @@ class Driver:
         )
         reply = Reply(self.session.calls[before:])
         for call in reply.calls:
-            if isinstance(call, SendMessage | EditMessageText | EditMessageReplyMarkup):
+            if isinstance(call, SendMessage | SendPhoto | EditMessageText | EditMessageReplyMarkup):
                 chat_id = int(call.chat_id) if call.chat_id is not None else 0
                 if isinstance(call.reply_markup, InlineKeyboardMarkup):
-                    mid = call.message_id if not isinstance(call, SendMessage) else None
+                    sent = isinstance(call, SendMessage | SendPhoto)
+                    mid = None if sent else call.message_id  # type: ignore[union-attr]
                     if mid is None:
                         mid = max(k[1] for k in self.session.messages if k[0] == chat_id)
                     self.last_keyboard[chat_id] = self.session.messages[(chat_id, mid)]

@@ -14,11 +14,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.app import build_bot
 from bot.crypto import IdentityCipher
 from bot.delivery.leader import Leadership
-from bot.delivery.worker import DeliveryWorker, WorkerConfig
+from bot.delivery.monitor import BroadcastMonitor
+from bot.delivery.worker import DeliveryWorker, RendererBySpec, WorkerConfig
 from bot.scheduler import Planner, build_scheduler
 from bot.storage import Storage
 from config import Settings
 from handlers.alert_views import AlertRenderer
+from handlers.broadcast_views import BroadcastRenderer, progress_message
 
 
 @dataclass
@@ -37,7 +39,12 @@ class DeliveryEngine:
         # Its own Bot without the interactive retry middleware: the worker paces itself.
         bot = build_bot(settings, retry=False)
         cipher = IdentityCipher(settings.key_bytes)
-        renderer = AlertRenderer(storage.sessionmaker, i18n, list(settings.fallback_locales))
+        fallbacks = list(settings.fallback_locales)
+        broadcast_renderer = BroadcastRenderer(storage.sessionmaker, i18n, fallbacks)
+        renderer = RendererBySpec(
+            AlertRenderer(storage.sessionmaker, i18n, fallbacks),
+            {kind: broadcast_renderer for kind in ("broadcast", "approval", "reviewed")},
+        )
         config = WorkerConfig(
             rate=settings.delivery_rate,
             lease=dt.timedelta(seconds=settings.delivery_lease_seconds),
@@ -46,7 +53,16 @@ class DeliveryEngine:
             else settings.delivery_rate,
         )
         worker = DeliveryWorker(bot, storage.sessionmaker, cipher, renderer, config)
-        planner = Planner(settings, storage.sessionmaker, bot, cipher, worker)
+        monitor = BroadcastMonitor(
+            storage.sessionmaker,
+            bot,
+            cipher,
+            i18n,
+            progress_message,
+            paid=settings.paid_broadcasts,
+            worker=worker,
+        )
+        planner = Planner(settings, storage.sessionmaker, bot, cipher, worker, monitor)
         return cls(
             bot,
             worker,

@@ -47,10 +47,22 @@ UNREACHABLE = ("chat not found", "user is deactivated", "bot was blocked", "bot 
 class Rendered:
     text: str
     markup: InlineKeyboardMarkup | None = None
+    photo: str | None = None  # a Telegram file id: sent as a photo with `text` as caption
 
 
 # spec, reader -> the message, or None when it no longer applies (a cancelled hearing)
 Renderer = Callable[[dict[str, Any], Claimed], Awaitable[Rendered | None]]
+
+
+class RendererBySpec:
+    """One renderer per kind of spec (its "t"), and a default for the rest."""
+
+    def __init__(self, default: Renderer, by_kind: dict[str, Renderer]) -> None:
+        self.default = default
+        self.by_kind = by_kind
+
+    async def __call__(self, spec: dict[str, Any], reader: Claimed) -> Rendered | None:
+        return await self.by_kind.get(str(spec.get("t")), self.default)(spec, reader)
 
 
 @dataclass
@@ -189,7 +201,9 @@ class DeliveryWorker:
             # another worker's) may hold it now. Sending it here could send it twice.
             self.stats.expired += 1
             return
-        if not item.urgent and item.delivery != DeliveryMode.INSTANT.value:
+        spec = json.loads(item.spec)
+        digestible = spec.get("digest", True)
+        if not item.urgent and digestible and item.delivery != DeliveryMode.INSTANT.value:
             self._results.put_nowait(("hold", (item.id,)))
             return
         quiet_until = self._quiet_until(item, now)
@@ -204,7 +218,7 @@ class DeliveryWorker:
                 ("later", (item.id, now + dt.timedelta(seconds=wait), None, False))
             )
             return
-        rendered = await self.render(json.loads(item.spec), item)
+        rendered = await self.render(spec, item)
         if rendered is None:
             self.stats.skipped += 1
             self._results.put_nowait(("skip", (item.id, "obsolete")))
@@ -215,13 +229,24 @@ class DeliveryWorker:
             self._forget_old_chats()
         chat_id = self.cipher.decrypt_id(item.tg_cipher)
         try:
-            message = await self.bot.send_message(
-                chat_id,
-                rendered.text,
-                reply_markup=rendered.markup,
-                protect_content=item.protect_content,
-                allow_paid_broadcast=True if item.paid else None,
-            )
+            paid = True if item.paid else None
+            if rendered.photo is not None:
+                message = await self.bot.send_photo(
+                    chat_id,
+                    rendered.photo,
+                    caption=rendered.text,
+                    reply_markup=rendered.markup,
+                    protect_content=item.protect_content,
+                    allow_paid_broadcast=paid,
+                )
+            else:
+                message = await self.bot.send_message(
+                    chat_id,
+                    rendered.text,
+                    reply_markup=rendered.markup,
+                    protect_content=item.protect_content,
+                    allow_paid_broadcast=paid,
+                )
         except TelegramRetryAfter as exc:
             self.stats.rate_limited += 1
             (self.paid_limiter if item.paid else self.limiter).pause(exc.retry_after)

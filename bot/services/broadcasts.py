@@ -1,0 +1,368 @@
+"""Broadcasts: a message to an audience, approved where it must be, sent only through the
+outbox, paused, resumed or cancelled while it goes, and reported on at the end.
+
+A broadcast is written once it is confirmed; the composing happens in the staff member's
+dialogue. Its text is rendered per reader at send time, from the version in the reader's
+language or the nearest one in the fallback chain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.delivery.outbox import enqueue, progress
+from bot.services import staff
+from db.models import Audience, Broadcast, BroadcastStatus, BroadcastVersion, StaffRole
+from db.repositories import broadcasts as repo
+from db.types import utcnow
+
+MAX_TEXT = 4096  # Telegram's limit for a message
+MAX_CAPTION = 1024  # and for a photo's caption
+MAX_BUTTONS = 6
+MAX_LABEL = 64
+MAX_URL = 512
+APPROVERS = (StaffRole.ADMIN.value, StaffRole.BROADCASTER.value)
+UNREACHABLE = {"blocked", "chat_not_found", "inactive"}
+_BUTTON_LINE = re.compile(r"^(?P<label>.+?)\s*\|\s*(?P<url>\S+)$")
+
+
+class BroadcastError(ValueError):
+    """A broadcast that cannot go out as asked; `reason` names why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class Version:
+    text: str  # Telegram HTML, as the composer's formatting produced it
+    buttons: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Draft:
+    """What the composer has put together so far (kept in the dialogue's state)."""
+
+    audience: str
+    audience_value: str = ""
+    photo: str | None = None
+    versions: dict[str, Version] = field(default_factory=dict)
+    send_at: dt.datetime | None = None  # None: now
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "audience": self.audience,
+            "value": self.audience_value,
+            "photo": self.photo,
+            "versions": {k: [v.text, v.buttons] for k, v in self.versions.items()},
+            "send_at": self.send_at.isoformat() if self.send_at else None,
+        }
+
+    @classmethod
+    def from_state(cls, data: Mapping[str, object]) -> Draft:
+        raw = data.get("versions") or {}
+        assert isinstance(raw, dict)
+        send_at = data.get("send_at")
+        return cls(
+            audience=str(data.get("audience", "")),
+            audience_value=str(data.get("value", "") or ""),
+            photo=str(data["photo"]) if data.get("photo") else None,
+            versions={
+                str(k): Version(str(v[0]), [(str(a), str(b)) for a, b in v[1]])
+                for k, v in raw.items()
+            },
+            send_at=dt.datetime.fromisoformat(send_at) if isinstance(send_at, str) else None,
+        )
+
+
+def parse_buttons(text: str) -> list[tuple[str, str]]:
+    """Lines of `Label | https://link` as link buttons; raises BroadcastError when wrong."""
+    buttons: list[tuple[str, str]] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        match = _BUTTON_LINE.match(line)
+        if match is None:
+            raise BroadcastError("button_format")
+        label, url = match["label"].strip(), match["url"]
+        parts = urlsplit(url)
+        if parts.scheme not in {"https", "http", "tg"} or not (parts.netloc or parts.path):
+            raise BroadcastError("button_url")
+        if len(label) > MAX_LABEL or len(url) > MAX_URL:
+            raise BroadcastError("button_length")
+        buttons.append((label, url))
+    if len(buttons) > MAX_BUTTONS:
+        raise BroadcastError("button_count")
+    return buttons
+
+
+def check_text(visible_length: int, with_photo: bool) -> None:
+    """Refuse a text Telegram would refuse (the limit is on the text a reader sees)."""
+    limit = MAX_CAPTION if with_photo else MAX_TEXT
+    if visible_length == 0:
+        raise BroadcastError("empty")
+    if visible_length > limit:
+        raise BroadcastError("too_long")
+
+
+def needs_approval(audience: str, recipients: int, threshold: int) -> bool:
+    """To everyone, or to more people than the threshold: a second staff member approves."""
+    return audience == Audience.ALL.value or recipients > threshold
+
+
+async def audience_size(session: AsyncSession, draft: Draft) -> int:
+    """How many people the draft would reach now (a count, never who)."""
+    return await repo.audience_size(session, draft.audience, draft.audience_value)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    broadcast: Broadcast
+    recipients: int
+    awaiting_approval: bool
+    started: bool
+
+
+async def submit(
+    session: AsyncSession,
+    draft: Draft,
+    *,
+    author_id: int,
+    actor: str,
+    threshold: int,
+    paid: bool,
+) -> Submitted:
+    """Store a confirmed broadcast. It waits for approval where that is needed; otherwise
+    it starts now (written to the outbox in this transaction) or at its scheduled time."""
+    if not draft.versions:
+        raise BroadcastError("no_version")
+    now = utcnow()
+    if draft.send_at is not None and draft.send_at <= now - dt.timedelta(minutes=1):
+        raise BroadcastError("past")
+    count = await audience_size(session, draft)
+    approval = needs_approval(draft.audience, count, threshold)
+    broadcast = await repo.add(
+        session,
+        Broadcast(
+            author_id=author_id,
+            author=actor,
+            audience=draft.audience,
+            audience_value=draft.audience_value,
+            photo=draft.photo,
+            status=(BroadcastStatus.AWAITING if approval else BroadcastStatus.SCHEDULED).value,
+            send_at=draft.send_at or now,
+            recipients=count,
+        ),
+        {
+            locale: (v.text, json.dumps(v.buttons, ensure_ascii=False))
+            for locale, v in draft.versions.items()
+        },
+    )
+    assert broadcast.id is not None
+    await staff.audit(session, actor, "broadcast.submit", f"broadcast:{broadcast.id}")
+    started = False
+    if approval:
+        await enqueue(
+            session,
+            person_ids=await repo.approver_ids(session, APPROVERS, exclude=author_id),
+            spec={"t": "approval", "broadcast": broadcast.id},
+            batch=f"{repo.batch_of(broadcast.id)}:approval",
+            key=f"{repo.batch_of(broadcast.id)}:approval",
+            urgent=True,
+        )
+    elif broadcast.send_at <= now:
+        await start(session, broadcast, paid=paid)
+        started = True
+    return Submitted(broadcast, count, approval, started)
+
+
+async def start(session: AsyncSession, broadcast: Broadcast, *, paid: bool) -> int:
+    """Write one delivery per person of the audience as it is now; returns how many."""
+    assert broadcast.id is not None
+    people = await repo.audience_ids(session, broadcast.audience, broadcast.audience_value)
+    added = await enqueue(
+        session,
+        person_ids=people,
+        # Not gathered into digests: a campaign action is for now, not for Monday.
+        spec={"t": "broadcast", "id": broadcast.id, "digest": False},
+        batch=repo.batch_of(broadcast.id),
+        key=repo.batch_of(broadcast.id),
+        paid=paid,
+    )
+    broadcast.status = BroadcastStatus.SENDING.value
+    broadcast.recipients = added
+    await session.flush()
+    return added
+
+
+async def approve(
+    session: AsyncSession, broadcast: Broadcast, *, approver_id: int, actor: str, paid: bool
+) -> bool:
+    """A second staff member approves; True if it started sending now."""
+    if broadcast.status != BroadcastStatus.AWAITING.value:
+        raise BroadcastError("not_awaiting")
+    if broadcast.author_id == approver_id:
+        raise BroadcastError("own")
+    assert broadcast.id is not None
+    broadcast.approved_by = actor
+    await staff.audit(session, actor, "broadcast.approve", f"broadcast:{broadcast.id}")
+    await _tell_author(session, broadcast, approved=True)
+    if broadcast.send_at <= utcnow():
+        await start(session, broadcast, paid=paid)
+        return True
+    broadcast.status = BroadcastStatus.SCHEDULED.value
+    await session.flush()
+    return False
+
+
+async def reject(
+    session: AsyncSession, broadcast: Broadcast, *, approver_id: int, actor: str
+) -> None:
+    """A second staff member declines; nothing is sent and the author is told."""
+    if broadcast.status != BroadcastStatus.AWAITING.value:
+        raise BroadcastError("not_awaiting")
+    if broadcast.author_id == approver_id:
+        raise BroadcastError("own")
+    assert broadcast.id is not None
+    broadcast.status = BroadcastStatus.REJECTED.value
+    broadcast.finished_at = utcnow()
+    await staff.audit(session, actor, "broadcast.reject", f"broadcast:{broadcast.id}")
+    await _tell_author(session, broadcast, approved=False)
+
+
+async def _tell_author(session: AsyncSession, broadcast: Broadcast, *, approved: bool) -> None:
+    if broadcast.author_id is None:
+        return
+    assert broadcast.id is not None
+    await enqueue(
+        session,
+        person_ids=[broadcast.author_id],
+        spec={"t": "reviewed", "broadcast": broadcast.id, "ok": approved},
+        batch=f"{repo.batch_of(broadcast.id)}:review",
+        key=f"{repo.batch_of(broadcast.id)}:review",
+        urgent=True,
+    )
+
+
+async def pause(session: AsyncSession, broadcast: Broadcast, actor: str) -> None:
+    """Stop handing out the rest; what a worker holds already still goes (at most a batch)."""
+    if broadcast.status != BroadcastStatus.SENDING.value:
+        raise BroadcastError("not_sending")
+    assert broadcast.id is not None
+    await repo.pause_deliveries(session, repo.batch_of(broadcast.id))
+    broadcast.status = BroadcastStatus.PAUSED.value
+    await staff.audit(session, actor, "broadcast.pause", f"broadcast:{broadcast.id}")
+
+
+async def resume(session: AsyncSession, broadcast: Broadcast, actor: str) -> None:
+    """Go on from where it paused; nobody gets it twice (the dedupe keys stay)."""
+    if broadcast.status != BroadcastStatus.PAUSED.value:
+        raise BroadcastError("not_paused")
+    assert broadcast.id is not None
+    await repo.resume_deliveries(session, repo.batch_of(broadcast.id), utcnow())
+    broadcast.status = BroadcastStatus.SENDING.value
+    await staff.audit(session, actor, "broadcast.resume", f"broadcast:{broadcast.id}")
+
+
+async def cancel(session: AsyncSession, broadcast: Broadcast, actor: str) -> None:
+    """Drop whatever has not gone yet; a broadcast waiting or scheduled never starts."""
+    active = {
+        BroadcastStatus.AWAITING.value,
+        BroadcastStatus.SCHEDULED.value,
+        BroadcastStatus.SENDING.value,
+        BroadcastStatus.PAUSED.value,
+    }
+    if broadcast.status not in active:
+        raise BroadcastError("finished")
+    assert broadcast.id is not None
+    await repo.cancel_deliveries(session, repo.batch_of(broadcast.id))
+    broadcast.status = BroadcastStatus.CANCELLED.value
+    broadcast.finished_at = utcnow()
+    await staff.audit(session, actor, "broadcast.cancel", f"broadcast:{broadcast.id}")
+
+
+async def start_due(session: AsyncSession, now: dt.datetime, *, paid: bool) -> list[int]:
+    """Scheduled broadcasts whose time has come: written to the outbox. Idempotent."""
+    started = []
+    for broadcast in await repo.due(session, now):
+        assert broadcast.id is not None
+        await start(session, broadcast, paid=paid)
+        started.append(broadcast.id)
+    return started
+
+
+@dataclass(frozen=True)
+class Report:
+    """Where a broadcast stands: for the live progress message and the final report."""
+
+    status: str
+    recipients: int
+    delivered: int
+    unreachable: int
+    failed: int
+    cancelled: int
+    left: int
+    rate: float
+    eta_seconds: float | None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in {BroadcastStatus.DONE.value, BroadcastStatus.CANCELLED.value}
+
+
+async def report(session: AsyncSession, broadcast: Broadcast) -> Report:
+    """Counts only, never who: delivered, unreachable, failed, still to go, and the pace."""
+    assert broadcast.id is not None
+    batch = repo.batch_of(broadcast.id)
+    outcome = await repo.outcome(session, batch)
+    now = await progress(session, batch)
+    paused = sum(n for (state, _e), n in outcome.items() if state == "paused")
+
+    def total(state: str, errors: set[str] | None = None, exclude: bool = False) -> int:
+        return sum(
+            n
+            for (s, e), n in outcome.items()
+            if s == state and (errors is None or (e in errors) != exclude)
+        )
+
+    return Report(
+        status=broadcast.status,
+        recipients=broadcast.recipients,
+        delivered=total("sent"),
+        unreachable=total("skipped", UNREACHABLE),
+        failed=total("failed") + total("skipped", UNREACHABLE | {"cancelled"}, exclude=True),
+        cancelled=total("skipped", {"cancelled"}),
+        left=now.left + paused,
+        rate=now.rate,
+        eta_seconds=now.eta_seconds,
+    )
+
+
+async def finish_if_done(session: AsyncSession, broadcast: Broadcast, left: int) -> bool:
+    """Mark a sending broadcast done once nothing is left; True when it just finished."""
+    if broadcast.status != BroadcastStatus.SENDING.value or left > 0:
+        return False
+    broadcast.status = BroadcastStatus.DONE.value
+    broadcast.finished_at = utcnow()
+    await session.flush()
+    return True
+
+
+def pick_version(
+    versions: Mapping[str, BroadcastVersion], chain: Sequence[str]
+) -> BroadcastVersion:
+    """The reader's language, else the next in the fallback chain, else the first by code."""
+    for locale in chain:
+        if locale in versions:
+            return versions[locale]
+    return next(iter(sorted(versions.values(), key=lambda v: v.locale)))
