@@ -16,19 +16,20 @@ from sqlmodel import col
 
 from bot.app import build_bot
 from bot.crypto import IdentityCipher
-from bot.delivery.worker import DeliveryWorker, WorkerConfig
-from bot.emulator import EmulatedUser, Emulator
+from bot.delivery.worker import DeliveryWorker, RendererBySpec, WorkerConfig
+from bot.emulator import EmulatedMessage, EmulatedUser, Emulator
 from bot.emulator.server import RunningEmulator, serve
 from bot.i18n import make_i18n
 from bot.scheduler import Planner
-from bot.services import case_files, identity
+from bot.services import broadcasts, case_files, identity
 from bot.storage import Storage
 from config import Settings
-from db.models import Delivery, Hearing, Person
+from db.models import Broadcast, Delivery, Hearing, Person
 from db.repositories import cases as cases_repo
 from db.repositories import follows as follows_repo
 from db.types import utcnow
 from handlers.alert_views import AlertRenderer
+from handlers.broadcast_views import BroadcastRenderer
 from tests.conftest import SMALL_CASES
 
 RELEASED = SMALL_CASES.read_text(encoding="utf-8").replace(
@@ -236,3 +237,66 @@ def _stop_after(seconds: float):
     event = asyncio.Event()
     asyncio.get_running_loop().call_later(seconds, event.set)
     return event
+
+
+async def test_broadcast_reaches_each_reader_once_in_their_language(env: Env):
+    english = await env.followers(6)
+    russian = await env.followers(3, language="ru")
+    uzbek = await env.followers(3, language="uz")  # no Uzbek version: Russian is next
+    for user in english[:2]:
+        env.emulator.block(user)
+    env.emulator.flood_limit = 1_000_000
+    env.emulator.faults.methods = {"sendphoto"}
+    env.emulator.faults.too_many = 1
+    env.emulator.faults.server_errors = 2
+    async with env.storage.sessionmaker() as session, session.begin():
+        case = await cases_repo.by_slug(session, "test-detained")
+        assert case is not None
+        draft = broadcasts.Draft(
+            audience="cases",
+            audience_value=str(case.id),
+            photo="AgACAgIAAxkBAAIBroadcastPhoto",
+            versions={
+                "en": broadcasts.Version("<b>Write</b> today", [("Sign", "https://example.org")]),
+                "ru": broadcasts.Version("<b>Пишите</b> сегодня", []),
+            },
+        )
+        author = await identity.ensure(session, env.cipher, 1_000_001, "en")
+        assert author.id is not None
+        done = await broadcasts.submit(
+            session, draft, author_id=author.id, actor="test", threshold=1000, paid=False
+        )
+    assert done.started and done.recipients == 12
+    i18n = make_i18n()
+    renderer = RendererBySpec(
+        AlertRenderer(env.storage.sessionmaker, i18n, ["ru", "en"]),
+        {"broadcast": BroadcastRenderer(env.storage.sessionmaker, i18n, ["ru", "en"])},
+    )
+    bot = build_bot(env.settings, retry=False)
+    env.bots.append(bot)
+    worker = DeliveryWorker(
+        bot,
+        env.storage.sessionmaker,
+        env.cipher,
+        renderer,
+        WorkerConfig(rate=1000.0, backoff_base=0.05, senders=8, idle_sleep=0.05),
+    )
+    await worker.run(until_idle=True)
+
+    def got(user: EmulatedUser) -> list[EmulatedMessage]:
+        return [m for m in env.emulator.messages(user, include_deleted=True) if m.from_bot]
+
+    for user in english[2:]:
+        [message] = got(user)
+        assert message.kind == "photo" and message.text == "Write today"
+        assert message.buttons()[0]["url"] == "https://example.org"
+    for user in russian + uzbek:
+        [message] = got(user)
+        assert message.text == "Пишите сегодня" and message.buttons() == []
+    assert all(got(user) == [] for user in english[:2])
+    async with env.storage.sessionmaker() as session:
+        broadcast = await session.get(Broadcast, done.broadcast.id)
+        assert broadcast is not None
+        report = await broadcasts.report(session, broadcast)
+    assert (report.delivered, report.unreachable, report.failed, report.left) == (10, 2, 0, 0)
+    assert worker.stats.rate_limited == 1 and worker.stats.retried >= 2
