@@ -149,10 +149,10 @@ class BroadcastRenderer:
         self._cache: dict[int, tuple[float, Broadcast | None, dict[str, BroadcastVersion]]] = {}
 
     async def _load(
-        self, broadcast_id: int
+        self, broadcast_id: int, *, fresh: bool = False
     ) -> tuple[Broadcast | None, dict[str, BroadcastVersion]]:
         hit = self._cache.get(broadcast_id)
-        if hit and time.monotonic() - hit[0] < self.TTL:
+        if hit and not fresh and time.monotonic() - hit[0] < self.TTL:
             return hit[1], hit[2]
         async with self.sessionmaker() as session:
             broadcast = await session.get(Broadcast, broadcast_id)
@@ -167,6 +167,9 @@ class BroadcastRenderer:
         if kind == "broadcast":
             broadcast, versions = await self._load(int(spec["id"]))
             live = {BroadcastStatus.SENDING.value, BroadcastStatus.PAUSED.value}
+            if broadcast is not None and broadcast.status not in live:
+                # Cached while it waited for approval, perhaps: look again before dropping.
+                broadcast, versions = await self._load(int(spec["id"]), fresh=True)
             # A paused broadcast's in-flight messages still go; a cancelled one's do not.
             if broadcast is None or not versions or broadcast.status not in live:
                 return None

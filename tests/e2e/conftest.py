@@ -24,12 +24,19 @@ class Live:
     settings: Settings
 
 
-@pytest.fixture
-async def live(settings: Settings, storage: Storage, demo_cases) -> AsyncIterator[Live]:
+@contextlib.asynccontextmanager
+async def running_bot(
+    settings: Settings, storage: Storage, **overrides: object
+) -> AsyncIterator[Live]:
+    """The bot's own entry point against a fresh emulator, with settings overridden."""
     emulator = Emulator()
     server = await serve(emulator, 0, with_page=True)
     bot_settings = settings.model_copy(
-        update={"bot_token": SecretStr(emulator.token), "telegram_api_url": server.url}
+        update={
+            "bot_token": SecretStr(emulator.token),
+            "telegram_api_url": server.url,
+            **overrides,
+        }
     )
     task = asyncio.create_task(run(bot_settings, storage=storage, handle_signals=False))
     try:
@@ -46,3 +53,9 @@ async def live(settings: Settings, storage: Storage, demo_cases) -> AsyncIterato
             await task
         await server.stop()
     assert emulator.problems == [], f"the emulator refused: {emulator.problems}"
+
+
+@pytest.fixture
+async def live(settings: Settings, storage: Storage, demo_cases) -> AsyncIterator[Live]:
+    async with running_bot(settings, storage) as running:
+        yield running
