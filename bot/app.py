@@ -26,8 +26,10 @@ from config import Settings
 from handlers import fallback, supporter
 from handlers.staff import access as staff_access
 from handlers.staff import broadcasts as staff_broadcasts
+from handlers.staff import cases as staff_cases
 from handlers.staff import hearings as staff_hearings
 from handlers.staff import stats as staff_stats
+from handlers.staff import updates as staff_updates
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +107,8 @@ def build_dispatcher(
     dp.include_routers(
         staff_access.router(),
         staff_hearings.router(),
+        staff_cases.router(),
+        staff_updates.router(),
         staff_stats.router(),
         staff_broadcasts.router(),
         supporter.router(),

@@ -19,8 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.worker import Rendered
 from bot.services.cases import fallback_chain, pick_text
+from bot.services.updates import pick_note
 from db.models import CaseStatus, CaseText, Hearing, HearingStatus
 from db.repositories import cases as cases_repo
+from db.repositories import updates as updates_repo
 from db.repositories.outbox import Claimed
 from handlers import views
 from handlers.callbacks import CaseCb, MenuCb
@@ -42,6 +44,34 @@ def _status_sentence(status: str) -> str:
         CaseStatus.IN_EXILE.value: _("🧳 Now living in exile."),
         CaseStatus.DECEASED.value: _("🕯 With deep sorrow: they died in custody."),
     }.get(status, views.status_label(status))
+
+
+def update_parts(new_status: str | None, note: str | None, family_only: bool) -> tuple[str, str]:
+    """(headline, details) of a case update in the current language.
+
+    The headline is the status sentence, or a news heading, marked when the update is for
+    the family alone; the details are the editor's text, escaped: it is plain text, and
+    HTML typed in it is shown, never interpreted.
+    """
+    headline = _status_sentence(new_status) if new_status else _("📰 News about the case")
+    if family_only:
+        headline = "\n".join([_("👪 For the family"), headline])
+    return headline, escape(note or "")
+
+
+def update_discreet() -> str:
+    """A case update as a reader in discreet mode sees it: no name, no details."""
+    return _("🔔 There is news about a case you follow.")
+
+
+def alert_text(name: str, headline: str, body: str) -> str:
+    """An alert as a reader who is not in discreet mode sees it."""
+    return f"<b>{escape(name)}</b>\n{headline}\n{body}".rstrip()
+
+
+def _family_gated(spec: dict[str, Any]) -> bool:
+    items = spec.get("items") if spec.get("t") == "digest" else [spec]
+    return any(isinstance(item, dict) and item.get("fam") for item in items or [])
 
 
 def _open_case(case_id: int) -> InlineKeyboardMarkup:
@@ -69,7 +99,8 @@ class AlertRenderer:
         self.fallbacks = fallbacks
         self._texts: dict[int, tuple[float, dict[str, CaseText]]] = {}
         self._hearings: dict[int, tuple[float, Hearing | None]] = {}
-        self._rendered: dict[tuple[str, str, str, bool], tuple[float, Rendered | None]] = {}
+        self._updates: dict[int, tuple[float, dict[str, str]]] = {}
+        self._rendered: dict[tuple[str, str, str, bool, int], tuple[float, Rendered | None]] = {}
 
     async def _case_texts(self, case_id: int) -> dict[str, CaseText]:
         hit = self._texts.get(case_id)
@@ -89,6 +120,24 @@ class AlertRenderer:
         self._hearings[hearing_id] = (time.monotonic(), hearing)
         return hearing
 
+    async def _update_texts(self, update_id: int) -> dict[str, str]:
+        hit = self._updates.get(update_id)
+        if hit and time.monotonic() - hit[0] < self.TTL:
+            return hit[1]
+        async with self.sessionmaker() as session:
+            texts = await updates_repo.texts(session, update_id)
+        self._updates[update_id] = (time.monotonic(), texts)
+        return texts
+
+    async def _note(self, spec: dict[str, Any], reader: Claimed) -> str | None:
+        texts = await self._update_texts(int(spec["update"]))
+        return pick_note(texts, fallback_chain(reader.locale, self.fallbacks))
+
+    async def _in_family(self, case_id: int, person_id: int) -> bool:
+        # Not cached: a relative who joined a moment ago must not miss the family's news.
+        async with self.sessionmaker() as session:
+            return await updates_repo.is_family(session, case_id, person_id)
+
     async def _name(self, case_id: int, locale: str) -> str | None:
         texts = await self._case_texts(case_id)
         if not texts:
@@ -96,8 +145,10 @@ class AlertRenderer:
         return pick_text(texts, fallback_chain(locale, self.fallbacks)).name
 
     async def __call__(self, spec: dict[str, Any], reader: Claimed) -> Rendered | None:
-        # Thousands of readers share a handful of (language, zone, discretion) versions.
-        key = (reader.spec, reader.locale, reader.timezone, reader.discreet)
+        # Thousands of readers share a handful of (language, zone, discretion) versions;
+        # family-only news is checked for each reader, so it is kept per reader.
+        gate = reader.person_id if _family_gated(spec) else 0
+        key = (reader.spec, reader.locale, reader.timezone, reader.discreet, gate)
         hit = self._rendered.get(key)
         if hit is not None and time.monotonic() - hit[0] < self.TTL:
             return hit[1]
@@ -118,15 +169,24 @@ class AlertRenderer:
             if reader.discreet:
                 return Rendered(discreet_text, _open_case(case_id))
             name = await self._name(case_id, reader.locale) or ""
-            return Rendered(
-                f"<b>{escape(name)}</b>\n{headline}\n{body}".rstrip(), _open_case(case_id)
-            )
+            return Rendered(alert_text(name, headline, body), _open_case(case_id))
 
     async def _line(
         self, spec: dict[str, Any], reader: Claimed
     ) -> tuple[int, str, str, str] | None:
         """(case id, headline, details, the discreet version) for one alert."""
         kind = spec["t"]
+        if kind == "update":
+            case_id = int(spec["case"])
+            family_only = bool(spec.get("fam"))
+            if family_only and not await self._in_family(case_id, reader.person_id):
+                return None  # family news never reaches anyone outside the family
+            new = spec.get("new")
+            note = await self._note(spec, reader)
+            if new is None and note is None:
+                return None  # news whose case (and so the news) was deleted since
+            headline, body = update_parts(new, note, family_only)
+            return case_id, headline, body, update_discreet()
         if kind == "status":
             return (
                 int(spec["case"]),
@@ -176,6 +236,8 @@ class AlertRenderer:
             case_id, headline, _body, _discreet = line
             name = await self._name(case_id, reader.locale) or ""
             lines.append(f"• <b>{escape(name)}</b> — {headline}")
+            if item["t"] == "update" and (note := await self._note(item, reader)):
+                lines.append(views.snippet(note, 200))
         if not lines:
             return None
         if reader.discreet:

@@ -37,7 +37,7 @@ class FilterCb(CallbackData, prefix="cf"):
 
 
 class CaseCb(CallbackData, prefix="c"):
-    action: str  # view | follow | unfollow | letter
+    action: str  # view | follow | unfollow | letter | photo
     id: DbId
 
 
@@ -59,21 +59,39 @@ class ForgetCb(CallbackData, prefix="fg"):
 
 
 class StaffCb(CallbackData, prefix="sf"):
-    action: str  # list | revoke | audit | invite-<role>
+    action: str  # list | revoke | audit | stats | invite-<role>
     person: DbId = 0
 
 
 class HearingCb(CallbackData, prefix="hg"):
-    action: str  # new | move | cancel | kind | save | back | stop
+    action: str  # start | new | move | cancel | kind | save | back | stop
     case: DbId = 0
     hearing: DbId = 0
     value: str = ""
 
 
 class BroadcastCb(CallbackData, prefix="bc"):
-    # composing: aud | val | cases-done | photo-skip | lang | btn-skip | ver-more | ver-done
+    # composing: new | aud | val | cases-done | photo-skip | lang | btn-skip | ver-more | ver-done
     # | now | later | preview | submit | back | stop; approval: list | review | approve
     # | reject; while sending: pause | resume | cancel | cancel-yes | show
     action: str
     id: DbId = 0
+    value: str = ""
+
+
+class UpdateCb(CallbackData, prefix="up"):
+    # kind | status | lang | more | next (continue, or skip the note) | aud | publish | back | stop
+    action: str
+    case: DbId = 0
+    value: str = ""
+
+
+class CaseEditCb(CallbackData, prefix="ce"):
+    # new | find (from /admin); pick | skip | slug | save | back | stop (the /newcase and
+    # add-language steps);
+    # view | fields | field | set | clear | lang | photo | unphoto | vis (the editor view)
+    action: str
+    case: DbId = 0
+    field: str = ""
+    locale: str = ""
     value: str = ""

@@ -121,6 +121,8 @@ def case_card(case: Case, following: bool) -> InlineKeyboardMarkup:
         kb.button(text=_("⭐ Follow"), callback_data=CaseCb(action="follow", id=case.id))
     if kinds_for(case):
         kb.button(text=_("✉️ Write a letter"), callback_data=CaseCb(action="letter", id=case.id))
+    if case.photo:
+        kb.button(text=_("📷 Photo"), callback_data=CaseCb(action="photo", id=case.id))
     kb.button(text=_("« All cases"), callback_data=ListCb())
     kb.adjust(2, 1)
     return kb.as_markup()

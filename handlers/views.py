@@ -202,6 +202,11 @@ def hearing_line(hearing: Hearing, reader_tz: str) -> str:
     return _("📅 {kind}: {when}, {court}").format(kind=kind, when=when, court=escape(hearing.court))
 
 
+def snippet(text: str, limit: int = 300) -> str:
+    """The start of a long plain text, escaped; cut before escaping, so no entity is halved."""
+    return escape(text if len(text) <= limit else text[: limit - 1].rstrip() + "…")
+
+
 def case_card(card: CaseCard, reader_tz: str) -> str:
     case, text = card.case, card.text
     lines = [
@@ -222,6 +227,15 @@ def case_card(card: CaseCard, reader_tz: str) -> str:
         lines.extend(["", escape(text.summary)])
     if card.next_hearing:
         lines.extend(["", hearing_line(card.next_hearing, reader_tz)])
+    if card.latest:
+        day = card.latest.at.astimezone(ZoneInfo(reader_tz)).date()
+        lines.extend(
+            [
+                "",
+                _("📰 <b>Latest news</b> ({date}):").format(date=long_date(day)),
+                snippet(card.latest.text),
+            ]
+        )
     followers = ngettext("{count} follower", "{count} followers", card.followers).format(
         count=number(card.followers)
     )

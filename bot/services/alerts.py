@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.delivery.outbox import enqueue
-from db.models import Case, Hearing, HearingStatus
+from db.models import Case, CaseUpdate, Hearing, HearingStatus, UpdateKind
 from db.repositories import follows as follows_repo
 from db.repositories import outbox as outbox_repo
 
@@ -47,17 +48,31 @@ def hearing_batch(hearing_id: int) -> str:
     return f"hearing:{hearing_id}"
 
 
-async def case_status_changed(session: AsyncSession, case: Case, old: str, new: str) -> int:
-    """One alert per follower and family member when a case's status changes (released, sentenced, ...)."""
-    assert case.id is not None
-    people = await follows_repo.reader_ids(session, case.id)
-    stamp = int(case.updated_at.timestamp())
+async def case_update(session: AsyncSession, case: Case, update: CaseUpdate) -> int:
+    """One alert per reader of a published case update (a status change or news): its
+    followers and family members, or for a family-only update the family alone.
+
+    The spec names the update, so its text is picked in each reader's language at send time.
+    """
+    assert case.id is not None and update.id is not None
+    if update.family_only:
+        people = await follows_repo.family_ids(session, case.id)
+    else:
+        people = await follows_repo.reader_ids(session, case.id)
+    spec: dict[str, Any] = {
+        "t": "update",
+        "case": case.id,
+        "update": update.id,
+        "fam": update.family_only,
+    }
+    if update.kind == UpdateKind.STATUS.value:
+        spec["new"] = update.new_status
     return await enqueue(
         session,
         person_ids=people,
-        spec={"t": "status", "case": case.id, "old": old, "new": new},
-        batch=f"case:{case.id}:status",
-        key=f"case:{case.id}:status:{new}:{stamp}",
+        spec=spec,
+        batch=f"case:{case.id}:{update.kind}",
+        key=f"update:{update.id}",
     )
 
 

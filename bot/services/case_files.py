@@ -12,31 +12,41 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    ValidationError,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import alerts
+from bot.services import alerts, updates
+from bot.services.case_rules import (
+    Address,
+    Authority,
+    Charges,
+    Country,
+    DetainedOn,
+    Locale,
+    Name,
+    Place,
+    Salutation,
+    Sentence,
+    Slug,
+    Summary,
+    has_base_text,
+    limited,
+)
 from bot.services.cases import COURT_TIMEZONES
 from bot.services.search import search_key
 from config.settings import SUPPORTED_LOCALES
-from db.models import Case, CaseStatus, CaseText, Hearing, HearingKind, HearingStatus, Visibility
+from db.models import (
+    Case,
+    CaseStatus,
+    CaseText,
+    Hearing,
+    HearingKind,
+    HearingStatus,
+    UpdateKind,
+    Visibility,
+)
 from db.repositories import cases as repo
 from db.types import utcnow
-
-Locale = Literal["en", "ru", "kk", "ky", "tg", "tk", "uz", "uz_Cyrl"]
-Country = Literal["kz", "kg", "tj", "tm", "uz"]
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")]
-
-
-def _text(limit: int) -> Any:
-    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=limit)]
 
 
 class _Strict(BaseModel):
@@ -44,24 +54,24 @@ class _Strict(BaseModel):
 
 
 class TextIn(_Strict):
-    name: _text(200)  # type: ignore[valid-type]
-    summary: _text(2000) | None = None  # type: ignore[valid-type]
-    charges: _text(500) | None = None  # type: ignore[valid-type]
-    sentence: _text(300) | None = None  # type: ignore[valid-type]
-    place_of_detention: _text(300) | None = None  # type: ignore[valid-type]
-    authority: _text(300)  # type: ignore[valid-type]
-    salutation: _text(200)  # type: ignore[valid-type]
+    name: Name
+    summary: Summary | None = None
+    charges: Charges | None = None
+    sentence: Sentence | None = None
+    place_of_detention: Place | None = None
+    authority: Authority
+    salutation: Salutation
 
 
 class AuthorityIn(_Strict):
     language: Locale
-    address: _text(600)  # type: ignore[valid-type]
+    address: Address
 
 
 class HearingIn(_Strict):
     at: dt.datetime
     timezone: str | None = None
-    court: _text(300)  # type: ignore[valid-type]
+    court: Annotated[str, limited(300)]
     kind: HearingKind = HearingKind.TRIAL
     status: HearingStatus = HearingStatus.SCHEDULED
 
@@ -81,17 +91,17 @@ class CaseIn(_Strict):
     slug: Slug
     country: Country
     status: CaseStatus
-    detained_on: dt.date | None = None
+    detained_on: DetainedOn | None = None
     accepts_letters: bool = True
     visibility: Visibility = Visibility.PUBLIC
     authority: AuthorityIn
-    prison_address: _text(600) | None = None  # type: ignore[valid-type]
+    prison_address: Address | None = None
     text: dict[Locale, TextIn]
     hearings: list[HearingIn] | None = None
 
     @model_validator(mode="after")
     def _needs_base_text(self) -> CaseIn:
-        if "en" not in self.text and "ru" not in self.text:
+        if not has_base_text(self.text):
             raise ValueError("text must include at least `en` or `ru`")
         return self
 
@@ -234,8 +244,12 @@ def _hearing_rows(case: Case, item: CaseIn) -> list[HearingRow]:
     return sorted(rows)
 
 
-async def apply(session: AsyncSession, parsed: CaseFile) -> ImportReport:
-    """Upsert every case of a validated file in the caller's transaction."""
+async def apply(session: AsyncSession, parsed: CaseFile, actor: str = "cli") -> ImportReport:
+    """Upsert every case of a validated file in the caller's transaction.
+
+    A changed status is published as a case update (`actor` is named in it and in the
+    audit log), so followers hear of it the same way as of a status change made in the bot.
+    """
     report = ImportReport()
     existing = await repo.all_slugs(session)
     for item in parsed.cases:
@@ -252,7 +266,8 @@ async def apply(session: AsyncSession, parsed: CaseFile) -> ImportReport:
             continue
         assert case.id is not None
         changed = False
-        old_status = case.status
+        # Not set here: updates.publish changes it, the one path for status alerts.
+        status = values.pop("status")
         if any(getattr(case, k) != v for k, v in values.items()):
             for key, value in values.items():
                 setattr(case, key, value)
@@ -264,15 +279,16 @@ async def apply(session: AsyncSession, parsed: CaseFile) -> ImportReport:
             changed = True
         if item.hearings is not None:
             changed |= await _sync_hearings(session, case, item)
+        if status != case.status:
+            report.status_changes.append((item.slug, case.status, status))
+            # Written in this transaction: the import and its alerts land together or not at all.
+            await updates.publish(session, case, UpdateKind.STATUS.value, {}, False, status, actor)
+            changed = True
         if changed:
             case.updated_at = utcnow()
             report.updated.append(item.slug)
         else:
             report.unchanged.append(item.slug)
-        if old_status != case.status:
-            report.status_changes.append((item.slug, old_status, case.status))
-            # Written in this transaction: the import and its alerts land together or not at all.
-            await alerts.case_status_changed(session, case, old_status, case.status)
     await session.flush()
     return report
 

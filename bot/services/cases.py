@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+# Re-exported: handlers and keyboards know the countries as cases.COUNTRIES.
+from bot.services.case_rules import COUNTRIES as COUNTRIES
+from bot.services.case_rules import SLUG_PATTERN
 from bot.services.search import plain, skeleton
 from db.models import Case, CaseStatus, CaseText, Hearing, Person, Visibility
 from db.repositories import cases as repo
 from db.repositories import follows as follows_repo
+from db.repositories import updates as updates_repo
 from db.types import utcnow
 
 PAGE_SIZE = 8
 SEARCH_LIMIT = 10
 MAX_QUERY = 100
-COUNTRIES: tuple[str, ...] = ("kz", "kg", "tj", "tm", "uz")
 COURT_TIMEZONES: dict[str, str] = {
     "kz": "Asia/Almaty",
     "kg": "Asia/Bishkek",
@@ -26,11 +30,12 @@ COURT_TIMEZONES: dict[str, str] = {
     "tm": "Asia/Ashgabat",
     "uz": "Asia/Tashkent",
 }
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
+T = TypeVar("T")
+_SLUG = re.compile(SLUG_PATTERN)
 
 
-def pick_text(texts: dict[str, CaseText], chain: Sequence[str]) -> CaseText:
-    """The case text for the first locale of `chain` that has one, else any text at all."""
+def pick_text(texts: Mapping[str, T], chain: Sequence[str]) -> T:
+    """The text for the first locale of `chain` that has one, else any text at all."""
     for loc in chain:
         if loc in texts:
             return texts[loc]
@@ -61,6 +66,15 @@ class CaseCard:
     letters: int
     next_hearing: Hearing | None
     following: bool
+    latest: LatestUpdate | None = None
+
+
+@dataclass(frozen=True)
+class LatestUpdate:
+    """The newest public update with a text, in the reader's language."""
+
+    at: dt.datetime
+    text: str
 
 
 @dataclass(frozen=True)
@@ -117,13 +131,24 @@ def normalise_query(query: str) -> str:
     return " ".join(cleaned.split())[:MAX_QUERY]
 
 
-async def search(session: AsyncSession, query: str, chain: Sequence[str]) -> list[CaseSummary]:
-    """Public cases whose name, in any script, matches every word of the query."""
+def search_patterns(query: str) -> list[list[str]]:
+    """For each word of the query, the forms of it that a search key may hold."""
     patterns: list[list[str]] = []
     for word in normalise_query(query).split():
         alternatives = [p for p in (plain(word), skeleton(word)) if len(p) >= 2]
         if alternatives:
             patterns.append(sorted(set(alternatives)))
+    return patterns
+
+
+def is_slug(reference: str) -> bool:
+    """Whether what a person typed has the form of a slug (and so names one case)."""
+    return _SLUG.match(reference) is not None
+
+
+async def search(session: AsyncSession, query: str, chain: Sequence[str]) -> list[CaseSummary]:
+    """Public cases whose name, in any script, matches every word of the query."""
+    patterns = search_patterns(query)
     if not patterns:
         return []
     return await summaries(session, await repo.search(session, patterns, SEARCH_LIMIT), chain)
@@ -165,6 +190,18 @@ async def card(
         letters=await repo.letters_total(session, case.id),
         next_hearing=await repo.next_hearing(session, case.id, utcnow()),
         following=following,
+        latest=await _latest_update(session, case.id, chain),
+    )
+
+
+async def _latest_update(
+    session: AsyncSession, case_id: int, chain: Sequence[str]
+) -> LatestUpdate | None:
+    update = await updates_repo.latest_public_with_text(session, case_id)
+    if update is None or update.id is None:
+        return None
+    return LatestUpdate(
+        update.created_at, pick_text(await updates_repo.texts(session, update.id), chain)
     )
 
 

@@ -83,15 +83,18 @@ async def country_counts(session: AsyncSession) -> dict[str, int]:
     return {country: int(n) for country, n in rows.all()}
 
 
-async def search(session: AsyncSession, patterns: list[list[str]], limit: int) -> list[Case]:
-    """Public cases whose search key holds, for every word, one of its patterns."""
+async def search(
+    session: AsyncSession, patterns: list[list[str]], limit: int, *, public_only: bool = True
+) -> list[Case]:
+    """Cases whose search key holds, for every word, one of its patterns: public ones
+    only, unless staff are looking (they must find hidden and archived cases too)."""
     conds = [
         or_(*(col(Case.search_key).like(f"%{p}%") for p in alternatives))
         for alternatives in patterns
     ]
-    rows = await session.execute(
-        select(Case).where(_public(), *conds).order_by(col(Case.slug)).limit(limit)
-    )
+    if public_only:
+        conds.append(_public())
+    rows = await session.execute(select(Case).where(*conds).order_by(col(Case.slug)).limit(limit))
     return list(rows.scalars())
 
 

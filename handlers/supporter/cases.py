@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from html import escape
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
@@ -157,6 +158,21 @@ async def case_button(
         await callback.answer(_("This case is not available."), show_alert=True)
 
 
+async def photo_button(
+    callback: CallbackQuery, callback_data: CaseCb, session: AsyncSession, visitor: Visitor
+) -> None:
+    """The case's photo, protected: it cannot be forwarded or saved from the chat."""
+    case = await cases.visible_case(session, callback_data.id)
+    chat = callback.message.chat.id if callback.message else None
+    if case is None or case.id is None or not case.photo or chat is None or callback.bot is None:
+        await callback.answer(_("This case is not available."), show_alert=True)
+        return
+    texts = await cases.texts_for(session, case.id)
+    caption = escape(cases.pick_text(texts, visitor.chain).name) if texts else None
+    await callback.bot.send_photo(chat, case.photo, caption=caption, protect_content=True)
+    await callback.answer()
+
+
 async def render_mine(
     event: Message | CallbackQuery, session: AsyncSession, visitor: Visitor
 ) -> None:
@@ -191,6 +207,7 @@ def router() -> Router:
     r.callback_query.register(country_filter, FilterCb.filter(F.what == "country"))
     r.callback_query.register(status_filter, FilterCb.filter(F.what == "status"))
     r.callback_query.register(case_button, CaseCb.filter(F.action == "view"))
+    r.callback_query.register(photo_button, CaseCb.filter(F.action == "photo"))
     r.message.register(mycases_command, Command("mycases"))
     r.callback_query.register(mycases_button, MenuCb.filter(F.to == "my"))
     r.message.register(text_search, F.text, ~F.text.startswith("/"))

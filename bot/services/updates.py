@@ -1,0 +1,129 @@
+"""Publishing case updates: a status change or news, public or for the family alone.
+
+An update, the case's new status and the alerts to every reader are written in one
+transaction, so the change and its alerts land together or not at all. This is the
+only path by which a status change reaches people: the YAML import uses it too.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping, Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import alerts, staff
+from bot.services.cases import pick_text
+from config.settings import SUPPORTED_LOCALES
+from db.models import Case, CaseStatus, CaseUpdate, UpdateKind
+from db.repositories import follows as follows_repo
+from db.repositories import updates as repo
+from db.types import utcnow
+
+MAX_TEXT = 3000
+KINDS = frozenset(k.value for k in UpdateKind)
+STATUSES = frozenset(s.value for s in CaseStatus)
+
+
+class UpdateError(ValueError):
+    """An update that cannot be published; the message says which rule it breaks."""
+
+
+def clean_text(text: str) -> str:
+    """What an editor typed, as it is stored: plain text, trimmed, without control
+    characters other than line breaks and tabs (joiners inside emoji are kept)."""
+    kept = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    return kept.strip()
+
+
+def pick_note(texts: Mapping[str, str], chain: Sequence[str]) -> str | None:
+    """The update's text in the first language of `chain` that has one, else in any
+    language it was written in; None when it has no text at all."""
+    return pick_text(texts, chain) if texts else None
+
+
+def _check(case: Case, kind: str, texts: Mapping[str, str], family_only: bool,
+           new_status: str | None) -> None:  # fmt: skip
+    if kind not in KINDS:
+        raise UpdateError(f"unknown kind {kind!r}")
+    for locale, text in texts.items():
+        if locale not in SUPPORTED_LOCALES:
+            raise UpdateError(f"unknown locale {locale!r}")
+        if not text or len(text) > MAX_TEXT:
+            raise UpdateError(f"a text must have 1 to {MAX_TEXT} characters")
+    if kind == UpdateKind.NEWS.value:
+        if new_status is not None:
+            raise UpdateError("news does not change the status")
+        if not texts:
+            raise UpdateError("news needs a text")
+        return
+    if new_status not in STATUSES:
+        raise UpdateError(f"unknown status {new_status!r}")
+    if new_status == case.status:
+        raise UpdateError("the case has this status already")
+    if family_only:
+        # The card shows the status to everyone at once, so telling only the family
+        # would leave followers the last to know what anyone can read.
+        raise UpdateError("a status change is public")
+
+
+async def publish(
+    session: AsyncSession,
+    case: Case,
+    kind: str,
+    texts: Mapping[str, str],
+    family_only: bool,
+    new_status: str | None,
+    actor: str,
+) -> CaseUpdate:
+    """Publish an update in the caller's transaction and return it.
+
+    For a status change (`kind` "status", `new_status` set, texts an optional note) the
+    case takes the new status. The alerts go to the case's followers and family, or to
+    the family alone for family-only news, deduplicated by the update's id. Raises
+    UpdateError for anything the rules do not allow; nothing is written then.
+    """
+    cleaned = {locale: clean_text(text) for locale, text in texts.items()}
+    _check(case, kind, cleaned, family_only, new_status)
+    assert case.id is not None
+    status = kind == UpdateKind.STATUS.value
+    update = await repo.add(
+        session,
+        CaseUpdate(
+            case_id=case.id,
+            kind=kind,
+            old_status=case.status if status else None,
+            new_status=new_status if status else None,
+            family_only=family_only,
+            author=actor,
+        ),
+        cleaned,
+    )
+    if status:
+        assert new_status is not None
+        case.status = new_status
+        case.updated_at = utcnow()
+        session.add(case)
+        await session.flush()
+    await alerts.case_update(session, case, update)
+    await staff.audit(
+        session, actor, "case.status" if status else "case.update", f"case:{case.slug}"
+    )
+    return update
+
+
+async def recipients(session: AsyncSession, case_id: int, family_only: bool) -> int:
+    """How many people an update would reach now: a count, never who."""
+    if family_only:
+        return len(await follows_repo.family_ids(session, case_id))
+    return len(await follows_repo.reader_ids(session, case_id))
+
+
+async def texts_of(session: AsyncSession, update_id: int) -> dict[str, str]:
+    """An update's text in every language it was written in."""
+    return await repo.texts(session, update_id)
+
+
+async def of_case(session: AsyncSession, case_id: int) -> list[CaseUpdate]:
+    """A case's updates, oldest first."""
+    return await repo.of_case(session, case_id)
