@@ -18,7 +18,7 @@ from bot.services import staff
 from db.models import StaffRole
 from db.repositories import staff as staff_repo
 from handlers import views
-from handlers.callbacks import StaffCb
+from handlers.callbacks import BroadcastCb, CaseEditCb, HearingCb, StaffCb, UpdateCb
 from handlers.common import show
 from handlers.filters import HasRole
 
@@ -53,21 +53,37 @@ async def _staff_screen(
     return "\n".join(lines), kb.as_markup()
 
 
-def _admin_menu() -> InlineKeyboardMarkup:
+def _admin_menu(role: str | None) -> InlineKeyboardMarkup:
+    """Each role sees what it may do, as buttons; every button is checked again on press."""
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("👥 Staff"), callback_data=StaffCb(action="list"))
-    for role in (StaffRole.EDITOR.value, StaffRole.BROADCASTER.value, StaffRole.ADMIN.value):
+    if role in {StaffRole.ADMIN.value, StaffRole.EDITOR.value}:
+        kb.button(text=_("➕ New case"), callback_data=CaseEditCb(action="new"))
+        kb.button(text=_("✏️ Edit a case"), callback_data=CaseEditCb(action="find"))
+        kb.button(text=_("⚖️ Hearings"), callback_data=HearingCb(action="start"))
+        kb.button(text=_("📰 Publish a case update"), callback_data=UpdateCb(action="start"))
+    if role in {StaffRole.ADMIN.value, StaffRole.BROADCASTER.value}:
+        kb.button(text=_("📣 New broadcast"), callback_data=BroadcastCb(action="new"))
         kb.button(
-            text=_("➕ Invite: {role}").format(role=role_name(role)),
-            callback_data=StaffCb(action=f"invite-{role}"),
+            text=_("📋 Broadcasts waiting and running"), callback_data=BroadcastCb(action="list")
         )
-    kb.button(text=_("📜 Audit log"), callback_data=StaffCb(action="audit"))
+    kb.button(text=_("📊 Statistics"), callback_data=StaffCb(action="stats"))
+    if role == StaffRole.ADMIN.value:
+        kb.button(text=_("👥 Staff"), callback_data=StaffCb(action="list"))
+        for invited in (StaffRole.EDITOR.value, StaffRole.BROADCASTER.value, StaffRole.ADMIN.value):
+            kb.button(
+                text=_("➕ Invite: {role}").format(role=role_name(invited)),
+                callback_data=StaffCb(action=f"invite-{invited}"),
+            )
+        kb.button(text=_("📜 Audit log"), callback_data=StaffCb(action="audit"))
     kb.adjust(1)
     return kb.as_markup()
 
 
-async def admin_command(message: Message) -> None:
-    await message.answer(_("<b>Administration</b>"), reply_markup=_admin_menu())
+async def admin_command(message: Message, visitor: Visitor) -> None:
+    await message.answer(
+        _("<b>Staff menu</b>\nYour role: {role}.").format(role=role_name(visitor.role or "")),
+        reply_markup=_admin_menu(visitor.role),
+    )
 
 
 async def staff_command(message: Message, session: AsyncSession, cipher: IdentityCipher) -> None:
@@ -187,13 +203,15 @@ async def join(
 
 
 def router() -> Router:
-    """Staff access; the invite deep link is open to everyone, the rest to admins only."""
+    """Staff access; the invite deep link is open to everyone, /admin to every staff role
+    (a menu of what that role may do), the rest to admins only."""
     r = Router(name="staff-access")
     r.message.register(
         join, CommandStart(deep_link=True, magic=F.args.startswith(staff.INVITE_PREFIX))
     )
     admin = HasRole(StaffRole.ADMIN.value)
-    r.message.register(admin_command, Command("admin"), admin)
+    every_role = HasRole(*staff.ROLES)
+    r.message.register(admin_command, Command("admin"), every_role)
     r.message.register(staff_command, Command("staff"), admin)
     r.message.register(invite_command, Command("invite"), admin)
     r.message.register(audit_command, Command("audit"), admin)

@@ -92,6 +92,13 @@ async def broadcast_command(message: Message, state: FSMContext) -> None:
     await _audience_screen(message)
 
 
+async def new_button(callback: CallbackQuery, state: FSMContext) -> None:
+    """The /admin menu's way in: the same first step as /broadcast."""
+    await state.clear()
+    await state.set_state(BroadcastForm.audience)
+    await _audience_screen(callback)
+
+
 async def _audience_screen(event: Message | CallbackQuery) -> None:
     kb = InlineKeyboardBuilder()
     choices = (
@@ -779,6 +786,7 @@ def router() -> Router:
     def on(handler: object, action: str, *filters: object) -> None:
         r.callback_query.register(handler, BroadcastCb.filter(F.action == action), *filters, who)  # type: ignore[arg-type]
 
+    on(new_button, "new")
     on(audience_chosen, "aud", form.audience)
     on(value_chosen, "val", form.audience)
     on(cases_done, "cases-done", form.cases)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from html import escape
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.types import Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,12 +19,22 @@ from db.repositories import cases as cases_repo
 from db.repositories import stats as repo
 from db.types import utcnow
 from handlers import views
+from handlers.callbacks import StaffCb
+from handlers.common import show
 from handlers.filters import HasRole
 
 MAX_CASES = 15
 
 
 async def stats_command(message: Message, session: AsyncSession, visitor: Visitor) -> None:
+    await message.answer(await _stats_text(session, visitor))
+
+
+async def stats_button(callback: CallbackQuery, session: AsyncSession, visitor: Visitor) -> None:
+    await show(callback, await _stats_text(session, visitor))
+
+
+async def _stats_text(session: AsyncSession, visitor: Visitor) -> str:
     people = await repo.people_by_locale(session)
     countries = await repo.follows_by_country(session)
     per_case = await repo.per_case(session)
@@ -53,12 +63,12 @@ async def stats_command(message: Message, session: AsyncSession, visitor: Visito
             failed=views.number(deliveries.get(repo.FAILED, 0)),
         ),
     ]
-    await message.answer("\n".join(lines))
+    return "\n".join(lines)
 
 
 def router() -> Router:
     r = Router(name="staff-stats")
-    r.message.register(
-        stats_command, Command("stats"), HasRole(*(role.value for role in StaffRole))
-    )
+    every_role = HasRole(*(role.value for role in StaffRole))
+    r.message.register(stats_command, Command("stats"), every_role)
+    r.callback_query.register(stats_button, StaffCb.filter(F.action == "stats"), every_role)
     return r

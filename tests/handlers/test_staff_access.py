@@ -19,7 +19,7 @@ from tests.support import Driver, Person
 
 UNKNOWN = "I do not know this command"
 ROLES = [None, "broadcaster", "editor", "admin"]
-ADMIN_COMMANDS = ["/admin", "/staff", "/invite editor", "/audit"]
+ADMIN_COMMANDS = ["/staff", "/invite editor", "/audit"]
 ADMIN_BUTTONS = ["sf:list:0", "sf:audit:0", "sf:invite-editor:0", "sf:invite-admin:0"]
 
 
@@ -60,7 +60,7 @@ async def test_buttons_matrix(driver: Driver, storage, settings, role, data):
 async def test_admin_menu_by_buttons(driver: Driver, storage, settings):
     admin = await make(storage, settings, 9_100_000_006, "admin")
     menu = await driver.send(admin, "/admin")
-    assert len(menu.buttons) == 5
+    assert len(menu.buttons) == 12
     invite = await driver.press(admin, "editor")
     assert "start=inv-" in invite.text
     await driver.send(admin, "/admin")
@@ -142,3 +142,44 @@ async def test_the_last_admin_stays(storage, settings):
         assert person.id is not None
         assert not await staff.revoke(s, cipher, person.id, "test")
         assert await staff_repo.role_of(s, person.id) == "admin"
+
+
+MENU = {
+    None: None,
+    "editor": {"New case", "Edit a case", "Hearings", "case update", "Statistics"},
+    "broadcaster": {"New broadcast", "waiting and running", "Statistics"},
+}
+
+
+@pytest.mark.parametrize("role", [None, "editor", "broadcaster"])
+async def test_admin_menu_shows_each_role_its_own_work(driver: Driver, storage, settings, role):
+    person = await make(storage, settings, 9_100_000_060, role)
+    menu = await driver.send(person, "/admin")
+    expected = MENU[role]
+    if expected is None:
+        assert UNKNOWN in menu.text
+        return
+    labels = menu.labels()
+    assert len(labels) == len(expected)
+    assert all(any(part in label for label in labels) for part in expected)
+    assert not any("Invite" in label or "Staff" in label for label in labels)
+
+
+@pytest.mark.parametrize(
+    ("role", "label", "answer"),
+    [
+        ("editor", "Hearings", "Which case?"),
+        ("editor", "case update", "Which case?"),
+        ("editor", "New case", "country"),
+        ("editor", "Edit a case", "Hidden and archived"),
+        ("broadcaster", "New broadcast", "Who should receive it?"),
+        ("broadcaster", "Statistics", "Statistics"),
+        ("admin", "New broadcast", "Who should receive it?"),
+    ],
+)
+async def test_admin_menu_buttons_open_the_dialogues(
+    driver: Driver, storage, settings, role, label, answer
+):
+    person = await make(storage, settings, 9_100_000_070, role)
+    await driver.send(person, "/admin")
+    assert answer in (await driver.press(person, label)).text
