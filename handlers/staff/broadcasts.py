@@ -37,6 +37,8 @@ from handlers.filters import HasRole
 
 BROADCASTERS = HasRole(StaffRole.ADMIN.value, StaffRole.BROADCASTER.value)
 MAX_CASES = 10
+# A command typed in the middle of the dialogue is a command, not an answer to the step.
+NOT_COMMAND = ~F.text.startswith("/")
 
 
 class BroadcastForm(StatesGroup):
@@ -750,7 +752,7 @@ async def listing(callback: CallbackQuery, session: AsyncSession) -> None:
     for broadcast in live:
         assert broadcast.id is not None
         lines.append(
-            _("#{id}: {status}, {count} recipients, {when}").format(
+            _("#{id}: {status}; recipients: {count}; {when}").format(
                 id=broadcast.id,
                 status=bviews.status_label(broadcast.status),
                 count=views.number(broadcast.recipients),
@@ -777,11 +779,11 @@ def router() -> Router:
     form = BroadcastForm
     r.message.register(stop, Command("cancel"), who, StateFilter(form))
     r.message.register(broadcast_command, Command("broadcast"), who)
-    r.message.register(case_named, form.cases, F.text, who)
+    r.message.register(case_named, form.cases, F.text, NOT_COMMAND, who)
     r.message.register(photo_sent, form.photo, F.photo, who)
-    r.message.register(text_sent, form.text, F.text, who)
-    r.message.register(buttons_sent, form.buttons, F.text, who)
-    r.message.register(time_sent, form.when_at, F.text, who)
+    r.message.register(text_sent, form.text, F.text, NOT_COMMAND, who)
+    r.message.register(buttons_sent, form.buttons, F.text, NOT_COMMAND, who)
+    r.message.register(time_sent, form.when_at, F.text, NOT_COMMAND, who)
 
     def on(handler: object, action: str, *filters: object) -> None:
         r.callback_query.register(handler, BroadcastCb.filter(F.action == action), *filters, who)  # type: ignore[arg-type]

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
 from bot.middlewares.identity import Visitor
-from bot.services import cases, hearings, staff
+from bot.services import case_editing, cases, hearings, staff
 from db.models import Case, Hearing, HearingKind, HearingStatus, StaffRole
 from db.repositories import cases as cases_repo
 from handlers import views
@@ -30,6 +30,8 @@ from handlers.common import MAX_ARGUMENT, show
 from handlers.filters import HasRole
 
 EDITORS = HasRole(StaffRole.ADMIN.value, StaffRole.EDITOR.value)
+# A command typed in the middle of the dialogue is a command, not an answer to the step.
+NOT_COMMAND = ~F.text.startswith("/")
 
 
 class HearingForm(StatesGroup):
@@ -116,7 +118,8 @@ async def start_button(callback: CallbackQuery, state: FSMContext) -> None:
 async def _pick_case(
     message: Message, query: str, state: FSMContext, session: AsyncSession, visitor: Visitor
 ) -> None:
-    found = await cases.find(session, query[:MAX_ARGUMENT], visitor.chain)
+    # Staff find hidden cases too: a new case may have a hearing before it is published.
+    found = await case_editing.find_any(session, query[:MAX_ARGUMENT], visitor.chain)
     if len(found) != 1:
         await state.set_state(HearingForm.case)
         await message.answer(
@@ -126,7 +129,7 @@ async def _pick_case(
             reply_markup=_nav(back=False),
         )
         return
-    case = await cases.visible_case(session, found[0].id)
+    case = await cases_repo.by_id(session, found[0].id)
     assert case is not None
     await state.clear()
     await _case_screen(message, session, visitor, case)
@@ -141,7 +144,7 @@ async def case_step(
 async def start_form(
     callback: CallbackQuery, callback_data: HearingCb, state: FSMContext, session: AsyncSession
 ) -> None:
-    case = await cases.visible_case(session, callback_data.case)
+    case = await cases_repo.by_id(session, callback_data.case)
     if case is None:
         await callback.answer(_("This case is not available."), show_alert=True)
         return
@@ -357,10 +360,10 @@ def router() -> Router:
     r = Router(name="staff-hearings")
     r.message.register(stop_command, Command("cancel"), EDITORS, StateFilter(HearingForm))
     r.message.register(hearing_command, Command("hearing"), EDITORS)
-    r.message.register(case_step, HearingForm.case, F.text, EDITORS)
-    r.message.register(day_step, HearingForm.day, F.text, EDITORS)
-    r.message.register(time_step, HearingForm.time, F.text, EDITORS)
-    r.message.register(court_step, HearingForm.court, F.text, EDITORS)
+    r.message.register(case_step, HearingForm.case, F.text, NOT_COMMAND, EDITORS)
+    r.message.register(day_step, HearingForm.day, F.text, NOT_COMMAND, EDITORS)
+    r.message.register(time_step, HearingForm.time, F.text, NOT_COMMAND, EDITORS)
+    r.message.register(court_step, HearingForm.court, F.text, NOT_COMMAND, EDITORS)
     r.callback_query.register(start_button, HearingCb.filter(F.action == "start"), EDITORS)
     r.callback_query.register(start_form, HearingCb.filter(F.action.in_({"new", "move"})), EDITORS)
     r.callback_query.register(cancel_start, HearingCb.filter(F.action == "cancel"), EDITORS)

@@ -111,3 +111,18 @@ async def test_supporters_cannot_reach_it(driver: Driver, small_cases):
     assert "I do not know this command" in reply.text
     forged = await driver.callback(Person(id=9_200_000_050), "hg:new:1:0:")
     assert "no longer valid" in forged.notices[0]
+
+
+async def test_a_hidden_case_can_have_a_hearing(driver: Driver, storage, settings, small_cases):
+    person = await editor(storage, settings)
+    screen = await driver.send(person, "/hearing test-hidden")
+    assert "Hearings: Hidden Person" in screen.text
+
+
+async def test_a_command_mid_dialogue_is_a_command(driver: Driver, storage, settings, small_cases):
+    person = await editor(storage, settings)
+    await driver.send(person, "/hearing Testov")
+    await driver.press(person, "➕")
+    stats = await driver.send(person, "/stats")
+    assert "Statistics" in stats.text and "not a date" not in stats.text
+    assert "The time" in (await driver.send(person, FUTURE)).text  # still at the date step
