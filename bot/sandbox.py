@@ -10,9 +10,11 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from bot.crypto import IdentityCipher
 from bot.emulator import Emulator
+from bot.emulator.page import PERSONAS
 from bot.emulator.server import RunningEmulator, serve
-from bot.services import case_files
+from bot.services import case_files, staff
 from bot.storage import Storage, prepare
 from config import Settings
 from config.settings import DEFAULT_DATABASE_URL
@@ -42,9 +44,15 @@ def sandbox_settings(settings: Settings, api_url: str, token: str) -> Settings:
     )
 
 
-async def seed(storage: Storage) -> None:
-    """Demo cases in an empty database, and a hearing a few minutes ahead to watch for."""
+async def seed(storage: Storage, cipher: IdentityCipher) -> None:
+    """Demo cases in an empty database, a hearing a few minutes ahead to watch for, and
+    the staff personas' roles."""
     async with storage.sessionmaker() as session, session.begin():
+        for persona in PERSONAS:
+            if persona.role in staff.ROLES:
+                await staff.grant(
+                    session, cipher, persona.user_id, persona.role, "sandbox", persona.language_code
+                )
         if not await cases_repo.count_all(session):
             source = await asyncio.to_thread(DEMO_CASES.read_text, encoding="utf-8")
             await case_files.apply(session, case_files.parse(source, str(DEMO_CASES)))
@@ -73,7 +81,7 @@ async def start(settings: Settings, port: int) -> tuple[RunningEmulator, Setting
         running = await serve(emulator, 0)  # the usual port is taken: any free one will do
     bot_settings = sandbox_settings(settings, running.url, emulator.token)
     storage = await prepare(bot_settings)
-    await seed(storage)
+    await seed(storage, IdentityCipher(bot_settings.key_bytes))
     return running, bot_settings, storage
 
 

@@ -56,7 +56,8 @@ def test_run_without_token_starts_the_sandbox(tmp_path: Path):
             url = match.group(1) if match else None
         assert url, "the sandbox did not print its address"
         with urllib.request.urlopen(f"{url}/api/personas", timeout=10) as response:  # noqa: S310
-            assert b"supporter-kk" in response.read()
+            personas = response.read()
+            assert b"supporter-kk" in personas and b"staff-broadcaster" in personas
         with urllib.request.urlopen(f"{url}/", timeout=10) as response:  # noqa: S310
             assert b"Umid sandbox" in response.read()
         assert (tmp_path / "data" / "sandbox.sqlite3").exists()

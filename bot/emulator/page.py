@@ -23,7 +23,7 @@ class Persona:
     role: str = "supporter"
 
 
-# Staff and family personas join this list as those roles arrive.
+# Family personas join this list with the family channel.
 PERSONAS: tuple[Persona, ...] = (
     Persona("supporter-en", "Supporter · English", "en", 910_000_001),
     Persona("supporter-ru", "Сторонник · Русский", "ru", 910_000_002),
@@ -33,6 +33,11 @@ PERSONAS: tuple[Persona, ...] = (
     Persona("supporter-tk", "Goldaýjy · Türkmençe", "tk", 910_000_006),
     Persona("supporter-uz", "Tarafdor · Oʻzbekcha", "uz", 910_000_007),
     Persona("supporter-uz_Cyrl", "Тарафдор · Ўзбекча", "uz-Cyrl", 910_000_008),
+    # Staff roles are granted to these ids when the sandbox starts (bot/sandbox.py), so
+    # the staff console can be tried too: a broadcast to everyone needs two of them.
+    Persona("staff-admin", "Admin · English", "en", 910_000_101, "admin"),
+    Persona("staff-editor", "Редактор · Русский", "ru", 910_000_102, "editor"),
+    Persona("staff-broadcaster", "Broadcaster · English", "en", 910_000_103, "broadcaster"),
 )
 _BY_KEY = {p.key: p for p in PERSONAS}
 
