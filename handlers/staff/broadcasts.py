@@ -32,8 +32,9 @@ from db.repositories import broadcasts as repo
 from handlers import broadcast_views as bviews
 from handlers import views
 from handlers.callbacks import BroadcastCb
-from handlers.common import MAX_ARGUMENT, show
+from handlers.common import show
 from handlers.filters import HasRole
+from handlers.staff import case_picker
 
 BROADCASTERS = HasRole(StaffRole.ADMIN.value, StaffRole.BROADCASTER.value)
 MAX_CASES = 10
@@ -167,20 +168,15 @@ async def value_chosen(
 async def case_named(
     message: Message, state: FSMContext, session: AsyncSession, visitor: Visitor
 ) -> None:
-    query = (message.text or "")[:MAX_ARGUMENT]
-    found = await cases.find(session, query, visitor.chain)
-    if len(found) != 1:
-        await message.answer(
-            views.search_header(cases.normalise_query(query), len(found))
-            + "\n"
-            + _("Send a more exact name or the case's slug."),
-            reply_markup=_nav(),
-        )
+    case_id = await case_picker.find_one(
+        message, message.text or "", state, BroadcastForm.cases, _nav(), session, visitor
+    )
+    if case_id is None:
         return
     draft = await _draft(state)
     chosen = [p for p in draft.audience_value.split(",") if p]
-    if str(found[0].id) not in chosen:
-        chosen.append(str(found[0].id))
+    if str(case_id) not in chosen:
+        chosen.append(str(case_id))
     draft.audience_value = ",".join(chosen[:MAX_CASES])
     await _save(state, draft)
     if draft.audience == Audience.FAMILY.value:

@@ -21,13 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
 from bot.middlewares.identity import Visitor
-from bot.services import case_editing, cases, hearings, staff
+from bot.services import cases, hearings, staff
 from db.models import Case, Hearing, HearingKind, HearingStatus, StaffRole
 from db.repositories import cases as cases_repo
 from handlers import views
 from handlers.callbacks import HearingCb
-from handlers.common import MAX_ARGUMENT, show
+from handlers.common import show
 from handlers.filters import HasRole
+from handlers.staff import case_picker
 
 EDITORS = HasRole(StaffRole.ADMIN.value, StaffRole.EDITOR.value)
 # A command typed in the middle of the dialogue is a command, not an answer to the step.
@@ -96,40 +97,28 @@ async def hearing_command(
     session: AsyncSession,
     visitor: Visitor,
 ) -> None:
-    await state.clear()
     if command.args:
+        await state.clear()
         await _pick_case(message, command.args, state, session, visitor)
         return
-    await state.set_state(HearingForm.case)
-    await message.answer(
-        _("Which case? Send the person's name or the case's slug."), reply_markup=_nav(back=False)
-    )
+    await case_picker.ask(message, state, HearingForm.case, _nav(back=False))
 
 
 async def start_button(callback: CallbackQuery, state: FSMContext) -> None:
     """The /admin menu's way in: the same first step as /hearing."""
-    await state.clear()
-    await state.set_state(HearingForm.case)
-    await show(
-        callback, _("Which case? Send the person's name or the case's slug."), _nav(back=False)
-    )
+    await case_picker.ask(callback, state, HearingForm.case, _nav(back=False))
 
 
 async def _pick_case(
     message: Message, query: str, state: FSMContext, session: AsyncSession, visitor: Visitor
 ) -> None:
     # Staff find hidden cases too: a new case may have a hearing before it is published.
-    found = await case_editing.find_any(session, query[:MAX_ARGUMENT], visitor.chain)
-    if len(found) != 1:
-        await state.set_state(HearingForm.case)
-        await message.answer(
-            views.search_header(cases.normalise_query(query[:MAX_ARGUMENT]), len(found))
-            + "\n"
-            + _("Send a more exact name or the case's slug."),
-            reply_markup=_nav(back=False),
-        )
+    case_id = await case_picker.find_one(
+        message, query, state, HearingForm.case, _nav(back=False), session, visitor, hidden_too=True
+    )
+    if case_id is None:
         return
-    case = await cases_repo.by_id(session, found[0].id)
+    case = await cases_repo.by_id(session, case_id)
     assert case is not None
     await state.clear()
     await _case_screen(message, session, visitor, case)

@@ -30,8 +30,9 @@ from bot.services import cases, staff, updates
 from db.models import Case, CaseStatus, StaffRole, UpdateKind
 from handlers import alert_views, views
 from handlers.callbacks import UpdateCb
-from handlers.common import MAX_ARGUMENT, show
+from handlers.common import show
 from handlers.filters import HasRole
+from handlers.staff import case_picker
 
 EDITORS = HasRole(StaffRole.ADMIN.value, StaffRole.EDITOR.value)
 STATUS = UpdateKind.STATUS.value
@@ -273,42 +274,32 @@ async def update_command(
     session: AsyncSession,
     visitor: Visitor,
 ) -> None:
-    await state.clear()
     if command.args:
+        await state.clear()
         await _pick_case(message, command.args, state, session, visitor)
         return
-    await state.set_state(UpdateForm.case)
-    await message.answer(
-        _("Which case? Send the person's name or the case's slug."),
-        reply_markup=_nav(InlineKeyboardBuilder(), back=False),
+    await case_picker.ask(
+        message, state, UpdateForm.case, _nav(InlineKeyboardBuilder(), back=False)
     )
 
 
 async def start_button(callback: CallbackQuery, state: FSMContext) -> None:
     """The /admin menu's way in: the same first step as /update."""
-    await state.clear()
-    await state.set_state(UpdateForm.case)
-    await show(
-        callback,
-        _("Which case? Send the person's name or the case's slug."),
-        _nav(InlineKeyboardBuilder(), back=False),
+    await case_picker.ask(
+        callback, state, UpdateForm.case, _nav(InlineKeyboardBuilder(), back=False)
     )
 
 
 async def _pick_case(
     message: Message, query: str, state: FSMContext, session: AsyncSession, visitor: Visitor
 ) -> None:
-    found = await cases.find(session, query[:MAX_ARGUMENT], visitor.chain)
-    if len(found) != 1:
-        await state.set_state(UpdateForm.case)
-        await message.answer(
-            views.search_header(cases.normalise_query(query[:MAX_ARGUMENT]), len(found))
-            + "\n"
-            + _("Send a more exact name or the case's slug."),
-            reply_markup=_nav(InlineKeyboardBuilder(), back=False),
-        )
+    markup = _nav(InlineKeyboardBuilder(), back=False)
+    case_id = await case_picker.find_one(
+        message, query, state, UpdateForm.case, markup, session, visitor
+    )
+    if case_id is None:
         return
-    await state.set_data({"case": found[0].id, "trail": []})
+    await state.set_data({"case": case_id, "trail": []})
     await _screen(message, UpdateForm.kind.state or "", state, session, visitor)
 
 
