@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from bot.crypto import generate_key
+from bot.crypto import IdentityCipher, generate_key
 from bot.emulator import Emulator
 from bot.emulator.server import serve
 from bot.runner import run
@@ -54,7 +54,7 @@ async def main(people: int, rounds: int) -> None:
         log_level="WARNING",
     )
     storage = await prepare(settings)
-    await seed(storage)
+    await seed(storage, IdentityCipher(settings.key_bytes))
     task = asyncio.create_task(run(settings, storage=storage, handle_signals=False))
     while not any(name == "getUpdates" for name, _ in emulator.calls):
         await asyncio.sleep(0.01)
