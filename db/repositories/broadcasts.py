@@ -180,8 +180,12 @@ async def cancel_deliveries(session: AsyncSession, batch: str) -> int:
 async def outcome(session: AsyncSession, batch: str) -> dict[tuple[str, str], int]:
     """Deliveries of a batch by (state, error code): what a final report is made of."""
     rows = await session.execute(
-        select(col(Delivery.state), func.coalesce(col(Delivery.last_error), ""), func.count())
+        select(col(Delivery.state), col(Delivery.last_error), func.count())
         .where(col(Delivery.batch) == batch)
-        .group_by(col(Delivery.state), func.coalesce(col(Delivery.last_error), ""))
+        .group_by(col(Delivery.state), col(Delivery.last_error))
     )
-    return {(state, error): int(n) for state, error, n in rows.all()}
+    out: dict[tuple[str, str], int] = {}
+    for state, error, n in rows.all():
+        key = (state, error or "")
+        out[key] = out.get(key, 0) + int(n)
+    return out
