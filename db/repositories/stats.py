@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -50,10 +50,20 @@ async def per_case(session: AsyncSession) -> list[tuple[int, int, int]]:
     return [(int(i), int(f), int(n)) for i, f, n in rows.all()]
 
 
-async def deliveries_since(session: AsyncSession, since: dt.datetime) -> dict[str, int]:
+async def deliveries_since(
+    session: AsyncSession, since: dt.datetime, *, broadcasts: bool
+) -> dict[str, int]:
+    """Deliveries by state: of broadcasts (batch `broadcast:<id>`), or of alerts (the rest,
+    leaving out the staff's own approval notices)."""
+    about_broadcasts = col(Delivery.batch).like("broadcast:%")
+    kind = (
+        and_(about_broadcasts, col(Delivery.batch).not_like("broadcast:%:%"))
+        if broadcasts
+        else not_(about_broadcasts)
+    )
     rows = await session.execute(
         select(col(Delivery.state), func.count())
-        .where(col(Delivery.created_at) >= since)
+        .where(col(Delivery.created_at) >= since, kind)
         .group_by(col(Delivery.state))
     )
     return {state: int(n) for state, n in rows.all()}

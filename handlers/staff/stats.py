@@ -38,7 +38,9 @@ async def _stats_text(session: AsyncSession, visitor: Visitor) -> str:
     people = await repo.people_by_locale(session)
     countries = await repo.follows_by_country(session)
     per_case = await repo.per_case(session)
-    deliveries = await repo.deliveries_since(session, utcnow() - dt.timedelta(days=30))
+    since = utcnow() - dt.timedelta(days=30)
+    alerts = await repo.deliveries_since(session, since, broadcasts=False)
+    broadcasts = await repo.deliveries_since(session, since, broadcasts=True)
     texts = await cases_repo.texts(session, [cid for cid, _f, _l in per_case[:MAX_CASES]])
     lines = [
         _("<b>Statistics</b>"),
@@ -59,8 +61,12 @@ async def _stats_text(session: AsyncSession, visitor: Visitor) -> str:
     lines += [
         "",
         _("Alerts in the last 30 days: {sent} delivered, {failed} not delivered.").format(
-            sent=views.number(deliveries.get(repo.SENT, 0)),
-            failed=views.number(deliveries.get(repo.FAILED, 0)),
+            sent=views.number(alerts.get(repo.SENT, 0)),
+            failed=views.number(alerts.get(repo.FAILED, 0)),
+        ),
+        _("Broadcasts in the last 30 days: {sent} delivered, {failed} not delivered.").format(
+            sent=views.number(broadcasts.get(repo.SENT, 0)),
+            failed=views.number(broadcasts.get(repo.FAILED, 0)),
         ),
     ]
     return "\n".join(lines)
