@@ -42,6 +42,7 @@ class IdentityCipher:
         self._aead = AESGCM(_derive(master_key, b"identity-encryption"))
         self._index_key = _derive(master_key, b"identity-index")
         self._log_key = _derive(master_key, b"log-hash")
+        self._content = AESGCM(_derive(master_key, b"content-encryption"))
 
     def encrypt_id(self, tg_id: int) -> bytes:
         """Authenticated encryption of an id; a fresh nonce each time."""
@@ -71,3 +72,18 @@ class IdentityCipher:
         """Keyed hash of a secret such as an invite code, so only the hash is stored."""
         key = _derive(self._index_key, purpose.encode())
         return hmac.new(key, value.encode(), hashlib.sha256).digest()
+
+    def seal(self, plain: bytes, label: bytes) -> bytes:
+        """Authenticated encryption of content a person sent (a family report, say).
+        `label` binds the blob to its use, so one kind of blob cannot pass for another."""
+        nonce = os.urandom(_NONCE)
+        return bytes([_VERSION]) + nonce + self._content.encrypt(nonce, plain, label)
+
+    def unseal(self, blob: bytes, label: bytes) -> bytes:
+        """The content again; ValueError if it was tampered with or the key is wrong."""
+        if len(blob) < 1 + _NONCE + 16 or blob[0] != _VERSION:
+            raise ValueError("unknown content blob")
+        try:
+            return self._content.decrypt(blob[1 : 1 + _NONCE], blob[1 + _NONCE :], label)
+        except InvalidTag as exc:
+            raise ValueError("content blob does not authenticate") from exc

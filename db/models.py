@@ -383,3 +383,64 @@ class BroadcastVersion(SQLModel, table=True):
     locale: str = Field(primary_key=True, max_length=8)
     text: str = Field(sa_column=Column(Text, nullable=False))
     buttons: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+
+
+class FamilyInvite(SQLModel, table=True):
+    """A single-use invitation for a prisoner's relative; only a keyed hash of the code."""
+
+    __tablename__ = "family_invites"
+
+    code_hash: bytes = Field(sa_column=Column(LargeBinary(32), primary_key=True))
+    case_id: int = Field(sa_column=_fk("cases.id"))
+    expires_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    used: bool = False
+    created_by: str = Field(max_length=16)
+
+
+class JoinAttempt(SQLModel, table=True):
+    """A wrong, used or expired code someone tried: counted to stop guessing. The sender
+    is a keyed hash (not a person row: a stranger guessing codes has none)."""
+
+    __tablename__ = "join_attempts"
+    __table_args__ = (Index("ix_join_attempts_who_at", "who", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    who: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ReportKind(StrEnum):
+    FAMILY = "family"  # news from a relative
+    INACCURACY = "inaccuracy"  # a supporter points out a mistake on a case card
+
+
+class ReportStatus(StrEnum):
+    NEW = "new"
+    READ = "read"
+    ANSWERED = "answered"
+    PUBLISHED = "published"  # turned into a case update
+    ARCHIVED = "archived"
+
+
+class Report(SQLModel, table=True):
+    """Something a person sent to the campaign, waiting in the editors' moderation queue.
+
+    The text and any attachment are stored only sealed (authenticated encryption with a
+    key from DATA_KEY); the sender is a person row, so /forget takes their reports too.
+    """
+
+    __tablename__ = "reports"
+    __table_args__ = (Index("ix_reports_status_case", "status", "case_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    case_id: int = Field(sa_column=_fk("cases.id"))
+    person_id: int = Field(sa_column=_fk("people.id"))
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # Sealed JSON {"type": "photo" | "document", "file_id": ...}, if something was attached.
+    attachment: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    status: str = Field(default=ReportStatus.NEW.value, max_length=16)
+    created_at: dt.datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    read_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

@@ -16,6 +16,7 @@ from db.models import (
     Follow,
     LetterAction,
     Person,
+    Report,
     StaffMember,
 )
 from db.repositories.upsert import insert_ignore
@@ -50,6 +51,7 @@ async def delete_everything(session: AsyncSession, person_id: int) -> None:
     await session.execute(delete(Follow).where(col(Follow.person_id) == person_id))
     await session.execute(delete(LetterAction).where(col(LetterAction.person_id) == person_id))
     await session.execute(delete(FamilyMember).where(col(FamilyMember.person_id) == person_id))
+    await session.execute(delete(Report).where(col(Report.person_id) == person_id))
     await session.execute(delete(StaffMember).where(col(StaffMember.person_id) == person_id))
     # A broadcast outlives its author; only the link to the person goes.
     await session.execute(

@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 from bot.crypto import IdentityCipher, generate_key
@@ -36,3 +38,16 @@ def test_generated_keys_decode_to_32_bytes():
     assert len(decode_data_key(generate_key())) == 32
     with pytest.raises(ValueError):
         decode_data_key("short")
+
+
+def test_sealed_content_authenticates_and_is_bound_to_its_label():
+    cipher = IdentityCipher(os.urandom(32))
+    blob = cipher.seal("Свидание разрешили 🙏".encode(), b"report")
+    assert "Свидание".encode() not in blob
+    assert cipher.unseal(blob, b"report").decode() == "Свидание разрешили 🙏"
+    with pytest.raises(ValueError):
+        cipher.unseal(blob, b"attachment")
+    with pytest.raises(ValueError):
+        cipher.unseal(blob[:-1] + bytes([blob[-1] ^ 1]), b"report")
+    with pytest.raises(ValueError):
+        IdentityCipher(os.urandom(32)).unseal(blob, b"report")
