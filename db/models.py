@@ -121,6 +121,11 @@ class Case(SQLModel, table=True):
     search_key: str = Field(default="", sa_column=Column(Text, nullable=False))
     # Telegram's file id of the case's photo, as uploaded to this bot by an editor.
     photo: str | None = Field(default=None, max_length=200)
+    # Facts that make a letter arrive and a card land on the right day.
+    born_on: dt.date | None = None
+    release_expected_on: dt.date | None = None
+    # The language the facility requires letters to be written in (a locale), if any.
+    letter_locale: str | None = Field(default=None, max_length=8)
     created_at: dt.datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
@@ -143,6 +148,10 @@ class CaseText(SQLModel, table=True):
     place_of_detention: str | None = Field(default=None, sa_column=Column(Text))
     authority: str = Field(sa_column=Column(Text, nullable=False))
     salutation: str = Field(sa_column=Column(Text, nullable=False))
+    # The facility's letter rules (what is forbidden, enclose a stamped envelope, size).
+    letter_rules: str | None = Field(default=None, sa_column=Column(Text))
+    # What the person welcomes hearing about: interests, topics.
+    topics: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class Hearing(SQLModel, table=True):
@@ -444,3 +453,17 @@ class Report(SQLModel, table=True):
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
     read_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class CheckTerm(SQLModel, table=True):
+    """A word or phrase the letter checker points out, per language; editors keep the list.
+
+    `reason` says why: the censor is likely to stop the letter, or it could put the
+    prisoner at risk. `advice` is what to write instead (in the same language)."""
+
+    __tablename__ = "check_terms"
+
+    locale: str = Field(primary_key=True, max_length=8)
+    term: str = Field(primary_key=True, max_length=100)
+    reason: str = Field(max_length=16)
+    advice: str | None = Field(default=None, sa_column=Column(Text))
