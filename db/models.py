@@ -102,6 +102,8 @@ class Person(SQLModel, table=True):
     inactive_since: dt.date | None = None
     # Day precision only: enough for retention, too coarse to match against Telegram logs.
     created_on: dt.date = Field(default_factory=lambda: utcnow().date())
+    # A keyed hash of the person's own panic word, if they set one (never the word).
+    panic_hash: bytes | None = Field(default=None, sa_column=Column(LargeBinary(32)))
 
 
 class Case(SQLModel, table=True):
@@ -467,3 +469,17 @@ class CheckTerm(SQLModel, table=True):
     term: str = Field(primary_key=True, max_length=100)
     reason: str = Field(max_length=16)
     advice: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class SentMessage(SQLModel, table=True):
+    """A message the bot sent in answer to a person, kept only while Telegram lets the bot
+    delete it (48 hours), so the panic command can. The chat is the person's keyed index
+    (the same HMAC as people.tg_index), never an id."""
+
+    __tablename__ = "sent_messages"
+
+    chat_index: bytes = Field(sa_column=Column(LargeBinary(32), primary_key=True))
+    message_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    sent_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    # When the bot deletes it by itself (the panic notice), if ever.
+    delete_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), index=True))
