@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram.filters import Filter
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.middlewares.identity import Visitor
+from bot.services import reports
 
 
 class HasRole(Filter):
@@ -18,3 +20,15 @@ class HasRole(Filter):
 
     async def __call__(self, event: Any, visitor: Visitor | None = None) -> bool:
         return visitor is not None and visitor.role in self.roles
+
+
+class IsFamily(Filter):
+    """True only for a family member of at least one case, read from the database on
+    every update (a relative removed from a case loses /report with their next message)."""
+
+    async def __call__(
+        self, event: Any, visitor: Visitor | None = None, session: AsyncSession | None = None
+    ) -> bool:
+        if visitor is None or visitor.person is None or session is None:
+            return False
+        return await reports.may_report(session, visitor.person.id)

@@ -21,6 +21,8 @@ from bot.storage import Storage
 from config import Settings
 from handlers.alert_views import AlertRenderer
 from handlers.broadcast_views import BroadcastRenderer, progress_message
+from handlers.family_views import KINDS as FAMILY_KINDS
+from handlers.family_views import FamilyRenderer
 
 
 @dataclass
@@ -37,13 +39,17 @@ class DeliveryEngine:
     @classmethod
     def build(cls, settings: Settings, storage: Storage, i18n: I18n) -> DeliveryEngine:
         # Its own Bot without the interactive retry middleware: the worker paces itself.
-        bot = build_bot(settings, retry=False)
+        bot = build_bot(settings, retry=False, remember=False)
         cipher = IdentityCipher(settings.key_bytes)
         fallbacks = list(settings.fallback_locales)
         broadcast_renderer = BroadcastRenderer(storage.sessionmaker, i18n, fallbacks)
+        family_renderer = FamilyRenderer(storage.sessionmaker, i18n, cipher)
         renderer = RendererBySpec(
             AlertRenderer(storage.sessionmaker, i18n, fallbacks),
-            {kind: broadcast_renderer for kind in ("broadcast", "approval", "reviewed")},
+            {
+                **{kind: broadcast_renderer for kind in ("broadcast", "approval", "reviewed")},
+                **{kind: family_renderer for kind in FAMILY_KINDS},
+            },
         )
         config = WorkerConfig(
             rate=settings.delivery_rate,

@@ -14,11 +14,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
 from bot.middlewares.identity import Visitor
-from bot.services import staff
+from bot.services import families, staff
 from db.models import StaffRole
 from db.repositories import staff as staff_repo
 from handlers import views
-from handlers.callbacks import BroadcastCb, CaseEditCb, HearingCb, StaffCb, UpdateCb
+from handlers.callbacks import (
+    BroadcastCb,
+    CaseEditCb,
+    HearingCb,
+    ReportCb,
+    StaffCb,
+    UpdateCb,
+)
 from handlers.common import show
 from handlers.filters import HasRole
 
@@ -61,6 +68,7 @@ def _admin_menu(role: str | None) -> InlineKeyboardMarkup:
         kb.button(text=_("✏️ Edit a case"), callback_data=CaseEditCb(action="find"))
         kb.button(text=_("⚖️ Hearings"), callback_data=HearingCb(action="start"))
         kb.button(text=_("📰 Publish a case update"), callback_data=UpdateCb(action="start"))
+        kb.button(text=_("📨 Reports from families"), callback_data=ReportCb(action="list"))
     if role in {StaffRole.ADMIN.value, StaffRole.BROADCASTER.value}:
         kb.button(text=_("📣 New broadcast"), callback_data=BroadcastCb(action="new"))
         kb.button(
@@ -193,7 +201,12 @@ async def join(
     visitor: Visitor,
 ) -> None:
     code = (command.args or "").removeprefix(staff.INVITE_PREFIX)
-    role = await staff.redeem(session, cipher, code, await visitor.ensure())
+
+    async def attempt() -> str | None:
+        return await staff.redeem(session, cipher, code, await visitor.ensure())
+
+    # The same limit on guessing as family invitations: too many failures, no look-up.
+    role = await families.limited(session, cipher, message.chat.id, attempt)
     if role is None:
         # One answer for unknown, used and expired codes: nothing to learn by guessing.
         await message.answer(_("This invitation is not valid."))

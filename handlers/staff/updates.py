@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.crypto import IdentityCipher
 from bot.i18n import LANGUAGE_NAMES
 from bot.middlewares.identity import Visitor
-from bot.services import cases, staff, updates
+from bot.services import cases, reports, staff, updates
 from db.models import Case, CaseStatus, StaffRole, UpdateKind
 from handlers import alert_views, views
 from handlers.callbacks import UpdateCb
@@ -290,6 +290,59 @@ async def start_button(callback: CallbackQuery, state: FSMContext) -> None:
     )
 
 
+async def start_prefilled(
+    event: Event,
+    state: FSMContext,
+    session: AsyncSession,
+    visitor: Visitor,
+    case_id: int,
+    text: str,
+    report_id: int,
+) -> bool:
+    """Begin /update for `case_id` as news with `text` already written in the editor's
+    language (a relative's report turned into news). The editor reviews it, may rewrite
+    or translate it and picks the audience as usual; the report, kept in the dialogue,
+    is marked published when the update is. False (nothing begun) if the case is not
+    available; a text the dialogue could not take is left for the editor to write."""
+    case = await cases.visible_case(session, case_id)
+    if case is None or case.id is None:
+        return False
+    text = updates.clean_text(text)
+    lang = visitor.locale
+    await state.clear()
+    data: dict[str, Any] = {"case": case.id, "kind": NEWS, "texts": {}, "report": report_id}
+    data["trail"] = [UpdateForm.kind.state]
+    if not text or len(text) > updates.MAX_TEXT or lang not in LANGUAGE_NAMES:
+        await state.set_data(data)
+        await _screen(event, UpdateForm.language.state or "", state, session, visitor)
+        return True
+    # As if the editor had chosen news and their language and typed the text: "Back"
+    # goes to the text step, where sending a new text replaces it.
+    data.update(
+        texts={lang: text},
+        lang=lang,
+        trail=[UpdateForm.kind.state, UpdateForm.language.state, UpdateForm.text.state],
+    )
+    await state.set_data(data)
+    await state.set_state(UpdateForm.more)
+    lines = [
+        _("<b>Update: {name}</b>").format(name=escape(await _name(session, case, visitor))),
+        _("📰 News, written in {language} from the report:").format(language=LANGUAGE_NAMES[lang]),
+        f"<blockquote>{escape(text)}</blockquote>",
+        _(
+            "Read it as a stranger would before it goes out: take out anything that could "
+            "point to the family or put them at risk. To change the text, press Back and "
+            "send it anew."
+        ),
+    ]
+    kb = InlineKeyboardBuilder()
+    _button(kb, _("➕ Another language"), "more")
+    _button(kb, _("Continue »"), "next")
+    kb.adjust(2)
+    await show(event, "\n".join(lines), _nav(kb))
+    return True
+
+
 async def _pick_case(
     message: Message, query: str, state: FSMContext, session: AsyncSession, visitor: Visitor
 ) -> None:
@@ -323,9 +376,14 @@ async def kind_chosen(
     if callback_data.value not in {STATUS, NEWS}:
         await callback.answer(_("This button is no longer valid."))
         return
-    # A fresh dialogue for this case, whatever an older message's button left behind.
+    # A fresh dialogue for this case, whatever an older message's button left behind;
+    # only a report it was begun from stays linked, if it is about this very case.
+    old = await state.get_data()
+    fresh: dict[str, Any] = {"case": case.id, "kind": callback_data.value, "texts": {}, "trail": []}
+    if old.get("report") and old.get("case") == case.id:
+        fresh["report"] = old["report"]
     await state.set_state(UpdateForm.kind)
-    await state.set_data({"case": case.id, "kind": callback_data.value, "texts": {}, "trail": []})
+    await state.set_data(fresh)
     step = UpdateForm.status if callback_data.value == STATUS else UpdateForm.language
     await _forward(callback, step, state, session, visitor)
 
@@ -427,6 +485,7 @@ async def publish(
         await callback.answer(_("This case is not available."), show_alert=True)
         return
     family = bool(data.get("family"))
+    actor = staff.actor_of(cipher, visitor.person.id)
     try:
         await updates.publish(
             session,
@@ -435,7 +494,7 @@ async def publish(
             dict(data.get("texts", {})),
             family,
             data.get("new"),
-            staff.actor_of(cipher, visitor.person.id),
+            actor,
         )
     except updates.UpdateError:
         # Someone changed the case meanwhile (its status, most likely).
@@ -443,6 +502,8 @@ async def publish(
             _("The case has changed since you began. Nothing was published."), show_alert=True
         )
         return
+    if data.get("report"):
+        await reports.published(session, int(data["report"]), case.id, actor)
     count = await updates.recipients(session, case.id, family)
     done = ngettext(
         "✅ Published. It is on its way to {count} person.",

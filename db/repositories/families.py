@@ -1,0 +1,80 @@
+"""Family invitations, family members and failed join attempts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, cast
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from db.models import FamilyInvite, FamilyMember, JoinAttempt
+from db.repositories.upsert import insert_ignore
+
+
+async def add_invite(session: AsyncSession, invite: FamilyInvite) -> None:
+    session.add(invite)
+    await session.flush()
+
+
+async def take_invite(session: AsyncSession, code_hash: bytes, now: dt.datetime) -> int | None:
+    """Use an invitation once: the id of its case, or None if unknown, used or expired.
+    One UPDATE, so two people racing with the same code cannot both get in."""
+    result = await session.execute(
+        update(FamilyInvite)
+        .where(
+            col(FamilyInvite.code_hash) == code_hash,
+            col(FamilyInvite.used).is_(False),
+            col(FamilyInvite.expires_at) > now,
+        )
+        .values(used=True)
+        .returning(col(FamilyInvite.case_id))
+    )
+    row = result.first()
+    return int(row[0]) if row else None
+
+
+async def add_member(session: AsyncSession, person_id: int, case_id: int) -> bool:
+    """True if the person joined now; False if they were a member of the case already."""
+    return await insert_ignore(
+        session,
+        FamilyMember,
+        {"person_id": person_id, "case_id": case_id},
+        ["person_id", "case_id"],
+    )
+
+
+async def member_ids(session: AsyncSession, case_id: int) -> list[int]:
+    """Every member of the case's family, reachable or not (staff manage them all)."""
+    rows = await session.execute(
+        select(col(FamilyMember.person_id)).where(col(FamilyMember.case_id) == case_id)
+    )
+    return list(rows.scalars())
+
+
+async def remove_member(session: AsyncSession, person_id: int, case_id: int) -> bool:
+    result = await session.execute(
+        delete(FamilyMember).where(
+            col(FamilyMember.person_id) == person_id, col(FamilyMember.case_id) == case_id
+        )
+    )
+    return bool(cast(CursorResult[Any], result).rowcount)
+
+
+async def failures_since(session: AsyncSession, who: bytes, since: dt.datetime) -> int:
+    rows = await session.execute(
+        select(func.count()).where(col(JoinAttempt.who) == who, col(JoinAttempt.at) > since)
+    )
+    return int(rows.scalar_one())
+
+
+async def add_failure(session: AsyncSession, who: bytes, at: dt.datetime) -> None:
+    session.add(JoinAttempt(who=who, at=at))
+    await session.flush()
+
+
+async def delete_failures_before(session: AsyncSession, cutoff: dt.datetime) -> int:
+    result = await session.execute(delete(JoinAttempt).where(col(JoinAttempt.at) < cutoff))
+    return int(cast(CursorResult[Any], result).rowcount or 0)
