@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.crypto import IdentityCipher
-from bot.services import staff, templates
+from bot.services import letter_check, staff, templates
 from config import Settings
 from db.engine import create_engine, create_sessionmaker
 from db.migrate import upgrade
@@ -31,15 +31,19 @@ def build_storage(settings: Settings) -> Storage:
 
 
 async def prepare(settings: Settings) -> Storage:
-    """Migrate the database and add missing letter templates; safe to repeat."""
+    """Migrate the database, add missing letter templates and seed the letter checker's
+    lists of languages that have none; safe to repeat."""
     storage = build_storage(settings)
     await upgrade(storage.engine)
     async with storage.sessionmaker() as session:
         added = await templates.sync(session)
+        seeded = await letter_check.sync(session)
         if settings.admin_ids and settings.data_key is not None:
             cipher = IdentityCipher(settings.key_bytes)
             await staff.bootstrap(session, cipher, settings.admin_ids, settings.default_locale)
         await session.commit()
     if added:
         log.info("added %d letter templates", added)
+    if seeded:
+        log.info("seeded %d letter checker terms", seeded)
     return storage
