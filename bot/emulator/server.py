@@ -27,9 +27,17 @@ async def _params(request: web.Request) -> dict[str, Any]:
         params.update(body)
         return params
     form = await request.post()
+    uploads = {key for key, value in form.items() if not isinstance(value, str)}
     for key, value in form.items():
+        if key in uploads:
+            continue
+        # A file sent beside the parameters is named in them as attach://<field>.
+        attached = value.removeprefix("attach://") if isinstance(value, str) else ""
         # An uploaded file stands for itself; the emulator keeps no file content.
-        params[key] = value if isinstance(value, str) else f"<uploaded {key}>"
+        params[key] = f"<uploaded {key}>" if attached in uploads else value
+    for key in uploads:
+        if not any(v == f"attach://{key}" for v in form.values()):
+            params[key] = f"<uploaded {key}>"
     return params
 
 

@@ -19,9 +19,11 @@ from bot.services import alerts, updates
 from bot.services.case_rules import (
     Address,
     Authority,
+    BornOn,
     Charges,
     Country,
     DetainedOn,
+    LetterRules,
     Locale,
     Name,
     Place,
@@ -29,6 +31,7 @@ from bot.services.case_rules import (
     Sentence,
     Slug,
     Summary,
+    Topics,
     has_base_text,
     limited,
 )
@@ -61,6 +64,8 @@ class TextIn(_Strict):
     place_of_detention: Place | None = None
     authority: Authority
     salutation: Salutation
+    letter_rules: LetterRules | None = None
+    topics: Topics | None = None
 
 
 class AuthorityIn(_Strict):
@@ -92,7 +97,10 @@ class CaseIn(_Strict):
     country: Country
     status: CaseStatus
     detained_on: DetainedOn | None = None
+    born_on: BornOn | None = None
+    release_expected_on: dt.date | None = None
     accepts_letters: bool = True
+    letter_locale: Locale | None = None
     visibility: Visibility = Visibility.PUBLIC
     authority: AuthorityIn
     prison_address: Address | None = None
@@ -201,7 +209,10 @@ def _case_values(item: CaseIn) -> dict[str, Any]:
         "country": item.country,
         "status": item.status.value,
         "detained_on": item.detained_on,
+        "born_on": item.born_on,
+        "release_expected_on": item.release_expected_on,
         "accepts_letters": item.accepts_letters,
+        "letter_locale": item.letter_locale,
         "visibility": item.visibility.value,
         "authority_locale": item.authority.language,
         "authority_address": item.authority.address,
@@ -227,6 +238,8 @@ def _text_tuple(t: CaseText) -> tuple[Any, ...]:
         t.place_of_detention,
         t.authority,
         t.salutation,
+        t.letter_rules,
+        t.topics,
     )
 
 
@@ -343,7 +356,13 @@ async def export(session: AsyncSession) -> str:
         }
         if case.detained_on:
             entry["detained_on"] = case.detained_on
+        if case.born_on:
+            entry["born_on"] = case.born_on
+        if case.release_expected_on:
+            entry["release_expected_on"] = case.release_expected_on
         entry["accepts_letters"] = case.accepts_letters
+        if case.letter_locale:
+            entry["letter_locale"] = case.letter_locale
         if case.visibility != Visibility.PUBLIC.value:
             entry["visibility"] = case.visibility
         entry["authority"] = {"language": case.authority_locale, "address": case.authority_address}

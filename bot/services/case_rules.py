@@ -40,6 +40,10 @@ TEXT_LIMITS: dict[str, int] = {
     "place_of_detention": 300,
     "authority": 300,
     "salutation": 200,
+    # The facility's letter rules and what the person welcomes hearing about: shown whole
+    # in the letter prompt and printed with the envelope, so kept to a screenful.
+    "letter_rules": 800,
+    "topics": 500,
 }
 REQUIRED_TEXT: frozenset[str] = frozenset({"name", "authority", "salutation"})
 ADDRESS_LIMIT = 600
@@ -48,6 +52,8 @@ PHOTO_ID_LIMIT = 200
 # Courts in the region are five or six hours ahead of UTC: their "today" may be UTC's
 # tomorrow, and a detention dated by the court's calendar must not be refused for that.
 _DATE_SLACK = dt.timedelta(days=1)
+# Nobody held today was born before this; an earlier year is a typing mistake.
+_EARLIEST_BIRTH = dt.date(1900, 1, 1)
 
 
 def limited(limit: int) -> StringConstraints:
@@ -61,6 +67,14 @@ def _not_future(day: dt.date) -> dt.date:
     return day
 
 
+def _plausible_birth(day: dt.date) -> dt.date:
+    if day > utcnow().date() + _DATE_SLACK:
+        raise PydanticCustomError("date_in_future", "the date of birth is in the future")
+    if day < _EARLIEST_BIRTH:
+        raise PydanticCustomError("date_too_early", "the date of birth is before 1900")
+    return day
+
+
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 Name = Annotated[str, limited(TEXT_LIMITS["name"])]
 Summary = Annotated[str, limited(TEXT_LIMITS["summary"])]
@@ -69,8 +83,11 @@ Sentence = Annotated[str, limited(TEXT_LIMITS["sentence"])]
 Place = Annotated[str, limited(TEXT_LIMITS["place_of_detention"])]
 Authority = Annotated[str, limited(TEXT_LIMITS["authority"])]
 Salutation = Annotated[str, limited(TEXT_LIMITS["salutation"])]
+LetterRules = Annotated[str, limited(TEXT_LIMITS["letter_rules"])]
+Topics = Annotated[str, limited(TEXT_LIMITS["topics"])]
 Address = Annotated[str, limited(ADDRESS_LIMIT)]
 DetainedOn = Annotated[dt.date, AfterValidator(_not_future)]
+BornOn = Annotated[dt.date, AfterValidator(_plausible_birth)]
 
 TEXT_FIELDS: tuple[str, ...] = tuple(TEXT_LIMITS)
 # Fields of the case itself that editors may change; the country is fixed at creation
@@ -81,8 +98,14 @@ CASE_FIELDS: tuple[str, ...] = (
     "authority_locale",
     "authority_address",
     "prison_address",
+    "born_on",
+    "release_expected_on",
+    "letter_locale",
 )
-OPTIONAL_CASE_FIELDS: frozenset[str] = frozenset({"detained_on", "prison_address"})
+OPTIONAL_CASE_FIELDS: frozenset[str] = frozenset(
+    {"detained_on", "prison_address", "born_on", "release_expected_on", "letter_locale"}
+)
+DATE_FIELDS: frozenset[str] = frozenset({"detained_on", "born_on", "release_expected_on"})
 
 _TYPES: dict[str, Any] = {
     "slug": Slug,
@@ -95,11 +118,17 @@ _TYPES: dict[str, Any] = {
     "place_of_detention": Place,
     "authority": Authority,
     "salutation": Salutation,
+    "letter_rules": LetterRules,
+    "topics": Topics,
     "authority_locale": Locale,
     "authority_address": Address,
     "prison_address": Address,
     "detained_on": DetainedOn,
     "accepts_letters": bool,
+    "born_on": BornOn,
+    # A release date may be past (a sentence extended) or far ahead: any real date.
+    "release_expected_on": dt.date,
+    "letter_locale": Locale,
 }
 
 

@@ -42,6 +42,16 @@ def pick_text(texts: Mapping[str, T], chain: Sequence[str]) -> T:
     return next(iter(texts.values()))
 
 
+def pick_value(texts: Mapping[str, CaseText], chain: Sequence[str], field: str) -> str | None:
+    """One field of a case's text along `chain`, each field on its own: a reader whose
+    language version lacks the facility's letter rules still gets the Russian ones."""
+    for loc in chain:
+        value = getattr(texts[loc], field) if loc in texts else None
+        if value:
+            return str(value)
+    return next((str(v) for t in texts.values() if (v := getattr(t, field))), None)
+
+
 def fallback_chain(locale: str, fallbacks: Sequence[str]) -> list[str]:
     """Reader's locale first, then the configured fallbacks, without repeats."""
     chain = [locale]
@@ -67,6 +77,10 @@ class CaseCard:
     next_hearing: Hearing | None
     following: bool
     latest: LatestUpdate | None = None
+    # The facility's letter rules and what the person welcomes hearing about, each in the
+    # first language of the reader's chain that has it.
+    letter_rules: str | None = None
+    topics: str | None = None
 
 
 @dataclass(frozen=True)
@@ -191,6 +205,8 @@ async def card(
         next_hearing=await repo.next_hearing(session, case.id, utcnow()),
         following=following,
         latest=await _latest_update(session, case.id, chain),
+        letter_rules=pick_value(texts, chain, "letter_rules"),
+        topics=pick_value(texts, chain, "topics"),
     )
 
 

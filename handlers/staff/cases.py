@@ -34,6 +34,7 @@ from bot.services.case_rules import (
     BASE_LOCALES,
     CASE_FIELDS,
     COUNTRIES,
+    DATE_FIELDS,
     LOCALES,
     TEXT_FIELDS,
     Problem,
@@ -68,7 +69,14 @@ FIELD_NAMES = {
     "authority_locale": __("Authority's language"),
     "authority_address": __("Authority's address"),
     "prison_address": __("Prison address"),
+    "letter_rules": __("Facility's letter rules"),
+    "topics": __("What to talk about"),
+    "born_on": __("Date of birth"),
+    "release_expected_on": __("Expected release"),
+    "letter_locale": __("Language of letters"),
 }
+# Fields an editor sets by pressing a button rather than typing.
+CHOICE_FIELDS = frozenset({"accepts_letters", "authority_locale", "letter_locale"})
 VISIBILITY_LINES = {
     Visibility.PUBLIC.value: __("👁 Public: supporters can find and follow it."),
     Visibility.HIDDEN.value: __("🙈 Hidden: supporters do not see it."),
@@ -153,6 +161,8 @@ def _problem(err: RuleError) -> str:
         ).format(limit=views.number(err.limit))
     if err.problem is Problem.REQUIRED:
         return _("This cannot be left empty. Please send the text.")
+    if err.problem is Problem.FUTURE and err.field == "born_on":
+        return _("That date is in the future. Please send the person's date of birth.")
     if err.problem is Problem.FUTURE:
         return _("That date is in the future. Please send the day the person was detained.")
     if err.problem is Problem.TAKEN:
@@ -164,16 +174,18 @@ def _problem(err: RuleError) -> str:
             "A slug is 3 to 64 characters: small Latin letters, digits and dashes, "
             "not starting or ending with a dash. For example: ivan-petrov"
         )
-    if err.field == "detained_on":
+    if err.field == "born_on":
+        return _("That is not a date of birth. Please write it like 1980-05-12.")
+    if err.field in DATE_FIELDS:
         return _("That is not a date. Please write it like 2021-03-15.")
     return _("This value cannot be used. Please send another one.")
 
 
-def _checked_date(raw: str) -> str:
+def _checked_date(raw: str, field: str = "detained_on") -> str:
     """The shared date rule, after the dialogue's own format: YYYY-MM-DD only."""
     if not _DATE.match(raw.strip()):
-        raise RuleError("detained_on", Problem.INVALID)
-    return str(check("detained_on", raw.strip()).isoformat())
+        raise RuleError(field, Problem.INVALID)
+    return str(check(field, raw.strip()).isoformat())
 
 
 # --- the /newcase and add-language steps ---------------------------------------------
@@ -551,6 +563,20 @@ def _editor_text(view: EditorCase, chain: list[str]) -> str:
         lines.append(
             _("<b>Date of detention:</b> {date}").format(date=views.long_date(case.detained_on))
         )
+    if case.born_on:
+        lines.append(_("<b>Date of birth:</b> {date}").format(date=views.long_date(case.born_on)))
+    if case.release_expected_on:
+        lines.append(
+            _("<b>Expected release:</b> {date}").format(
+                date=views.long_date(case.release_expected_on)
+            )
+        )
+    if case.letter_locale:
+        lines.append(
+            _("<b>Language of letters:</b> {language}").format(
+                language=escape(_language(case.letter_locale))
+            )
+        )
     lines.append(
         _("<b>Authority's language:</b> {language}").format(
             language=escape(_language(case.authority_locale))
@@ -570,6 +596,10 @@ def _editor_text(view: EditorCase, chain: list[str]) -> str:
     lines.extend(["", _("<b>Language versions</b>")])
     for loc, text in texts.items():
         lines.append(f"• {escape(_language(loc))}: {escape(text.name)}")
+    for field in ("letter_rules", "topics"):
+        having = [_language(loc) for loc, text in texts.items() if getattr(text, field)]
+        shown = escape(", ".join(having)) if having else "—"
+        lines.append(_("<b>{field}:</b> {value}").format(field=_field_name(field), value=shown))
     lines.extend(
         [
             "",
@@ -796,7 +826,7 @@ async def field_button(
     else:
         locale = ""
         current = getattr(view.case, field)
-    if field in {"accepts_letters", "authority_locale"}:
+    if field in CHOICE_FIELDS:
         await state.clear()
         await _choice_screen(callback, case_id, field, current)
         return
@@ -808,8 +838,16 @@ async def field_button(
 
 
 def _value_prompt(field: str, locale: str, current: Any) -> str:
-    if field == "detained_on":
-        ask = _("Send the date of detention, YYYY-MM-DD.")
+    if field in DATE_FIELDS:
+        if field == "born_on":
+            ask = _(
+                "Send the date of birth, YYYY-MM-DD. Only a date the family or a public "
+                "source gives: prisons ask for it on the envelope."
+            )
+        elif field == "release_expected_on":
+            ask = _("Send the date the sentence is expected to end, YYYY-MM-DD.")
+        else:
+            ask = _("Send the date of detention, YYYY-MM-DD.")
         now = views.long_date(current) if current else None
     else:
         if locale:
@@ -831,6 +869,13 @@ async def _choice_screen(callback: CallbackQuery, case_id: int, field: str, curr
         options = [("1", _("✅ Yes")), ("0", _("🚫 No"))]
         chosen = "1" if current else "0"
         question = _("Can the person receive letters now?")
+    elif field == "letter_locale":
+        options = [(loc, _language(loc)) for loc in LOCALES]
+        chosen = str(current)
+        question = _(
+            "Does the facility hand over only letters in one language? Choose it, or clear "
+            "it if letters in any language arrive."
+        )
     else:
         options = [(loc, _language(loc)) for loc in LOCALES]
         chosen = str(current)
@@ -839,6 +884,10 @@ async def _choice_screen(callback: CallbackQuery, case_id: int, field: str, curr
         kb.button(
             text=f"✓ {label}" if value == chosen else label,
             callback_data=CaseEditCb(action="set", case=case_id, field=field, value=value),
+        )
+    if is_optional(field):
+        kb.button(
+            text=_("🗑 Clear"), callback_data=CaseEditCb(action="clear", case=case_id, field=field)
         )
     kb.button(text=_("« Back"), callback_data=_back_to(case_id))
     kb.adjust(2)
@@ -874,7 +923,7 @@ async def value_step(
     field, locale = str(data.get("field", "")), str(data.get("locale", ""))
     raw = message.text or ""
     try:
-        value = _checked_date(raw) if field == "detained_on" else raw
+        value = _checked_date(raw, field) if field in DATE_FIELDS else raw
         changed = await _apply(session, case, field, locale, value, actor)
     except RuleError as err:
         await message.answer(_problem(err), reply_markup=_value_markup(case.id, field, locale))
@@ -904,7 +953,7 @@ async def set_button(
         allowed = value is not None
     else:
         value = callback_data.value
-        allowed = field == "authority_locale"
+        allowed = field in {"authority_locale", "letter_locale"}
     if case is None or case.id is None or actor is None or not allowed:
         await callback.answer(_("This button is no longer valid."))
         return

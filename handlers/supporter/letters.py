@@ -1,16 +1,20 @@
-"""/letter: a card to the prisoner or an appeal to the authorities, and "I sent it"."""
+"""/letter: a card to the prisoner or an appeal to the authorities, "I sent it", and the
+letter as a PDF to print."""
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.middlewares.identity import Visitor
-from bot.services import cases, letters
+from bot.services import cases, letter_pdf, letters
 from db.models import LetterKind
 from handlers import keyboards, views
 from handlers.callbacks import CaseCb, LetterCb, MenuCb
@@ -76,18 +80,15 @@ async def letter_text(
     if kind is None or case is None:
         await callback.answer(_("This case is not available."), show_alert=True)
         return
-    chain = visitor.chain
-    variant: int | None = callback_data.variant or None
-    if callback_data.action == "orig":
-        chain = [case.authority_locale, *chain]
     prompt = await letters.prompt(
         session,
         case_id=case.id or 0,
         kind=kind,
-        chain=chain,
+        chain=visitor.chain,
         person=visitor.person,
-        variant=variant,
+        variant=callback_data.variant or None,
         advance=callback_data.action == "next",
+        original=callback_data.action == "orig",
     )
     if prompt is None:
         await callback.answer(_("This person is not receiving letters now."), show_alert=True)
@@ -118,22 +119,73 @@ async def letter_sent(
         notice = _("You have already recorded this letter. Thank you!")
     await callback.answer(notice, show_alert=new)
     if new and isinstance(callback.message, Message):
-        case = await cases.visible_case(session, callback_data.id)
-        chain = visitor.chain
-        if case is not None and callback_data.orig:
-            chain = [case.authority_locale, *chain]
         prompt = await letters.prompt(
             session,
             case_id=callback_data.id,
             kind=kind,
-            chain=chain,
+            chain=visitor.chain,
             person=person,
             variant=callback_data.variant or None,
+            original=callback_data.orig,
         )
         if prompt is not None:
             await callback.message.edit_reply_markup(
                 reply_markup=keyboards.letter(prompt, visitor.locale)
             )
+
+
+def _envelope_words() -> letter_pdf.EnvelopeWords:
+    return letter_pdf.EnvelopeWords(
+        title=_("Envelope"),
+        copy_exactly=_(
+            "Copy the address onto the envelope exactly as it is written here, in the same "
+            "alphabet: the post reads it as it is."
+        ),
+        return_address=_(
+            "Add a return address at the top left: many facilities hand over no letter "
+            "without one. If your own address could put you at risk, use your organisation's."
+        ),
+        rules_title=_("The facility's rules for letters:"),
+    )
+
+
+async def letter_printable(
+    callback: CallbackQuery, callback_data: LetterCb, session: AsyncSession, visitor: Visitor
+) -> None:
+    """The letter on screen as a PDF: made in memory, sent protected, never stored."""
+    kind = _KINDS.get(callback_data.kind)
+    case = await cases.visible_case(session, callback_data.id)
+    if kind is None or case is None or case.id is None or callback.bot is None:
+        await callback.answer(_("This case is not available."), show_alert=True)
+        return
+    prompt = await letters.prompt(
+        session,
+        case_id=case.id,
+        kind=kind,
+        chain=visitor.chain,
+        person=None,
+        variant=callback_data.variant or None,
+        original=callback_data.orig,
+    )
+    if prompt is None or not prompt.address:
+        await callback.answer(_("This person is not receiving letters now."), show_alert=True)
+        return
+    tz = visitor.person.timezone if visitor.person is not None else "UTC"
+    today = dt.datetime.now(ZoneInfo(tz)).date()
+    data = await letter_pdf.make(letter_pdf.printable(prompt, today, _envelope_words()))
+    chat = callback.message.chat.id if callback.message else callback.from_user.id
+    await callback.bot.send_document(
+        chat,
+        BufferedInputFile(data, filename=letter_pdf.file_name(prompt)),
+        caption=_(
+            "🖨 Your letter to print: the letter is on the first page, the envelope on the "
+            "second. The bot keeps no copy."
+        ),
+        # Not protected: a protected file cannot be saved, and this one is for printing.
+        # /panic deletes it like any other message of the last 48 hours.
+        protect_content=False,
+    )
+    await callback.answer()
 
 
 def router() -> Router:
@@ -144,4 +196,5 @@ def router() -> Router:
     r.callback_query.register(letter_button, CaseCb.filter(F.action == "letter"))
     r.callback_query.register(letter_text, LetterCb.filter(F.action.in_({"show", "next", "orig"})))
     r.callback_query.register(letter_sent, LetterCb.filter(F.action == "sent"))
+    r.callback_query.register(letter_printable, LetterCb.filter(F.action == "pdf"))
     return r
