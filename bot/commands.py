@@ -18,10 +18,12 @@ SUPPORTER_COMMANDS = (
     ("follow", __("Follow a case")),
     ("unfollow", __("Stop following a case")),
     ("letter", __("Write a letter")),
+    ("check", __("Check a draft letter")),
     ("settings", __("Alerts and safety settings")),
     ("language", __("Change language")),
     ("privacy", __("What we store")),
     ("forget", __("Delete all your data")),
+    ("panic", __("Delete the bot's messages in this chat now")),
     ("help", __("What the bot can do")),
 )
 

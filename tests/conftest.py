@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import build_dispatcher
-from bot.crypto import generate_key
+from bot.crypto import IdentityCipher, generate_key
 from bot.services import case_files
 from bot.storage import Storage, prepare
 from config import Settings, load_settings
@@ -130,7 +130,7 @@ async def session(storage: Storage) -> AsyncIterator[AsyncSession]:
 @pytest.fixture
 async def driver(settings: Settings, storage: Storage) -> AsyncIterator[Driver]:
     recording = RecordingSession()
-    bot = make_bot(recording)
+    bot = make_bot(recording, IdentityCipher(settings.key_bytes))
     dp = build_dispatcher(settings, storage)
     yield Driver(dp=dp, bot=bot, session=recording)
     # "not modified" is Telegram's answer to a repeated press, which the bot expects.

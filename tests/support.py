@@ -19,11 +19,14 @@ from aiogram.methods import (
     EditMessageReplyMarkup,
     EditMessageText,
     GetMe,
+    SendDocument,
     SendMessage,
     SendPhoto,
     TelegramMethod,
 )
 from aiogram.types import Chat, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update, User
+
+from bot.crypto import IdentityCipher
 
 ALLOWED_TAGS = {
     "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a",
@@ -146,7 +149,7 @@ class RecordingSession(BaseSession):
             self._check_text(method, method.text)
             self._check_markup(method, method.reply_markup)
             return self._message(bot, int(method.chat_id), next(self._ids), method)
-        if isinstance(method, SendPhoto):
+        if isinstance(method, SendPhoto | SendDocument):
             if method.caption is not None:
                 html = isinstance(method.parse_mode, Default) or method.parse_mode == "HTML"
                 shown = visible_text(method.caption) if html else method.caption
@@ -315,12 +318,16 @@ class Driver:
         return await self.callback(person, self.button(person, label_part))
 
 
-def make_bot(session: RecordingSession) -> Bot:
+def make_bot(session: RecordingSession, cipher: IdentityCipher | None = None) -> Bot:
+    """A Bot on the recording session with the request middlewares build_bot gives it."""
     from aiogram.enums import ParseMode
 
     from bot.middlewares.db import CommitBeforeRequest
+    from bot.middlewares.sent import RememberSent
 
     session.middleware(CommitBeforeRequest())
+    if cipher is not None:
+        session.middleware(RememberSent(cipher))
     return Bot(
         token="42:TEST",
         session=session,

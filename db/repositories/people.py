@@ -17,6 +17,7 @@ from db.models import (
     LetterAction,
     Person,
     Report,
+    SentMessage,
     StaffMember,
 )
 from db.repositories.upsert import insert_ignore
@@ -56,6 +57,13 @@ async def delete_everything(session: AsyncSession, person_id: int) -> None:
     # A broadcast outlives its author; only the link to the person goes.
     await session.execute(
         update(Broadcast).where(col(Broadcast.author_id) == person_id).values(author_id=None)
+    )
+    await session.execute(
+        delete(SentMessage).where(
+            col(SentMessage.chat_index).in_(
+                select(col(Person.tg_index)).where(col(Person.id) == person_id)
+            )
+        )
     )
     await session.execute(delete(Person).where(col(Person.id) == person_id))
 

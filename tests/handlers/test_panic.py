@@ -1,0 +1,87 @@
+"""/panic and the panic word through the real dispatcher: every bot message the bot may
+still delete goes, the word itself is never stored, and nothing outlives /forget."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from aiogram.methods import DeleteMessage, DeleteMessages, SendMessage
+from sqlalchemy import select
+
+from bot.crypto import IdentityCipher
+from db.models import Person as PersonRow
+from db.models import SentMessage
+from tests.support import Driver, Person
+
+
+def sent_ids(driver: Driver, chat_id: int) -> list[int]:
+    return [
+        m.message_id
+        for (chat, _mid), m in driver.session.messages.items()
+        if chat == chat_id and m.from_user is not None and m.from_user.is_bot
+    ]
+
+
+async def test_panic_deletes_every_message_in_the_chat(driver: Driver, storage, small_cases):
+    person = Person(id=9_400_000_001)
+    await driver.send(person, "/start")
+    await driver.send(person, "/cases")
+    await driver.send(person, "Testov")
+    before = sent_ids(driver, person.id)
+    assert len(before) >= 3
+    reply = await driver.send(person, "/panic")
+    deleted = [mid for c in reply.calls if isinstance(c, DeleteMessages) for mid in c.message_ids]
+    # The bot's answers and the person's own four messages, /panic included.
+    assert set(deleted) == set(before) | {1, 2, 3, 4}
+    notice = [c for c in reply.calls if isinstance(c, SendMessage)]
+    assert len(notice) == 1 and "/forget" in notice[0].text
+    async with storage.sessionmaker() as s:
+        rows = list((await s.execute(select(SentMessage))).scalars())
+    # Only the notice is remembered now, and it deletes itself two minutes on.
+    assert len(rows) == 1 and rows[0].delete_at is not None
+    assert abs(rows[0].delete_at - rows[0].sent_at - dt.timedelta(minutes=2)).total_seconds() < 5
+    again = await driver.send(person, "/panic")
+    second = [mid for c in again.calls if isinstance(c, DeleteMessages) for mid in c.message_ids]
+    assert rows[0].message_id in second and not set(before) & set(second)
+
+
+async def test_panic_word_works_mid_dialogue_and_is_never_stored(
+    driver: Driver, storage, settings, sqlite_file, small_cases
+):
+    person = Person(id=9_400_000_002)
+    await driver.send(person, "/settings")
+    await driver.press(person, "Panic word")
+    await driver.press(person, "Set a word")
+    assert "3 to 50" in (await driver.send(person, "ab")).text
+    saved = await driver.send(person, "Blue Kettle")
+    assert any(isinstance(c, DeleteMessage) for c in saved.calls)  # the word leaves the chat
+    assert "A panic word is set" in saved.text
+    async with storage.sessionmaker() as s:
+        row = (await s.execute(select(PersonRow))).scalars().one()
+        assert row.panic_hash is not None
+    assert b"kettle" not in sqlite_file.read_bytes().lower()
+
+    await driver.send(person, "/letter")  # somewhere in the middle of something
+    cleared = await driver.send(person, "  blue   KETTLE ")
+    assert any(isinstance(c, DeleteMessages) for c in cleared.calls)
+    assert "/forget" in cleared.text
+    ordinary = await driver.send(person, "blue kettle please")
+    assert not any(isinstance(c, DeleteMessages) for c in ordinary.calls)
+
+    await driver.send(person, "/settings")
+    await driver.press(person, "Panic word")
+    await driver.press(person, "Remove")
+    plain = await driver.send(person, "blue kettle")
+    assert not any(isinstance(c, DeleteMessages) for c in plain.calls)
+
+
+async def test_forget_leaves_no_message_ids(driver: Driver, storage, settings):
+    person = Person(id=9_400_000_003)
+    await driver.send(person, "/start")
+    await driver.send(person, "/forget")
+    await driver.press(person, "🗑")
+    index = IdentityCipher(settings.key_bytes).index(person.id)
+    async with storage.sessionmaker() as s:
+        rows = list((await s.execute(select(SentMessage))).scalars())
+    assert all(r.chat_index != index or r.delete_at is not None for r in rows)
+    assert [r for r in rows if r.chat_index == index and r.delete_at is None] == []
