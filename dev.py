@@ -77,10 +77,13 @@ def run(extra: list[str]) -> int:
 
 def test(extra: list[str]) -> int:
     _ensure_env()
+    # One worker per core on SQLite (each test has its own file); the PostgreSQL run
+    # shares one database, so it stays in one process.
+    parallel = [] if os.environ.get("TEST_DATABASE_URL") else ["-n", "auto"]
     steps = [
         [str(BIN / "ruff"), "check", "."],
         [str(BIN / "mypy"), "."],
-        [str(PY), "-m", "pytest", *extra],
+        [str(PY), "-m", "pytest", *parallel, *extra],
     ]
     for step in steps:
         print(

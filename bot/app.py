@@ -19,26 +19,38 @@ from bot.crypto import IdentityCipher
 from bot.i18n import make_i18n
 from bot.middlewares.db import CommitBeforeRequest, DbSessionMiddleware
 from bot.middlewares.identity import IdentityMiddleware, VisitorI18nMiddleware
+from bot.middlewares.sent import RememberSent
 from bot.middlewares.throttle import ThrottleMiddleware, TokenBuckets
 from bot.retry import RetryMiddleware
 from bot.storage import Storage
 from config import Settings
-from handlers import fallback, supporter
+from handlers import fallback, family, supporter
+from handlers.family import report as family_report
 from handlers.staff import access as staff_access
 from handlers.staff import broadcasts as staff_broadcasts
 from handlers.staff import cases as staff_cases
+from handlers.staff import check_terms as staff_check_terms
+from handlers.staff import families as staff_families
 from handlers.staff import hearings as staff_hearings
+from handlers.staff import reports as staff_reports
 from handlers.staff import stats as staff_stats
 from handlers.staff import updates as staff_updates
+from handlers.supporter import panic as panic_handlers
+from handlers.supporter.panic import PanicWordMiddleware
 
 log = logging.getLogger(__name__)
 
 
-def build_bot(settings: Settings, *, retry: bool = True) -> Bot:
-    """A Bot that reaches {TELEGRAM_API_URL}/bot{token}/{method}, HTML by default."""
+def build_bot(settings: Settings, *, retry: bool = True, remember: bool = True) -> Bot:
+    """A Bot that reaches {TELEGRAM_API_URL}/bot{token}/{method}, HTML by default.
+
+    The interactive bot remembers what it sends for the panic command; the delivery
+    engine's bot does not need to (the outbox keeps those ids)."""
     server = TelegramAPIServer.from_base(settings.telegram_api_url)
     session = AiohttpSession(api=server)
     session.middleware(CommitBeforeRequest())
+    if remember and settings.data_key is not None:
+        session.middleware(RememberSent(IdentityCipher(settings.key_bytes)))
     if retry:
         session.middleware(RetryMiddleware())
     return Bot(
@@ -103,14 +115,24 @@ def build_dispatcher(
     dp.update.outer_middleware(DbSessionMiddleware(storage.sessionmaker))
     dp.update.outer_middleware(IdentityMiddleware(cipher, settings))
     VisitorI18nMiddleware(i18n).setup(dp)
+    dp.message.outer_middleware(PanicWordMiddleware())
     dp.errors.register(on_error)
     dp.include_routers(
+        # First: /panic must work in the middle of any dialogue.
+        panic_handlers.router(),
+        # Before staff access: "/invite family" is the families' router's, and the
+        # family's /start link must not reach the supporter's /start.
+        family.router(),
+        staff_families.router(),
         staff_access.router(),
         staff_hearings.router(),
         staff_cases.router(),
         staff_updates.router(),
+        staff_reports.router(),
         staff_stats.router(),
         staff_broadcasts.router(),
+        staff_check_terms.router(),
+        family_report.router(),
         supporter.router(),
         fallback.router(),
     )

@@ -25,11 +25,12 @@ from bot.crypto import IdentityCipher
 from bot.delivery.monitor import BroadcastMonitor
 from bot.delivery.outbox import enqueue
 from bot.delivery.worker import DeliveryWorker
-from bot.services import alerts
+from bot.services import alerts, families, panic
 from config import Settings
 from db.models import DeliveryMode, DeliveryState, Person
 from db.repositories import outbox as outbox_repo
 from db.repositories import people as people_repo
+from db.repositories import sent as sent_repo
 from db.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -107,8 +108,19 @@ class Planner:
         return made
 
     async def deletions(self, now: dt.datetime | None = None) -> int:
-        """Delete alerts whose person asked for them to disappear after some hours."""
+        """Delete alerts whose person asked for them to disappear after some hours, and
+        the notes that delete themselves (the panic notice)."""
         done = 0
+        async with self.sessionmaker() as session:
+            notes = await sent_repo.due(session, now or utcnow(), 500)
+        for chat_index, message_id, blob in notes:
+            try:
+                await self.bot.delete_message(self.cipher.decrypt_id(blob), message_id)
+                done += 1
+            except TelegramAPIError as exc:
+                log.info("could not delete a note: %s", type(exc).__name__)
+            async with self.sessionmaker() as session, session.begin():
+                await sent_repo.drop(session, chat_index, message_id)
         async with self.sessionmaker() as session:
             due = await outbox_repo.due_deletions(session, now or utcnow(), 500)
         for delivery_id, message_id, blob in due:
@@ -122,9 +134,15 @@ class Planner:
         return done
 
     async def retention(self, now: dt.datetime | None = None) -> tuple[int, int]:
-        """Purge settled outbox rows, and forget people who blocked the bot long ago."""
+        """Purge settled outbox rows and old failed join attempts, and forget people who
+        blocked the bot long ago."""
         now = now or utcnow()
         async with self.sessionmaker() as session, session.begin():
+            attempts = await families.purge_attempts(session, now)
+            if attempts:
+                log.info("purged %d old join attempts", attempts)
+            # Telegram lets a bot delete a message for 48 hours: ids are kept no longer.
+            await sent_repo.expire(session, now - panic.WINDOW)
             purged = await outbox_repo.purge(
                 session, now - dt.timedelta(days=self.settings.outbox_retention_days)
             )

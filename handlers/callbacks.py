@@ -42,7 +42,7 @@ class CaseCb(CallbackData, prefix="c"):
 
 
 class LetterCb(CallbackData, prefix="lt"):
-    action: str  # show (variant 0: any) | next | orig | sent
+    action: str  # show (variant 0: any) | next | orig | sent | pdf
     id: DbId
     kind: str
     variant: Small = 0
@@ -95,3 +95,35 @@ class CaseEditCb(CallbackData, prefix="ce"):
     field: str = ""
     locale: str = ""
     value: str = ""
+
+
+class FamilyReportCb(CallbackData, prefix="fr"):
+    action: str  # case (the case to report on) | back | stop
+    case: DbId = 0
+
+
+class ReportCb(CallbackData, prefix="rp"):
+    # list | open | answer | update | archive | stop (the answer dialogue)
+    action: str
+    id: DbId = 0
+
+
+class FamilyCb(CallbackData, prefix="fm"):
+    # invite (a case chosen among several) | list | unlink (asks) | unlink-yes
+    action: str
+    case: DbId = 0
+    # A family member's short keyed tag, never an id.
+    who: Annotated[str, Field(max_length=16, pattern=r"^[0-9a-f]*$")] = ""
+
+
+class CheckCb(CallbackData, prefix="ck"):
+    # again (check another draft; case 0: none) | stop | wipe (delete the pasted draft's
+    # message from the person's own chat)
+    action: str
+    case: DbId = 0
+    msg: DbId = 0
+
+
+class CheckTermsCb(CallbackData, prefix="ckw"):
+    locale: Annotated[str, Field(max_length=8, pattern=r"^[A-Za-z_]*$")]
+    page: Small = 0

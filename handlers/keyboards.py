@@ -8,7 +8,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import LANGUAGE_NAMES
 from bot.services.cases import COUNTRIES, CasePage, CaseSummary
-from bot.services.letters import LetterPrompt, kinds_for
+from bot.services.letters import LetterPrompt, kinds_for, original_locale
 from bot.services.preferences import AUTODELETE_HOURS, DIGEST_HOURS, QUIET_PRESETS, TIMEZONES
 from db.models import Case, CaseStatus, DeliveryMode, LetterKind, Person
 from handlers import views
@@ -147,8 +147,9 @@ def letter(prompt: LetterPrompt, reader_locale: str) -> InlineKeyboardMarkup:
     case_id = prompt.case.id
     assert case_id is not None
     kind = prompt.kind.value
-    authority = prompt.case.authority_locale
-    in_original = prompt.kind is LetterKind.APPEAL and prompt.locale == authority != reader_locale
+    # The authorities' language for an appeal, the one the facility requires for a card.
+    original = original_locale(prompt.case, prompt.kind)
+    in_original = original is not None and prompt.locale == original != reader_locale
     kb = InlineKeyboardBuilder()
     sent = LetterCb(action="sent", id=case_id, kind=kind, variant=prompt.variant, orig=in_original)
     if prompt.recorded:
@@ -160,10 +161,20 @@ def letter(prompt: LetterPrompt, reader_locale: str) -> InlineKeyboardMarkup:
             text=_("🔄 Another version"),
             callback_data=LetterCb(action="next", id=case_id, kind=kind, variant=prompt.variant),
         )
-    if prompt.kind is LetterKind.APPEAL and authority != prompt.locale:
+    if prompt.address:
         kb.button(
-            text=_("🏛 In the authorities' language ({language})").format(
-                language=LANGUAGE_NAMES.get(authority, authority)
+            text=_("🖨 Printable letter (PDF)"),
+            callback_data=LetterCb(
+                action="pdf", id=case_id, kind=kind, variant=prompt.variant, orig=in_original
+            ),
+        )
+    if original is not None and original != prompt.locale:
+        language = LANGUAGE_NAMES.get(original, original)
+        kb.button(
+            text=_("🏛 In the authorities' language ({language})").format(language=language)
+            if prompt.kind is LetterKind.APPEAL
+            else _("✍️ In the language the facility requires ({language})").format(
+                language=language
             ),
             callback_data=LetterCb(action="orig", id=case_id, kind=kind, variant=prompt.variant),
         )
@@ -171,6 +182,11 @@ def letter(prompt: LetterPrompt, reader_locale: str) -> InlineKeyboardMarkup:
         kb.button(
             text=_("🌐 In my language"),
             callback_data=LetterCb(action="show", id=case_id, kind=kind, variant=prompt.variant),
+        )
+    if prompt.kind is LetterKind.CARD:  # an appeal is not read by the prison's censor
+        kb.button(
+            text=_("🔎 Check a draft"),
+            callback_data=LetterCb(action="check", id=case_id, kind=kind),
         )
     kb.button(text=_("« Back to the case"), callback_data=CaseCb(action="view", id=case_id))
     kb.adjust(1)
@@ -199,6 +215,7 @@ def settings(person: Person) -> InlineKeyboardMarkup:
         text=views.autodelete_label(person.autodelete_hours),
         callback_data=SetCb(field="menu", value="autodelete"),
     )
+    kb.button(text=_("🆘 Panic word"), callback_data=SetCb(field="panic", value="menu"))
     kb.button(text=_("🌐 Language"), callback_data=MenuCb(to="language"))
     kb.button(text=_("« Menu"), callback_data=MenuCb(to="start"))
     kb.adjust(1)

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from html import escape
+import re
+from html import escape, unescape
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time, get_timezone_location
 from babel.numbers import format_decimal
 
 from bot.i18n import LANGUAGE_NAMES
-from bot.services.cases import CaseCard, CasePage, CaseSummary
+from bot.services.cases import IN_CUSTODY, CaseCard, CasePage, CaseSummary, today
 from bot.services.letters import LetterPrompt
 from db.models import CaseStatus, DeliveryMode, Hearing, HearingKind, LetterKind, Person
 
@@ -144,19 +145,26 @@ def welcome(returning: bool) -> str:
 
 
 def help_text() -> str:
-    return _(
-        "<b>What I can do</b>\n"
-        "/cases — browse cases by country and status\n"
-        "/case NAME — find a case by name, in any alphabet\n"
-        "/follow NAME — follow a case and receive its news\n"
-        "/unfollow NAME — stop following a case\n"
-        "/mycases — the cases you follow\n"
-        "/letter NAME — write a card or an appeal\n"
-        "/settings — time zone, quiet hours, digest, discreet mode\n"
-        "/language — change the language\n"
-        "/privacy — what we store and why\n"
-        "/forget — delete everything about you\n\n"
-        "You can also simply send a name to search for it."
+    return (
+        _(
+            "<b>What I can do</b>\n"
+            "/cases — browse cases by country and status\n"
+            "/case NAME — find a case by name, in any alphabet\n"
+            "/follow NAME — follow a case and receive its news\n"
+            "/unfollow NAME — stop following a case\n"
+            "/mycases — the cases you follow\n"
+            "/letter NAME — write a card or an appeal\n"
+            "/settings — time zone, quiet hours, digest, discreet mode\n"
+            "/language — change the language\n"
+            "/privacy — what we store and why\n"
+            "/forget — delete everything about you\n\n"
+            "You can also simply send a name to search for it."
+        )
+        + "\n\n"
+        + _(
+            "/check — check a letter's draft before you post it\n"
+            "/panic — delete this chat's messages at once"
+        )
     )
 
 
@@ -207,14 +215,85 @@ def snippet(text: str, limit: int = 300) -> str:
     return escape(text if len(text) <= limit else text[: limit - 1].rstrip() + "…")
 
 
+# Telegram's limit for a message, less a margin for what Babel and translators add.
+_ROOM = 4000
+# On the case card the facility's rules and the topics are a foretaste; the letter
+# prompt shows them whole.
+_CARD_EXTRA = 300
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _visible_len(html_text: str) -> int:
+    return len(unescape(_TAG.sub("", html_text)))
+
+
+def _fitted(room: int, items: list[tuple[str, str]], cap: int) -> list[str]:
+    """Labelled texts (label with a {text} placeholder) sharing the room a message has
+    left: each is cut to its share, and left out if its share is too small to read."""
+    out = []
+    share = room // max(len(items), 1)
+    for label, value in items:
+        limit = min(cap, share - _visible_len(label.format(text="")))
+        if limit >= 40:
+            out.append(label.format(text=snippet(value, limit)))
+    return out
+
+
+def language_name(locale: str) -> str:
+    """A language named in the reader's language (Babel): Russian, русский, орыс тілі."""
+    try:
+        return str(Locale.parse(locale).get_display_name(_babel_locale()) or locale)
+    except (ValueError, UnknownLocaleError):
+        return locale
+
+
+def born_line(born: dt.date, living: bool) -> str:
+    """The date of birth, with the age while the person lives."""
+    if not living:
+        return _("🎂 Born {date}").format(date=long_date(born))
+    now = today()
+    age = now.year - born.year - ((now.month, now.day) < (born.month, born.day))
+    return ngettext(
+        "🎂 Born {date} ({count} year old)", "🎂 Born {date} ({count} years old)", age
+    ).format(date=long_date(born), count=number(age))
+
+
+def letters_line(accepts: bool) -> str:
+    if accepts:
+        return _("✉️ Letters reach this person.")
+    return _("🚫 Letters do not reach this person now.")
+
+
+def letter_language_line(locale: str) -> str:
+    return _(
+        "✍️ <b>Language of letters:</b> {language}. The facility hands over only letters "
+        "written in it."
+    ).format(language=escape(language_name(locale)))
+
+
+def _rules_label() -> str:
+    return _("📋 <b>The facility's rules for letters:</b>\n{text}")
+
+
+def _topics_label() -> str:
+    return _("💬 <b>What you can talk about:</b>\n{text}")
+
+
 def case_card(card: CaseCard, reader_tz: str) -> str:
     case, text = card.case, card.text
+    in_custody = case.status in IN_CUSTODY
     lines = [
         f"<b>{escape(text.name)}</b>",
         f"{country_label(case.country)} · {status_label(case.status)}",
     ]
     if case.detained_on:
         lines.append(_("Detained since {date}").format(date=long_date(case.detained_on)))
+    if case.born_on:
+        lines.append(born_line(case.born_on, case.status != CaseStatus.DECEASED.value))
+    if in_custody and case.release_expected_on and case.release_expected_on >= today():
+        lines.append(
+            _("🗓 Expected release: {date}").format(date=long_date(case.release_expected_on))
+        )
     if text.charges:
         lines.append(_("<b>Charges:</b> {charges}").format(charges=escape(text.charges)))
     if text.sentence:
@@ -225,6 +304,18 @@ def case_card(card: CaseCard, reader_tz: str) -> str:
         )
     if text.summary:
         lines.extend(["", escape(text.summary)])
+    letter_facts: list[tuple[str, str]] = []
+    if in_custody:
+        lines.extend(["", letters_line(case.accepts_letters)])
+        if case.accepts_letters and case.letter_locale:
+            lines.append(letter_language_line(case.letter_locale))
+        if case.accepts_letters:
+            if card.letter_rules:
+                letter_facts.append((_rules_label(), card.letter_rules))
+            if card.topics:
+                letter_facts.append((_topics_label(), card.topics))
+    # Where the rules and topics go; they take what room the rest of the card leaves.
+    facts_at = len(lines)
     if card.next_hearing:
         lines.extend(["", hearing_line(card.next_hearing, reader_tz)])
     if card.latest:
@@ -245,6 +336,9 @@ def case_card(card: CaseCard, reader_tz: str) -> str:
     lines.extend(["", f"👥 {followers} · ✉️ {letters}"])
     if card.following:
         lines.append(_("⭐ You follow this case."))
+    if letter_facts:
+        room = _ROOM - _visible_len("\n".join(lines))
+        lines[facts_at:facts_at] = _fitted(room, letter_facts, _CARD_EXTRA)
     return "\n".join(lines)
 
 
@@ -279,15 +373,27 @@ def letter_prompt(prompt: LetterPrompt) -> str:
         )
         address_label = _("<b>Send to:</b>\n{address}")
         no_address = ""
-    parts = [title]
+    case = prompt.case
+    facts = []
+    if case.born_on:
+        facts.append(born_line(case.born_on, living=True))
+    # An appeal says why no card is offered; a card is offered only where letters arrive.
+    if prompt.kind is LetterKind.CARD or not case.accepts_letters:
+        facts.append(letters_line(case.accepts_letters))
+    parts = [title, "\n".join(facts)] if facts else [title]
     if prompt.kind is LetterKind.APPEAL:
         parts.append(
             _("<b>Addressee:</b> {addressee}").format(addressee=escape(prompt.text.authority))
         )
     if prompt.address:
-        parts.append(address_label.format(address=f"<code>{escape(prompt.address)}</code>"))
+        envelope = "\n".join(x for x in (prompt.recipient, prompt.address) if x)
+        parts.append(address_label.format(address=f"<code>{escape(envelope)}</code>"))
     elif no_address:
         parts.append(no_address)
+    if prompt.kind is LetterKind.CARD and case.letter_locale:
+        parts.append(letter_language_line(case.letter_locale))
+    # Where the rules and topics go; they take what room the rest of the prompt leaves.
+    facts_at = len(parts)
     parts.append(
         _("Version {variant} of {count}. Copy it, change it, make it yours:").format(
             variant=prompt.variant, count=prompt.variants
@@ -301,6 +407,17 @@ def letter_prompt(prompt: LetterPrompt) -> str:
         prompt.total,
     ).format(count=number(prompt.total))
     parts.append(total)
+    letter_facts = [
+        (label, value)
+        for label, value in (
+            (_rules_label(), prompt.letter_rules),
+            (_topics_label(), prompt.topics),
+        )
+        if value
+    ]
+    if letter_facts:
+        room = _ROOM - _visible_len("\n\n".join(parts))
+        parts[facts_at:facts_at] = _fitted(room, letter_facts, _ROOM)
     return "\n\n".join(parts)
 
 
@@ -330,6 +447,10 @@ def settings_text(person: Person) -> str:
 
 
 def privacy_text() -> str:
+    return "\n\n".join([_privacy_main(), _privacy_details()])
+
+
+def _privacy_main() -> str:
     return _(
         "<b>What Umid stores, and why</b>\n\n"
         "• Your Telegram id, encrypted, so that we can send you the alerts you asked for. "
@@ -340,4 +461,22 @@ def privacy_text() -> str:
         "us. Logs hold no message text and no ids.\n\n"
         "Counters such as “letters sent” are anonymous and stay when you leave.\n\n"
         "/forget deletes everything else about you at once, for good."
+    )
+
+
+def _privacy_details() -> str:
+    # Each a whole sentence in the catalogue: kept for the person's own safety, or sent
+    # on purpose.
+    return "\n\n".join(
+        [
+            _(
+                "For 48 hours we keep the numbers of the messages in our chat (never their "
+                "text), so that /panic can delete them."
+            ),
+            _(
+                "If you are a prisoner's relative and send the campaign team a message with "
+                "/report, it is kept encrypted, for the team's editors alone, until you delete "
+                "it with /forget."
+            ),
+        ]
     )

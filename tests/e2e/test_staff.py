@@ -24,16 +24,16 @@ SLUG = "erzhan-elshibayev"
 async def say(emu: Emulator, user: EmulatedUser, text: str) -> EmulatedMessage:
     emu.skip_pending(user)
     await emu.send_text(user, text)
-    return await emu.next_message(user)
+    return await emu.next_message(user, timeout=20)
 
 
 async def tap(emu: Emulator, user: EmulatedUser, label: str) -> EmulatedMessage:
     emu.skip_pending(user)
     await emu.press(user, label)
-    return await emu.next_message(user)
+    return await emu.next_message(user, timeout=20)
 
 
-async def eventually(check: Callable[[], bool], timeout: float = 20.0) -> None:
+async def eventually(check: Callable[[], bool], timeout: float = 40.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not check():
         assert asyncio.get_running_loop().time() < deadline, "did not happen in time"
@@ -138,9 +138,7 @@ async def test_a_campaign_team_at_work(settings, storage, demo_cases):
         assert from_bot(emu, readers[0])[1].buttons()[0]["url"] == "https://example.org/card"
 
         # The author's progress message ends as the report.
-        await eventually(
-            lambda: any("Delivered: 4" in m.text for m in from_bot(emu, broadcaster)), 15
-        )
+        await eventually(lambda: any("Delivered: 4" in m.text for m in from_bot(emu, broadcaster)))
         async with storage.sessionmaker() as session:
             broadcast = await session.get(Broadcast, 1)
             assert broadcast is not None and broadcast.status == "done"
