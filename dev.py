@@ -77,9 +77,9 @@ def run(extra: list[str]) -> int:
 
 def test(extra: list[str]) -> int:
     _ensure_env()
-    # One worker per core on SQLite (each test has its own file); the PostgreSQL run
-    # shares one database, so it stays in one process.
-    parallel = [] if os.environ.get("TEST_DATABASE_URL") else ["-n", "auto"]
+    # One worker per core: each test has its own SQLite file, and on PostgreSQL each
+    # worker its own database (tests/conftest.py).
+    parallel = ["-n", "auto"]
     steps = [
         [str(BIN / "ruff"), "check", "."],
         [str(BIN / "mypy"), "."],

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import build_dispatcher
@@ -25,6 +25,26 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO_CASES = ROOT / "bot" / "data" / "demo_cases.yaml"
 SMALL_CASES = Path(__file__).resolve().parent / "data" / "cases_small.yaml"
 PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+async def _worker_database(url: str, worker: str) -> str:
+    """Under pytest-xdist each worker gets a database of its own, made beside the one
+    TEST_DATABASE_URL names (tests empty their tables, so they cannot share one)."""
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        exists = await conn.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        )
+        if not exists:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    await engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+if PG_URL and os.environ.get("PYTEST_XDIST_WORKER"):
+    PG_URL = asyncio.run(_worker_database(PG_URL, os.environ["PYTEST_XDIST_WORKER"]))
 
 
 async def reset_postgres(url: str) -> None:
