@@ -7,6 +7,7 @@ from html import escape
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -131,8 +132,7 @@ async def _invitation(
     code = await staff.create_invite(
         session, cipher, role, staff.actor_of(cipher, visitor.person.id)
     )
-    me = await bot.me()
-    link = f"https://t.me/{me.username}?start={staff.INVITE_PREFIX}{code}"
+    link = await create_start_link(bot, f"{staff.INVITE_PREFIX}{code}")
     return _(
         "An invitation to join as {role}. It works once, for 24 hours. Send it only to "
         "the person it is for, over a channel you trust:\n<code>{link}</code>"

@@ -13,6 +13,7 @@ from html import escape
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -45,8 +46,7 @@ async def _invitation(
     code = await families.create_invite(
         session, cipher, case, staff.actor_of(cipher, visitor.person.id)
     )
-    me = await bot.me()
-    link = f"https://t.me/{me.username}?start={families.INVITE_PREFIX}{code}"
+    link = await create_start_link(bot, f"{families.INVITE_PREFIX}{code}")
     hours = int(families.INVITE_TTL.total_seconds() // 3600)
     return "\n\n".join(
         [
