@@ -31,7 +31,9 @@ MAX_CAPTION = 1000  # Telegram's caption limit is 1024; leave room for nothing s
 MAX_ANSWER = 2000
 DAILY_LIMIT = 10
 QUEUE_SIZE = 20
-WAITING = (ReportStatus.NEW.value, ReportStatus.READ.value)
+# An answered report stays in the queue until an editor publishes or archives it: the
+# answer to the relative is often not the end of what the news calls for.
+WAITING = (ReportStatus.NEW.value, ReportStatus.READ.value, ReportStatus.ANSWERED.value)
 ATTACHMENT_TYPES = frozenset({"photo", "document"})
 MAX_FILE_ID = 200
 

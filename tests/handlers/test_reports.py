@@ -322,14 +322,18 @@ async def test_the_queue_lists_waiting_reports_oldest_first(
     inaccuracy = await file_report(storage, settings, mother_id, "test-released", "d",
                                    created_at=now - dt.timedelta(hours=2),
                                    kind=ReportKind.INACCURACY.value)  # fmt: skip
+    done = {}
     for status in ("answered", "published", "archived"):
-        await file_report(storage, settings, mother_id, "test-detained", status, status=status)
+        done[status] = await file_report(
+            storage, settings, mother_id, "test-detained", status, status=status
+        )
 
     editor = await staff_member(storage, settings)
     queue = await driver.send(editor, "/reports")
-    assert "Reports waiting: 4" in queue.text
+    # An answered report waits until it is published or archived.
+    assert "Reports waiting: 5" in queue.text
     assert [label.split(" · ")[0] for label in queue.labels()] == [
-        f"#{oldest}", f"#{read}", f"#{inaccuracy}", f"#{newest}",
+        f"#{oldest}", f"#{read}", f"#{inaccuracy}", f"#{newest}", f"#{done['answered']}",
     ]  # fmt: skip
     lines = {line.split(" · ")[0].removeprefix("🆕 "): line for line in queue.text.splitlines()}
     assert "Bermet Freeova" in lines[f"#{oldest}"] and "from the family" in lines[f"#{oldest}"]
@@ -341,7 +345,7 @@ async def test_the_queue_lists_waiting_reports_oldest_first(
     assert f"{when:%-I}:{when:%M}" in lines[f"#{oldest}"]
     # An admin sees the same queue.
     admin = await staff_member(storage, settings, 9_400_000_603, "admin")
-    assert "Reports waiting: 4" in (await driver.send(admin, "/reports")).text
+    assert "Reports waiting: 5" in (await driver.send(admin, "/reports")).text
 
 
 async def test_the_queue_shows_at_most_twenty(driver: Driver, storage, settings, small_cases):
@@ -448,8 +452,8 @@ async def test_answering_privately(driver: Driver, storage, settings, small_case
     assert await render(storage, settings, forged) is None
     _, stranger_id = await relative(storage, settings, 9_400_000_802)
     assert await render(storage, settings, answered, person_id=stranger_id) is None
-    # Answered reports leave the queue.
-    assert "No reports are waiting" in (await driver.send(editor, "/reports")).text
+    # An answered report stays in the queue until it is published or archived.
+    assert "Reports waiting: 1" in (await driver.send(editor, "/reports")).text
 
 
 async def test_stopping_an_answer_sends_nothing(driver: Driver, storage, settings, small_cases):
