@@ -7,6 +7,7 @@ Runs as a scheduler job on the leader only, so one instance edits each progress 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -78,7 +79,7 @@ class BroadcastMonitor:
             report = await broadcasts.report(session, broadcast)
             done = broadcast.status == BroadcastStatus.SENDING.value and report.left == 0
             if done:
-                report = broadcasts.Report(**{**report.__dict__, "status": "done"})
+                report = dataclasses.replace(report, status=BroadcastStatus.DONE.value)
             author = await session.get(Person, broadcast.author_id) if broadcast.author_id else None
             if author is not None and author.active:
                 with self.i18n.context(), self.i18n.use_locale(author.locale):

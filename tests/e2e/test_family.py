@@ -7,44 +7,25 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import func, select, text
 
 from bot.crypto import IdentityCipher
-from bot.emulator import EmulatedMessage, EmulatedUser, Emulator
+from bot.emulator import EmulatedUser, Emulator
 from bot.services import identity, staff
 from db.models import FamilyMember, Report
 from db.repositories import cases as cases_repo
 from db.repositories import follows as follows_repo
 from tests.e2e.conftest import running_bot
+from tests.e2e.talk import eventually, from_bot, say, tap
 
 SLUG = "erzhan-elshibayev"
 REPORT = "<b>Свидание</b> разрешили 🙏 5 декабря, передайте всем спасибо"
 
 
-async def say(emu: Emulator, user: EmulatedUser, words: str) -> EmulatedMessage:
-    emu.skip_pending(user)
-    await emu.send_text(user, words)
-    return await emu.next_message(user, timeout=20)
-
-
-async def tap(emu: Emulator, user: EmulatedUser, label: str) -> EmulatedMessage:
-    emu.skip_pending(user)
-    await emu.press(user, label)
-    return await emu.next_message(user, timeout=20)
-
-
-async def eventually(check: Callable[[], bool], timeout: float = 40.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "did not happen in time"
-        await asyncio.sleep(0.05)
-
-
 def texts(emu: Emulator, user: EmulatedUser) -> list[str]:
-    return [m.text for m in emu.messages(user, include_deleted=True) if m.from_bot]
+    return [m.text for m in from_bot(emu, user)]
 
 
 async def test_a_family_channel_end_to_end(settings, storage, sqlite_file: Path, demo_cases):

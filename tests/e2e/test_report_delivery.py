@@ -14,7 +14,7 @@ from bot.services import identity, staff
 from db.models import Delivery, DeliveryState, FamilyMember
 from db.repositories import cases as cases_repo
 from tests.e2e.conftest import running_bot
-from tests.e2e.test_staff import eventually, from_bot, say, tap
+from tests.e2e.talk import eventually, from_bot, say, tap
 
 
 async def test_a_relative_hears_back_from_the_campaign_team(settings, storage, small_cases):

@@ -8,40 +8,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
-from collections.abc import Callable
 
 from bot.crypto import IdentityCipher
-from bot.emulator import EmulatedMessage, EmulatedUser, Emulator
 from bot.services import identity, staff
 from db.models import Broadcast, Hearing
 from db.repositories import cases as cases_repo
 from db.repositories import follows as follows_repo
 from tests.e2e.conftest import running_bot
+from tests.e2e.talk import eventually, from_bot, say, tap
 
 SLUG = "erzhan-elshibayev"
-
-
-async def say(emu: Emulator, user: EmulatedUser, text: str) -> EmulatedMessage:
-    emu.skip_pending(user)
-    await emu.send_text(user, text)
-    return await emu.next_message(user, timeout=20)
-
-
-async def tap(emu: Emulator, user: EmulatedUser, label: str) -> EmulatedMessage:
-    emu.skip_pending(user)
-    await emu.press(user, label)
-    return await emu.next_message(user, timeout=20)
-
-
-async def eventually(check: Callable[[], bool], timeout: float = 40.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "did not happen in time"
-        await asyncio.sleep(0.05)
-
-
-def from_bot(emu: Emulator, user: EmulatedUser) -> list[EmulatedMessage]:
-    return [m for m in emu.messages(user, include_deleted=True) if m.from_bot]
 
 
 async def test_a_campaign_team_at_work(settings, storage, demo_cases):
