@@ -122,7 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(
             level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
-        logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.root.level))
+        # Chatty at INFO: alembic on every start, APScheduler on every run of the jobs
+        # (the broadcasts job runs every five seconds).
+        for chatty in ("alembic", "apscheduler.executors.default"):
+            logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.root.level))
         if args.command == "run":
             settings.key_bytes  # noqa: B018 - fail with the one-line message before any work
             if settings.bot_token is None:
