@@ -163,7 +163,7 @@ def build_scheduler(planner: Planner) -> AsyncIOScheduler:
         ("reminders", planner.reminders, 60),
         ("broadcasts", planner.broadcasts, 5),
         ("digests", planner.digests, 300),
-        ("deletions", planner.deletions, 60),
+        ("deletions", planner.deletions, 10),
         ("retention", planner.retention, 6 * 3600),
     )
     for job_id, func, seconds in jobs:

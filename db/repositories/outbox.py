@@ -201,6 +201,23 @@ async def due_deletions(
     return [(int(i), int(m), bytes(c)) for i, m, c in rows.all()]
 
 
+async def delete_on_arrival(
+    session: AsyncSession, person_id: int, now: dt.datetime, within: dt.timedelta
+) -> None:
+    """Deliveries to the person that are on their way (leased by a worker, or due within
+    `within`) are to be deleted as soon as they are sent: a panic must not be undone by
+    an alert that was in flight at that moment."""
+    await session.execute(
+        update(Delivery)
+        .where(
+            col(Delivery.person_id) == person_id,
+            col(Delivery.state) == DeliveryState.PENDING.value,
+            col(Delivery.next_attempt_at) <= now + within,
+        )
+        .values(delete_at=now)
+    )
+
+
 async def forget_message(session: AsyncSession, delivery_id: int) -> None:
     await session.execute(
         update(Delivery)
@@ -271,7 +288,8 @@ _MARK_SENT = (
         state=DeliveryState.SENT.value,
         sent_at=bindparam("b_at"),
         message_id=bindparam("b_mid"),
-        delete_at=bindparam("b_del"),
+        # A panic while the message was in flight has already set when it goes.
+        delete_at=func.coalesce(_T.c.delete_at, bindparam("b_del")),
         last_error=None,
         attempts=_T.c.attempts + 1,
     )

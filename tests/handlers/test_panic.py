@@ -9,8 +9,13 @@ from aiogram.methods import DeleteMessage, DeleteMessages, SendMessage
 from sqlalchemy import select
 
 from bot.crypto import IdentityCipher
+from bot.scheduler import Planner
+from bot.services import updates
 from db.models import Person as PersonRow
 from db.models import SentMessage
+from db.repositories import cases as cases_repo
+from db.repositories import outbox as outbox_repo
+from db.types import utcnow
 from tests.support import Driver, Person
 
 
@@ -85,3 +90,42 @@ async def test_forget_leaves_no_message_ids(driver: Driver, storage, settings):
         rows = list((await s.execute(select(SentMessage))).scalars())
     assert all(r.chat_index != index or r.delete_at is not None for r in rows)
     assert [r for r in rows if r.chat_index == index and r.delete_at is None] == []
+
+
+async def test_an_alert_in_flight_at_the_panic_is_deleted_when_it_lands(
+    driver: Driver, storage, settings, small_cases
+):
+    """The worker had sent an alert but not yet recorded it when the person panicked: the
+    alert must still be deleted once its sending is recorded."""
+    person = Person(id=9_400_000_004)
+    await driver.send(person, "/start")
+    await driver.send(person, "/follow test-detained")
+    async with storage.sessionmaker() as s, s.begin():
+        case = await cases_repo.by_slug(s, "test-detained")
+        assert case is not None
+        await updates.publish(s, case, "news", {"en": "A visit was allowed"}, False, None, "t")
+    async with storage.sessionmaker() as s, s.begin():
+        leased = await outbox_repo.claim(s, utcnow(), 10, dt.timedelta(minutes=2))
+    assert len(leased) == 1
+
+    await driver.send(person, "/panic")
+    async with storage.sessionmaker() as s, s.begin():  # the worker's writer, a moment late
+        await outbox_repo.mark_sent_many(s, [(leased[0].id, utcnow(), 777, None)])
+
+    cipher = IdentityCipher(settings.key_bytes)
+    planner = Planner(settings, storage.sessionmaker, driver.bot, cipher)
+    before = len(driver.session.calls)
+    assert await planner.deletions() == 1
+    gone = [c for c in driver.session.calls[before:] if isinstance(c, DeleteMessage)]
+    assert [(c.chat_id, c.message_id) for c in gone] == [(person.id, 777)]
+
+    # An alert made after the panic is the person's to keep.
+    async with storage.sessionmaker() as s, s.begin():
+        await updates.publish(s, case, "news", {"en": "A parcel arrived"}, False, None, "t2")
+    async with storage.sessionmaker() as s, s.begin():
+        later = await outbox_repo.claim(s, utcnow(), 10, dt.timedelta(minutes=2))
+        await outbox_repo.mark_sent_many(s, [(later[0].id, utcnow(), 778, None)])
+    before = len(driver.session.calls)
+    await planner.deletions(utcnow() + dt.timedelta(hours=1))  # the notice's time comes
+    gone = [c for c in driver.session.calls[before:] if isinstance(c, DeleteMessage)]
+    assert 778 not in [c.message_id for c in gone] and len(gone) == 1
