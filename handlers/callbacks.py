@@ -49,6 +49,12 @@ class LetterCb(CallbackData, prefix="lt"):
     orig: bool = False  # the appeal is shown in the authorities' language
 
 
+class NeedCb(CallbackData, prefix="nd"):
+    """ "Write to someone who needs it"; `skip` is the case offered just before."""
+
+    skip: DbId = 0
+
+
 class SetCb(CallbackData, prefix="st"):
     field: str  # menu | tz | quiet | delivery | hour | discreet | protect
     value: str = ""

@@ -20,6 +20,7 @@ from handlers.callbacks import (
     LetterCb,
     ListCb,
     MenuCb,
+    NeedCb,
     SetCb,
 )
 
@@ -28,11 +29,12 @@ def main_menu() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("📂 Browse cases"), callback_data=MenuCb(to="cases"))
     kb.button(text=_("⭐ My cases"), callback_data=MenuCb(to="my"))
+    kb.button(text=_("🎲 Write to someone who needs it"), callback_data=NeedCb())
     kb.button(text=_("✉️ Write a letter"), callback_data=MenuCb(to="letter"))
     kb.button(text=_("⚙️ Settings"), callback_data=MenuCb(to="settings"))
     kb.button(text=_("🌐 Language"), callback_data=MenuCb(to="language"))
     kb.button(text=_("🔒 Privacy"), callback_data=MenuCb(to="privacy"))
-    kb.adjust(2)
+    kb.adjust(2, 1, 2, 2)
     return kb.as_markup()
 
 
@@ -190,6 +192,21 @@ def letter(prompt: LetterPrompt, reader_locale: str) -> InlineKeyboardMarkup:
         )
     kb.button(text=_("« Back to the case"), callback_data=CaseCb(action="view", id=case_id))
     kb.adjust(1)
+    return kb.as_markup()
+
+
+def need_offer(case: Case) -> InlineKeyboardMarkup:
+    assert case.id is not None
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("💌 Write a card"),
+        callback_data=LetterCb(action="show", id=case.id, kind=LetterKind.CARD.value),
+    )
+    kb.button(text=_("📄 About the case"), callback_data=CaseCb(action="view", id=case.id))
+    kb.button(text=_("🎲 Someone else"), callback_data=NeedCb(skip=case.id))
+    kb.button(text=_("📋 Choose from a list"), callback_data=MenuCb(to="letter"))
+    kb.button(text=_("« Menu"), callback_data=MenuCb(to="start"))
+    kb.adjust(1, 2, 1, 1)
     return kb.as_markup()
 
 

@@ -17,6 +17,7 @@ from babel.numbers import format_decimal
 from bot.i18n import LANGUAGE_NAMES
 from bot.services.cases import IN_CUSTODY, CaseCard, CasePage, CaseSummary, today
 from bot.services.letters import LetterPrompt
+from bot.services.matching import Offer
 from db.models import CaseStatus, DeliveryMode, Hearing, HearingKind, LetterKind, Person
 
 FLAGS = {"kz": "🇰🇿", "kg": "🇰🇬", "tj": "🇹🇯", "tm": "🇹🇲", "uz": "🇺🇿"}
@@ -340,6 +341,27 @@ def case_card(card: CaseCard, reader_tz: str) -> str:
         room = _ROOM - _visible_len("\n".join(lines))
         lines[facts_at:facts_at] = _fitted(room, letter_facts, _CARD_EXTRA)
     return "\n".join(lines)
+
+
+def need_offer(offer: Offer) -> str:
+    """Who is offered to a supporter asking to write to someone who needs it."""
+    name = escape(offer.name)
+    if offer.recent == 0:
+        lead = _("✍️ Nobody has recorded a card to <b>{name}</b> in the last 30 days.").format(
+            name=name
+        )
+    else:
+        lead = ngettext(
+            "✍️ <b>{name}</b> has received few letters lately: {count} card in the last 30 days.",
+            "✍️ <b>{name}</b> has received few letters lately: {count} cards in the last 30 days.",
+            offer.recent,
+        ).format(name=name, count=number(offer.recent))
+    where = f"{country_label(offer.case.country)} · {status_label(offer.case.status)}"
+    why = _(
+        "A card from you tells them they are not forgotten, and shows the prison that "
+        "people are watching."
+    )
+    return f"{lead}\n{where}\n\n{why}"
 
 
 def letter_choice(name: str) -> str:

@@ -238,9 +238,8 @@ async def writable(
 ) -> list[CaseSummary]:
     """People in custody, those who received the fewest letters in 30 days first."""
     since = today() - dt.timedelta(days=30)
-    return await summaries(
-        session, await repo.least_written(session, IN_CUSTODY, since, limit), chain
-    )
+    least = await repo.least_written(session, IN_CUSTODY, since, limit)
+    return await summaries(session, [case for case, _n in least], chain)
 
 
 async def followed_writable(

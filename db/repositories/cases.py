@@ -134,20 +134,31 @@ async def next_hearing(session: AsyncSession, case_id: int, now: dt.datetime) ->
 
 
 async def least_written(
-    session: AsyncSession, statuses: Sequence[str], since: dt.date, limit: int
-) -> list[Case]:
-    """Public cases in the given statuses, those with the fewest recent letters first."""
-    recent = (
-        select(col(LetterCount.case_id), func.sum(LetterCount.count).label("n"))
-        .where(col(LetterCount.day) >= since)
-        .group_by(col(LetterCount.case_id))
-        .subquery()
+    session: AsyncSession,
+    statuses: Sequence[str],
+    since: dt.date,
+    limit: int,
+    *,
+    kind: str | None = None,
+    accepting: bool = False,
+) -> list[tuple[Case, int]]:
+    """Public cases in the given statuses with their letters since `since` (of one kind, if
+    given), the fewest first; with `accepting`, only cases whose facility passes letters on."""
+    recent = select(col(LetterCount.case_id), func.sum(LetterCount.count).label("n")).where(
+        col(LetterCount.day) >= since
     )
-    rows = await session.execute(
-        select(Case)
-        .outerjoin(recent, recent.c.case_id == col(Case.id))
+    if kind is not None:
+        recent = recent.where(col(LetterCount.kind) == kind)
+    counted = recent.group_by(col(LetterCount.case_id)).subquery()
+    n = func.coalesce(counted.c.n, 0)
+    query = (
+        select(Case, n)
+        .outerjoin(counted, counted.c.case_id == col(Case.id))
         .where(_public(), col(Case.status).in_(statuses))
-        .order_by(func.coalesce(recent.c.n, 0), col(Case.slug))
+        .order_by(n, col(Case.slug))
         .limit(limit)
     )
-    return list(rows.scalars())
+    if accepting:
+        query = query.where(col(Case.accepts_letters).is_(True))
+    rows = await session.execute(query)
+    return [(case, int(count)) for case, count in rows.all()]

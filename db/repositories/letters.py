@@ -53,3 +53,17 @@ async def record(
     )
     await session.execute(stmt)
     return True
+
+
+async def cases_written(
+    session: AsyncSession, person_id: int, kind: str, since: dt.date
+) -> set[int]:
+    """Cases the person recorded a letter of this kind to since the given day."""
+    rows = await session.execute(
+        select(col(LetterAction.case_id)).where(
+            col(LetterAction.person_id) == person_id,
+            col(LetterAction.kind) == kind,
+            col(LetterAction.created_on) >= since,
+        )
+    )
+    return set(rows.scalars())

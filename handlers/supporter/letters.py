@@ -14,10 +14,10 @@ from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.middlewares.identity import Visitor
-from bot.services import cases, letter_pdf, letters
+from bot.services import cases, letter_pdf, letters, matching
 from db.models import LetterKind
 from handlers import keyboards, views
-from handlers.callbacks import CaseCb, LetterCb, MenuCb
+from handlers.callbacks import CaseCb, LetterCb, MenuCb, NeedCb
 from handlers.common import show
 from handlers.supporter.cases import render_card, resolve_one
 
@@ -51,11 +51,31 @@ async def render_candidates(
     await show(event, text, keyboards.letter_cases(mine))
 
 
+async def render_offer(
+    event: Message | CallbackQuery, session: AsyncSession, visitor: Visitor, skip: int | None
+) -> None:
+    offer = await matching.offer(session, visitor.chain, visitor.person, skip=skip)
+    if offer is None:
+        await show(
+            event,
+            _("Nobody in the cases here can receive letters at the moment."),
+            keyboards.back_to_menu(),
+        )
+        return
+    await show(event, views.need_offer(offer), keyboards.need_offer(offer.case))
+
+
+async def need_button(
+    callback: CallbackQuery, callback_data: NeedCb, session: AsyncSession, visitor: Visitor
+) -> None:
+    await render_offer(callback, session, visitor, callback_data.skip or None)
+
+
 async def letter_command(
     message: Message, command: CommandObject, session: AsyncSession, visitor: Visitor
 ) -> None:
     if not command.args:
-        await render_candidates(message, session, visitor)
+        await render_offer(message, session, visitor, None)
         return
     case_id = await resolve_one(message, session, visitor, command.args, keyboards.letter_cases)
     if case_id is not None:
@@ -193,6 +213,7 @@ def router() -> Router:
     r = Router(name="letters")
     r.message.register(letter_command, Command("letter"))
     r.callback_query.register(letter_menu, MenuCb.filter(F.to == "letter"))
+    r.callback_query.register(need_button, NeedCb.filter())
     r.callback_query.register(letter_button, CaseCb.filter(F.action == "letter"))
     r.callback_query.register(letter_text, LetterCb.filter(F.action.in_({"show", "next", "orig"})))
     r.callback_query.register(letter_sent, LetterCb.filter(F.action == "sent"))
