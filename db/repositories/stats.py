@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from sqlalchemy import and_, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,6 +49,37 @@ async def per_case(session: AsyncSession) -> list[tuple[int, int, int]]:
         .order_by(func.coalesce(follows.c.n, 0).desc(), col(Case.slug))
     )
     return [(int(i), int(f), int(n)) for i, f, n in rows.all()]
+
+
+async def letters_per_week(session: AsyncSession, since: dt.date) -> dict[dt.date, int]:
+    """Letters recorded per week (keyed by its Monday), from `since` on."""
+    rows = await session.execute(
+        select(col(LetterCount.day), func.sum(col(LetterCount.count)))
+        .where(col(LetterCount.day) >= since)
+        .group_by(col(LetterCount.day))
+    )
+    return _by_week((day, int(n)) for day, n in rows.all())
+
+
+async def follows_per_week(session: AsyncSession, since: dt.date) -> dict[dt.date, int]:
+    """Follows started per week (keyed by its Monday), from `since` on; a follow ended
+    since then is no longer counted, as there is no row left to count."""
+    rows = await session.execute(
+        select(col(Follow.created_on), func.count())
+        .where(col(Follow.created_on) >= since)
+        .group_by(col(Follow.created_on))
+    )
+    return _by_week((day, int(n)) for day, n in rows.all())
+
+
+def _by_week(per_day: Iterable[tuple[dt.date, int]]) -> dict[dt.date, int]:
+    # Weeks are made here rather than in SQL: SQLite and PostgreSQL have no date function
+    # in common that truncates to a week.
+    out: dict[dt.date, int] = {}
+    for day, n in per_day:
+        monday = day - dt.timedelta(days=day.weekday())
+        out[monday] = out.get(monday, 0) + n
+    return out
 
 
 async def deliveries_since(

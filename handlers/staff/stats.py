@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from functools import partial
 from html import escape
 
 from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
+from babel.dates import format_date
+from babel.numbers import format_decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import LANGUAGE_NAMES
 from bot.middlewares.identity import Visitor
-from bot.services import cases
+from bot.services import cases, stats_chart
 from db.models import StaffRole
 from db.repositories import cases as cases_repo
 from db.repositories import stats as repo
@@ -28,10 +32,48 @@ MAX_CASES = 15
 
 async def stats_command(message: Message, session: AsyncSession, visitor: Visitor) -> None:
     await message.answer(await _stats_text(session, visitor))
+    await message.answer_photo(await _chart(session, visitor))
 
 
 async def stats_button(callback: CallbackQuery, session: AsyncSession, visitor: Visitor) -> None:
     await show(callback, await _stats_text(session, visitor))
+    chart = await _chart(session, visitor)
+    if isinstance(callback.message, Message):
+        await callback.message.answer_photo(chart)
+    elif callback.from_user is not None and callback.bot is not None:
+        await callback.bot.send_photo(callback.from_user.id, chart)
+
+
+async def _chart(session: AsyncSession, visitor: Visitor) -> BufferedInputFile:
+    """The chart of letters and follows per week and per case: counts and case names only."""
+    today = cases.today()
+    since = stats_chart.monday_of(today) - dt.timedelta(weeks=stats_chart.WEEKS - 1)
+    weeks = stats_chart.week_series(
+        await repo.letters_per_week(session, since),
+        await repo.follows_per_week(session, since),
+        today,
+    )
+    top = (await repo.per_case(session))[: stats_chart.MAX_CASES]
+    texts = await cases_repo.texts(session, [cid for cid, _f, _l in top])
+    bars = [
+        stats_chart.CaseBar(
+            name=cases.pick_text(texts[cid], visitor.chain).name if texts.get(cid) else "?",
+            follows=followers,
+            letters=letters,
+        )
+        for cid, followers, letters in top
+    ]
+    # Formatters bound to the locale now: the drawing runs in a worker thread.
+    words = stats_chart.ChartWords(
+        title_weeks=_("Letters and follows per week"),
+        title_cases=_("Letters and follows per case (top 10)"),
+        letters=_("Letters"),
+        follows=_("Follows"),
+        week_label=partial(format_date, format="d MMM", locale=visitor.locale),
+        number=partial(format_decimal, locale=visitor.locale),
+    )
+    png = await asyncio.to_thread(stats_chart.render, weeks, bars, words)
+    return BufferedInputFile(png, "stats.png")
 
 
 async def _stats_text(session: AsyncSession, visitor: Visitor) -> str:
