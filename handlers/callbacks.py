@@ -37,7 +37,8 @@ class FilterCb(CallbackData, prefix="cf"):
 
 
 class CaseCb(CallbackData, prefix="c"):
-    action: str  # view | follow | unfollow | letter | photo
+    # view | follow | unfollow | letter | photo | wrong (report an inaccuracy) | wrong-stop
+    action: str
     id: DbId
 
 

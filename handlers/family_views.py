@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.crypto import IdentityCipher
 from bot.delivery.worker import Rendered
 from bot.services import reports
+from db.models import ReportKind
 from db.repositories.outbox import Claimed
 from handlers import views
 
@@ -36,8 +37,15 @@ def read_text(sent: str) -> str:
     )
 
 
-def answer_text(sent: str, answer: str) -> str:
-    """A private answer; `answer` is plain text as the editor typed it, escaped here."""
+def answer_text(sent: str, answer: str, family: bool = True) -> str:
+    """A private answer; `answer` is plain text as the editor typed it, escaped here.
+    A relative is reminded of /report; a supporter who pointed out an inaccuracy is not
+    offered a command that is not theirs."""
+    closing = (
+        _("You can write to us again with /report.")
+        if family
+        else _("Thank you for helping keep the cases accurate.")
+    )
     return "\n".join(
         [
             _("✉️ <b>A reply from the campaign team</b>"),
@@ -45,7 +53,7 @@ def answer_text(sent: str, answer: str) -> str:
             "",
             escape(answer),
             "",
-            _("You can write to us again with /report."),
+            closing,
         ]
     )
 
@@ -79,4 +87,5 @@ class FamilyRenderer:
             answer = reports.unseal_answer(self.cipher, spec)
             if not answer:
                 return None
-            return Rendered(answer_text(sent, answer))
+            family = report.kind == ReportKind.FAMILY.value
+            return Rendered(answer_text(sent, answer, family))

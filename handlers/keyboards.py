@@ -125,6 +125,7 @@ def case_card(case: Case, following: bool) -> InlineKeyboardMarkup:
         kb.button(text=_("✉️ Write a letter"), callback_data=CaseCb(action="letter", id=case.id))
     if case.photo:
         kb.button(text=_("📷 Photo"), callback_data=CaseCb(action="photo", id=case.id))
+    kb.button(text=_("⚠️ Report an inaccuracy"), callback_data=CaseCb(action="wrong", id=case.id))
     kb.button(text=_("« All cases"), callback_data=ListCb())
     kb.adjust(2, 1)
     return kb.as_markup()

@@ -502,3 +502,16 @@ def _privacy_details() -> str:
             ),
         ]
     )
+
+
+def report_limit_text(limit: int) -> str:
+    """Past the daily number of messages to the campaign team (reports of either kind)."""
+    return ngettext(
+        "Thank you for everything you have sent today. So that the team can read each "
+        "message with care, up to {count} message a day can be sent; please send the next "
+        "one tomorrow.",
+        "Thank you for everything you have sent today. So that the team can read each "
+        "message with care, up to {count} messages a day can be sent; please send the next "
+        "one tomorrow.",
+        limit,
+    ).format(count=number(limit))

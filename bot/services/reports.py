@@ -1,4 +1,5 @@
-"""Reports: what relatives (and later supporters) send to the campaign, and its moderation.
+"""Reports: what relatives send to the campaign and the inaccuracies supporters point out
+on case cards, and their moderation.
 
 A report's text and attachment are stored only sealed, and never logged. Editors read
 them in a queue; the sender stays a row id to them, never a Telegram identity. What the
@@ -29,6 +30,8 @@ from db.types import utcnow
 MAX_TEXT = 3000
 MAX_CAPTION = 1000  # Telegram's caption limit is 1024; leave room for nothing surprising
 MAX_ANSWER = 2000
+# A supporter's note on a mistake in a case card: short, and text only.
+MAX_INACCURACY = 1000
 DAILY_LIMIT = 10
 QUEUE_SIZE = 20
 # An answered report stays in the queue until an editor publishes or archives it: the
@@ -122,9 +125,12 @@ async def submit(
         or len(attachment.file_id) > MAX_FILE_ID
     ):
         raise ReportError("attachment")
+    if kind == ReportKind.INACCURACY.value and attachment is not None:
+        raise ReportError("attachment")
     if not text and attachment is None:
         raise ReportError("empty")
-    if len(text) > text_limit(attachment):
+    limit = MAX_INACCURACY if kind == ReportKind.INACCURACY.value else text_limit(attachment)
+    if len(text) > limit:
         raise ReportError("long")
     sealed_attachment = None
     if attachment is not None:

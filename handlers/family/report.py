@@ -17,7 +17,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -56,15 +55,7 @@ async def _name(session: AsyncSession, case_id: int, visitor: Visitor) -> str:
 
 
 def _limit_text() -> str:
-    return ngettext(
-        "Thank you for everything you have sent today. So that the team can read each "
-        "message with care, up to {count} message a day can be sent; please send the next "
-        "one tomorrow.",
-        "Thank you for everything you have sent today. So that the team can read each "
-        "message with care, up to {count} messages a day can be sent; please send the next "
-        "one tomorrow.",
-        reports.DAILY_LIMIT,
-    ).format(count=views.number(reports.DAILY_LIMIT))
+    return views.report_limit_text(reports.DAILY_LIMIT)
 
 
 async def _cases_screen(

@@ -27,7 +27,7 @@ from bot.middlewares.identity import Visitor
 from bot.services import cases, reports, staff
 from db.models import Report, ReportKind, ReportStatus, StaffRole
 from handlers import views
-from handlers.callbacks import ReportCb
+from handlers.callbacks import CaseEditCb, ReportCb
 from handlers.common import show
 from handlers.filters import HasRole
 from handlers.staff import updates as staff_updates
@@ -115,12 +115,22 @@ async def _list_screen(
     return "\n".join(lines), kb.as_markup()
 
 
-def _report_markup(report_id: int) -> InlineKeyboardMarkup:
+def _report_markup(report: Report) -> InlineKeyboardMarkup:
+    assert report.id is not None
+    report_id = report.id
     kb = InlineKeyboardBuilder()
     kb.button(text=_("✍️ Answer privately"), callback_data=ReportCb(action="answer", id=report_id))
-    kb.button(
-        text=_("📰 Make a case update"), callback_data=ReportCb(action="update", id=report_id)
-    )
+    if report.kind == ReportKind.INACCURACY.value:
+        # A mistake on the card is put right on the card, not announced.
+        kb.button(
+            text=_("✏️ Correct the case"),
+            callback_data=CaseEditCb(action="view", case=report.case_id),
+        )
+    else:
+        kb.button(
+            text=_("📰 Make a case update"),
+            callback_data=ReportCb(action="update", id=report_id),
+        )
     kb.button(text=_("🗄 Archive"), callback_data=ReportCb(action="archive", id=report_id))
     kb.button(text=_("« All reports"), callback_data=ReportCb(action="list"))
     kb.adjust(1)
@@ -200,7 +210,7 @@ async def open_button(
         return
     kind = opened.attachment.type if opened.attachment else None
     text = await _report_text(session, visitor, opened.report, opened.text, kind)
-    await show(callback, text, _report_markup(opened.report.id))
+    await show(callback, text, _report_markup(opened.report))
     if opened.attachment is None:
         return
     caption = _("📎 Attached to report #{id}").format(id=opened.report.id)

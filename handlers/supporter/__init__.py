@@ -4,6 +4,7 @@ from aiogram import Router
 
 from handlers.supporter import cases as cases_handlers
 from handlers.supporter import follows as follows_handlers
+from handlers.supporter import inaccuracy as inaccuracy_handlers
 from handlers.supporter import letter_check as letter_check_handlers
 from handlers.supporter import letters as letters_handlers
 from handlers.supporter import privacy as privacy_handlers
@@ -20,6 +21,7 @@ def router() -> Router:
         settings_handlers.router(),
         letters_handlers.router(),
         letter_check_handlers.router(),
+        inaccuracy_handlers.router(),
         follows_handlers.router(),
         cases_handlers.router(),
     )
