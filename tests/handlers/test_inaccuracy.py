@@ -56,7 +56,7 @@ async def test_a_supporter_points_out_an_inaccuracy(
     assert "an inaccuracy" in listing.text
     opened = await driver.press(editor, "#1")
     [screen] = [c for c in opened.calls if isinstance(c, EditMessageText)]
-    assert "&lt;b&gt;7 years&lt;/b&gt;, not 5 &amp; the appeal" in screen.text
+    assert "&lt;b&gt;7 years&lt;/b&gt;, not 5 &amp; the appeal" in (screen.text or "")
     assert "Correct the case" in " ".join(opened.labels())
     assert "Make a case update" not in " ".join(opened.labels())
     fix = await driver.press(editor, "Correct the case")
