@@ -19,6 +19,7 @@ SUPPORTER_COMMANDS = (
     ("unfollow", __("Stop following a case")),
     ("letter", __("Write a letter")),
     ("check", __("Check a draft letter")),
+    ("me", __("What you have done")),
     ("settings", __("Alerts and safety settings")),
     ("language", __("Change language")),
     ("privacy", __("What we store")),

@@ -17,7 +17,7 @@ Small = Annotated[int, Field(ge=-1000, le=1000)]
 
 
 class MenuCb(CallbackData, prefix="m"):
-    to: str  # start | cases | my | letter | settings | privacy | language | help
+    to: str  # start | cases | my | letter | me | settings | privacy | language | help
 
 
 class LangCb(CallbackData, prefix="lg"):

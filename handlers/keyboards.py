@@ -31,10 +31,11 @@ def main_menu() -> InlineKeyboardMarkup:
     kb.button(text=_("⭐ My cases"), callback_data=MenuCb(to="my"))
     kb.button(text=_("🎲 Write to someone who needs it"), callback_data=NeedCb())
     kb.button(text=_("✉️ Write a letter"), callback_data=MenuCb(to="letter"))
+    kb.button(text=_("📊 What I have done"), callback_data=MenuCb(to="me"))
     kb.button(text=_("⚙️ Settings"), callback_data=MenuCb(to="settings"))
     kb.button(text=_("🌐 Language"), callback_data=MenuCb(to="language"))
     kb.button(text=_("🔒 Privacy"), callback_data=MenuCb(to="privacy"))
-    kb.adjust(2, 1, 2, 2)
+    kb.adjust(2, 1, 2, 2, 1)
     return kb.as_markup()
 
 
@@ -208,6 +209,15 @@ def need_offer(case: Case) -> InlineKeyboardMarkup:
     kb.button(text=_("📋 Choose from a list"), callback_data=MenuCb(to="letter"))
     kb.button(text=_("« Menu"), callback_data=MenuCb(to="start"))
     kb.adjust(1, 2, 1, 1)
+    return kb.as_markup()
+
+
+def my_record() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("🎲 Write to someone who needs it"), callback_data=NeedCb())
+    kb.button(text=_("⭐ My cases"), callback_data=MenuCb(to="my"))
+    kb.button(text=_("« Menu"), callback_data=MenuCb(to="start"))
+    kb.adjust(1)
     return kb.as_markup()
 
 

@@ -18,6 +18,7 @@ from bot.i18n import LANGUAGE_NAMES
 from bot.services.cases import IN_CUSTODY, CaseCard, CasePage, CaseSummary, today
 from bot.services.letters import LetterPrompt
 from bot.services.matching import Offer
+from bot.services.my_record import Record
 from db.models import CaseStatus, DeliveryMode, Hearing, HearingKind, LetterKind, Person
 
 FLAGS = {"kz": "🇰🇿", "kg": "🇰🇬", "tj": "🇹🇯", "tm": "🇹🇲", "uz": "🇺🇿"}
@@ -166,6 +167,8 @@ def help_text() -> str:
             "/check — check a letter's draft before you post it\n"
             "/panic — delete this chat's messages at once"
         )
+        + "\n"
+        + _("/letter — someone who needs letters now\n/me — what you have done")
     )
 
 
@@ -515,3 +518,54 @@ def report_limit_text(limit: int) -> str:
         "one tomorrow.",
         limit,
     ).format(count=number(limit))
+
+
+def my_record(record: Record) -> str:
+    """/me: the supporter's own record; every line a whole sentence with its own plural."""
+    lines = [_("<b>📊 What you have done</b>"), ""]
+    if record.letters == 0:
+        lines.append(_("✉️ You have not recorded a letter yet."))
+    else:
+        lines.append(
+            ngettext(
+                "✉️ You have recorded {count} letter: {cards} to prisoners, {appeals} to the "
+                "authorities.",
+                "✉️ You have recorded {count} letters: {cards} to prisoners, {appeals} to the "
+                "authorities.",
+                record.letters,
+            ).format(
+                count=number(record.letters),
+                cards=number(record.cards),
+                appeals=number(record.appeals),
+            )
+        )
+        lines.append(
+            ngettext(
+                "👥 You wrote for {count} person.",
+                "👥 You wrote for {count} people.",
+                record.written_to,
+            ).format(count=number(record.written_to))
+        )
+        if record.free_now:
+            lines.append(
+                ngettext(
+                    "🕊 {count} of the people you wrote for is free now.",
+                    "🕊 {count} of the people you wrote for are free now.",
+                    record.free_now,
+                ).format(count=number(record.free_now))
+            )
+        else:
+            lines.append(_("🕊 None of them is free yet. Your letters help them hold on."))
+    lines.append(
+        ngettext(
+            "⭐ You follow {count} case.", "⭐ You follow {count} cases.", record.following
+        ).format(count=number(record.following))
+    )
+    lines += [
+        "",
+        _(
+            "Only you see this. It is worked out from what the bot keeps anyway, and "
+            "/forget deletes it with everything else."
+        ),
+    ]
+    return "\n".join(lines)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from db.models import LetterAction, LetterCount, LetterTemplate
+from db.models import Case, LetterAction, LetterCount, LetterTemplate
 from db.repositories.upsert import insert_for, insert_ignore
 
 
@@ -67,3 +67,13 @@ async def cases_written(
         )
     )
     return set(rows.scalars())
+
+
+async def of_person(session: AsyncSession, person_id: int) -> list[tuple[int, str, str]]:
+    """(case id, letter kind, the case's status now) of every letter the person recorded."""
+    rows = await session.execute(
+        select(col(LetterAction.case_id), col(LetterAction.kind), col(Case.status))
+        .join(Case, col(Case.id) == col(LetterAction.case_id))
+        .where(col(LetterAction.person_id) == person_id)
+    )
+    return [(int(c), str(k), str(s)) for c, k, s in rows.all()]

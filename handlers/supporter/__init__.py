@@ -7,6 +7,7 @@ from handlers.supporter import follows as follows_handlers
 from handlers.supporter import inaccuracy as inaccuracy_handlers
 from handlers.supporter import letter_check as letter_check_handlers
 from handlers.supporter import letters as letters_handlers
+from handlers.supporter import me as me_handlers
 from handlers.supporter import privacy as privacy_handlers
 from handlers.supporter import settings as settings_handlers
 from handlers.supporter import start as start_handlers
@@ -20,6 +21,7 @@ def router() -> Router:
         privacy_handlers.router(),
         settings_handlers.router(),
         letters_handlers.router(),
+        me_handlers.router(),
         letter_check_handlers.router(),
         inaccuracy_handlers.router(),
         follows_handlers.router(),
