@@ -4,6 +4,7 @@ how many of them are free now, the cases they follow; and nothing left after /fo
 from __future__ import annotations
 
 from sqlalchemy import update
+from sqlmodel import col
 
 from db.models import Case, LetterCount
 from tests.handlers.test_reports import rows
@@ -40,7 +41,7 @@ async def test_me_counts_what_the_supporter_did(driver: Driver, storage, demo_ca
 
     async with storage.sessionmaker() as s, s.begin():
         await s.execute(
-            update(Case).where(Case.slug == "valijon-kalonov").values(status="released")
+            update(Case).where(col(Case.slug) == "valijon-kalonov").values(status="released")
         )
     await driver.send(person, "/start")
     freed = await driver.press(person, "What I have done")
