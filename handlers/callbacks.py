@@ -57,7 +57,7 @@ class NeedCb(CallbackData, prefix="nd"):
 
 
 class SetCb(CallbackData, prefix="st"):
-    field: str  # menu | tz | quiet | delivery | hour | discreet | protect
+    field: str  # menu | tz | quiet | delivery | hour | discreet | protect | safest | panic
     value: str = ""
 
 

@@ -244,8 +244,18 @@ def settings(person: Person) -> InlineKeyboardMarkup:
         callback_data=SetCb(field="menu", value="autodelete"),
     )
     kb.button(text=_("🆘 Panic word"), callback_data=SetCb(field="panic", value="menu"))
+    kb.button(text=_("🛡 Why these settings"), callback_data=SetCb(field="menu", value="why"))
     kb.button(text=_("🌐 Language"), callback_data=MenuCb(to="language"))
     kb.button(text=_("« Menu"), callback_data=MenuCb(to="start"))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def safety(safest: bool) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    if not safest:
+        kb.button(text=_("🛡 Turn on every protection"), callback_data=SetCb(field="safest"))
+    kb.button(text=_("« Settings"), callback_data=SetCb(field="menu", value="main"))
     kb.adjust(1)
     return kb.as_markup()
 

@@ -471,6 +471,46 @@ def settings_text(person: Person) -> str:
     return "\n".join(lines)
 
 
+def safety_text(safest: bool) -> str:
+    """One screen on why the safety settings exist, for someone whose phone may be searched."""
+    lines = [
+        _("<b>🛡 Why these settings</b>"),
+        "",
+        _(
+            "In Central Asia phones are searched at borders, at police stops and after "
+            "arrests, and a chat about a political prisoner can be used against you or "
+            "against the prisoner's family. These settings make this chat say as little "
+            "as possible to whoever holds your phone."
+        ),
+        "",
+        _(
+            "🙈 <b>Discreet mode</b>: alerts start without the prisoner's name, so a "
+            "notification on a locked screen gives nothing away."
+        ),
+        _(
+            "🔐 <b>Protected messages</b>: they cannot be forwarded or saved, so they do not "
+            "spread beyond this chat."
+        ),
+        _(
+            "⏳ <b>Auto-delete</b>: the bot deletes each alert after the hours you choose. "
+            "Telegram allows this for 48 hours, so the longest choice is 47."
+        ),
+        _(
+            "🆘 <b>Panic</b>: /panic, or a word of your own, deletes at once what the bot "
+            "can still delete in this chat."
+        ),
+        "",
+        _(
+            "The bot itself stores no name, username or phone number, and your Telegram id "
+            "only encrypted. For more safety, set a passcode on Telegram and hide message "
+            "previews in your phone's notification settings."
+        ),
+    ]
+    if safest:
+        lines += ["", _("✅ Every protection is on.")]
+    return "\n".join(lines)
+
+
 def privacy_text() -> str:
     return "\n\n".join([_privacy_main(), _privacy_details()])
 

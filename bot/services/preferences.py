@@ -107,3 +107,26 @@ async def set_autodelete(session: AsyncSession, person: Person, hours: int | Non
         return False
     await _set(session, person, autodelete_hours=hours)
     return True
+
+
+# The one-tap "safest" choice: alerts that vanish within a day, unless the person chose
+# a shorter time already.
+SAFEST_AUTODELETE = 24
+
+
+def is_safest(person: Person) -> bool:
+    """Whether every protection is on: discreet, protected, deleted within a day."""
+    return (
+        person.discreet
+        and person.protect_content
+        and person.autodelete_hours is not None
+        and person.autodelete_hours <= SAFEST_AUTODELETE
+    )
+
+
+async def make_safest(session: AsyncSession, person: Person) -> None:
+    """Turn on every protection at once, keeping a shorter auto-delete time if chosen."""
+    hours = person.autodelete_hours
+    if hours is None or hours > SAFEST_AUTODELETE:
+        hours = SAFEST_AUTODELETE
+    await _set(session, person, discreet=True, protect_content=True, autodelete_hours=hours)

@@ -45,6 +45,9 @@ async def change(
                 _("The bot can delete each alert some hours after it arrives:"),
                 keyboards.autodelete(person.autodelete_hours),
             )
+        elif value == "why":
+            safest = preferences.is_safest(person)
+            await show(callback, views.safety_text(safest), keyboards.safety(safest))
         elif value == "delivery":
             await show(
                 callback,
@@ -53,6 +56,10 @@ async def change(
             )
         else:
             await show(callback, views.settings_text(person), keyboards.settings(person))
+        return
+    if field == "safest":
+        await preferences.make_safest(session, person)
+        await show(callback, views.safety_text(True), keyboards.safety(True), _("Saved."))
         return
     ok = False
     if field == "tz":
