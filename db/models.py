@@ -52,6 +52,8 @@ class HearingKind(StrEnum):
 class UpdateKind(StrEnum):
     STATUS = "status"  # the case's status changed (released, sentenced, ...)
     NEWS = "news"  # anything else worth telling: a transfer, a visit, a statement
+    ACTION = "action"  # an urgent action: a call to act before a deadline
+    INFO = "info"  # further information on an urgent action, for those who took part
 
 
 class BroadcastStatus(StrEnum):
@@ -104,6 +106,8 @@ class Person(SQLModel, table=True):
     created_on: dt.date = Field(default_factory=lambda: utcnow().date())
     # A keyed hash of the person's own panic word, if they set one (never the word).
     panic_hash: bytes | None = Field(default=None, sa_column=Column(LargeBinary(32)))
+    # Birthday-card prompts for every prisoner, not only the cases the person follows.
+    birthday_prompts: bool = False
 
 
 class Case(SQLModel, table=True):
@@ -342,6 +346,32 @@ class CaseUpdate(SQLModel, table=True):
     created_at: dt.datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
+    # An urgent action's deadline.
+    deadline: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # Further information: the urgent action it follows up.
+    action_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("case_updates.id", ondelete="CASCADE"), index=True),
+    )
+
+
+class ActionTaken(SQLModel, table=True):
+    """That a person marked an urgent action done: for its one reminder (not to them) and
+    its further information (to them alone). Goes with the person's /forget."""
+
+    __tablename__ = "actions_taken"
+
+    update_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("case_updates.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    person_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )
+    created_on: dt.date = Field(default_factory=lambda: utcnow().date())
 
 
 class CaseUpdateText(SQLModel, table=True):

@@ -119,6 +119,11 @@ def long_date(day: dt.date) -> str:
     return format_date(day, "long", locale=_babel_locale())
 
 
+def day_month(day: dt.date) -> str:
+    """A day of the year without the year ("12 March"): a birthday."""
+    return format_date(day, "d MMMM", locale=_babel_locale())
+
+
 def moment(at: dt.datetime, tz: str) -> str:
     local = at.astimezone(ZoneInfo(tz))
     return _("{date} at {time}").format(

@@ -23,6 +23,8 @@ from handlers.alert_views import AlertRenderer
 from handlers.broadcast_views import BroadcastRenderer, progress_message
 from handlers.family_views import KINDS as FAMILY_KINDS
 from handlers.family_views import FamilyRenderer
+from handlers.prompt_views import KINDS as PROMPT_KINDS
+from handlers.prompt_views import PromptRenderer
 
 
 @dataclass
@@ -44,11 +46,13 @@ class DeliveryEngine:
         fallbacks = list(settings.fallback_locales)
         broadcast_renderer = BroadcastRenderer(storage.sessionmaker, i18n, fallbacks)
         family_renderer = FamilyRenderer(storage.sessionmaker, i18n, cipher)
+        prompt_renderer = PromptRenderer(storage.sessionmaker, i18n, fallbacks)
         renderer = RendererBySpec(
             AlertRenderer(storage.sessionmaker, i18n, fallbacks),
             {
                 **{kind: broadcast_renderer for kind in ("broadcast", "approval", "reviewed")},
                 **{kind: family_renderer for kind in FAMILY_KINDS},
+                **{kind: prompt_renderer for kind in PROMPT_KINDS},
             },
         )
         config = WorkerConfig(

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import cases, staff
+from bot.services import cases, staff, transfers
 from bot.services.case_rules import (
     BASE_LOCALES,
     CASE_FIELDS,
@@ -206,10 +206,13 @@ async def set_field(session: AsyncSession, case: Case, field: str, value: Any, a
     if field not in CASE_FIELDS:
         raise RuleError(field, Problem.INVALID)
     clean = check(field, value)
-    if getattr(case, field) == clean:
+    old = getattr(case, field)
+    if old == clean:
         return False
     setattr(case, field, clean)
     await _changed(session, case, actor, "case.edit")
+    if field == "prison_address":
+        await transfers.announce(session, case, old)
     return True
 
 

@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import alerts, updates
+from bot.services import alerts, transfers, updates
 from bot.services.case_rules import (
     Address,
     Authority,
@@ -287,9 +287,11 @@ async def apply(session: AsyncSession, parsed: CaseFile, actor: str = "cli") -> 
         # Not set here: updates.publish changes it, the one path for status alerts.
         status = values.pop("status")
         if any(getattr(case, k) != v for k, v in values.items()):
+            old_address = case.prison_address
             for key, value in values.items():
                 setattr(case, key, value)
             changed = True
+            await transfers.announce(session, case, old_address)
         current = (await repo.texts(session, [case.id]))[case.id]
         new_texts = _text_rows(case.id, item)
         if sorted(map(_text_tuple, current.values())) != sorted(map(_text_tuple, new_texts)):

@@ -77,3 +77,13 @@ async def of_person(session: AsyncSession, person_id: int) -> list[tuple[int, st
         .where(col(LetterAction.person_id) == person_id)
     )
     return [(int(c), str(k), str(s)) for c, k, s in rows.all()]
+
+
+async def writers(session: AsyncSession, case_id: int, kind: str) -> list[int]:
+    """People who recorded a letter of this kind to the case, at any time."""
+    rows = await session.execute(
+        select(col(LetterAction.person_id)).where(
+            col(LetterAction.case_id) == case_id, col(LetterAction.kind) == kind
+        )
+    )
+    return list(rows.scalars())

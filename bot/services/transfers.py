@@ -1,0 +1,43 @@
+"""Transfers: when a prisoner's address for letters changes, everyone who recorded a card
+to them hears the new one, so the next letter does not go to the old prison.
+
+Whichever way the address changed (the staff console or `cases import`), the notice is
+written in the same transaction. The spec carries a short hash of the new address, so a
+notice overtaken by a later move renders nothing rather than an old address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.delivery.outbox import enqueue
+from db.models import Case, LetterKind, Visibility
+from db.repositories import letters as letters_repo
+
+
+def address_tag(address: str | None) -> str:
+    """A short stable tag of an address: enough to tell one address from the next."""
+    return hashlib.sha256((address or "").encode()).hexdigest()[:12]
+
+
+async def announce(session: AsyncSession, case: Case, old_address: str | None) -> int:
+    """Tell the case's past card writers its new address; returns how many were queued.
+
+    Nothing goes out when the address was only cleared (there is nothing to write to),
+    did not really change, or the case is not public.
+    """
+    new = case.prison_address
+    if not new or new == old_address or case.visibility != Visibility.PUBLIC.value:
+        return 0
+    assert case.id is not None
+    tag = address_tag(new)
+    writers = await letters_repo.writers(session, case.id, LetterKind.CARD.value)
+    return await enqueue(
+        session,
+        person_ids=writers,
+        spec={"t": "transfer", "case": case.id, "addr": tag},
+        batch=f"case:{case.id}:transfer",
+        key=f"transfer:{case.id}:{tag}",
+    )

@@ -1,0 +1,147 @@
+"""How letter prompts read: a transfer's new address to past card writers, a birthday a
+week ahead, a release that is near. Rendered at send time in the reader's language.
+
+Each is checked against the case as it is when sent: a prompt overtaken by events (moved
+again, released early, a corrected date) renders nothing rather than something wrong.
+Discreet readers get no name and no address in the message; the button opens them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from html import escape
+from typing import Any
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.delivery.worker import Rendered
+from bot.services import letters
+from bot.services.cases import fallback_chain, pick_text, pick_value
+from bot.services.transfers import address_tag
+from db.models import Case, CaseText, LetterKind, Visibility
+from db.repositories import cases as cases_repo
+from db.repositories.outbox import Claimed
+from handlers import views
+from handlers.callbacks import CaseCb, LetterCb
+
+KINDS = ("transfer", "birthday", "release_soon")
+
+
+def _write_card(case_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("💌 Write a card"),
+        callback_data=LetterCb(action="show", id=case_id, kind=LetterKind.CARD.value),
+    )
+    kb.button(text=_("Open the case"), callback_data=CaseCb(action="view", id=case_id))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def transfer_text(name: str, address: str, place: str | None) -> str:
+    lines = [
+        f"<b>{escape(name)}</b>",
+        _("🚚 Has been moved. Letters should now go to this address:"),
+        "",
+        escape(address),
+    ]
+    if place:
+        lines.append(escape(place))
+    lines += ["", _("Letters sent to the old address may not reach them.")]
+    return "\n".join(lines)
+
+
+def birthday_text(name: str, day: str) -> str:
+    return "\n".join(
+        [
+            f"<b>{escape(name)}</b>",
+            _(
+                "🎂 Their birthday is on {date}, a week from now. A card that arrives in time "
+                "tells them they are remembered."
+            ).format(date=day),
+        ]
+    )
+
+
+def release_text(name: str, day: str) -> str:
+    return "\n".join(
+        [
+            f"<b>{escape(name)}</b>",
+            _(
+                "🕊 Their release is expected on {date}. Write a welcome-home note, so that "
+                "words of support are waiting for them."
+            ).format(date=day),
+        ]
+    )
+
+
+class PromptRenderer:
+    """Renders transfer, birthday and release_soon specs for the delivery worker."""
+
+    TTL = 30.0
+
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], i18n: I18n, fallbacks: list[str]
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.i18n = i18n
+        self.fallbacks = fallbacks
+        self._cases: dict[int, tuple[float, tuple[Case | None, dict[str, CaseText]]]] = {}
+
+    async def _case(self, case_id: int) -> tuple[Case | None, dict[str, CaseText]]:
+        # A birthday prompt may go to thousands of followers within a minute.
+        hit = self._cases.get(case_id)
+        if hit and time.monotonic() - hit[0] < self.TTL:
+            return hit[1]
+        async with self.sessionmaker() as session:
+            case = await cases_repo.by_id(session, case_id)
+            texts = (await cases_repo.texts(session, [case_id])).get(case_id, {})
+        if len(self._cases) > 1024:
+            self._cases.clear()
+        self._cases[case_id] = (time.monotonic(), (case, texts))
+        return case, texts
+
+    async def __call__(self, spec: dict[str, Any], reader: Claimed) -> Rendered | None:
+        kind = spec.get("t")
+        if kind not in KINDS:
+            return None
+        case, texts = await self._case(int(spec["case"]))
+        if case is None or case.id is None or not texts:
+            return None
+        if case.visibility != Visibility.PUBLIC.value:
+            return None
+        writable = LetterKind.CARD in letters.kinds_for(case)
+        chain = fallback_chain(reader.locale, self.fallbacks)
+        name = pick_text(texts, chain).name
+        with self.i18n.context(), self.i18n.use_locale(reader.locale):
+            markup = _write_card(case.id)
+            if kind == "transfer":
+                if not case.prison_address or address_tag(case.prison_address) != spec["addr"]:
+                    return None  # moved again since: that notice has the address
+                if reader.discreet:
+                    return Rendered(
+                        _("🚚 The address for letters to someone you wrote to has changed."),
+                        markup,
+                    )
+                place = pick_value(texts, chain, "place_of_detention")
+                return Rendered(transfer_text(name, case.prison_address, place), markup)
+            day = dt.date.fromisoformat(str(spec["on"]))
+            if not writable:
+                return None  # released, or letters no longer reach them
+            if kind == "birthday":
+                born = case.born_on
+                if born is None or (born.month, born.day) != (day.month, day.day):
+                    return None
+                if reader.discreet:
+                    return Rendered(_("🎂 A birthday is coming up in a case you follow."), markup)
+                return Rendered(birthday_text(name, views.day_month(day)), markup)
+            if case.release_expected_on != day:
+                return None
+            if reader.discreet:
+                return Rendered(_("🕊 A release is expected soon in a case you follow."), markup)
+            return Rendered(release_text(name, views.long_date(day)), markup)
