@@ -93,10 +93,13 @@ class PromptRenderer:
         self.fallbacks = fallbacks
         self._cases: dict[int, tuple[float, tuple[Case | None, dict[str, CaseText]]]] = {}
 
-    async def _case(self, case_id: int) -> tuple[Case | None, dict[str, CaseText]]:
-        # A birthday prompt may go to thousands of followers within a minute.
+    async def _case(
+        self, case_id: int, fresh: bool = False
+    ) -> tuple[Case | None, dict[str, CaseText]]:
+        # A birthday prompt may go to thousands of followers within a minute; an address
+        # is read fresh, since one moment old it may already be the wrong prison.
         hit = self._cases.get(case_id)
-        if hit and time.monotonic() - hit[0] < self.TTL:
+        if hit and not fresh and time.monotonic() - hit[0] < self.TTL:
             return hit[1]
         async with self.sessionmaker() as session:
             case = await cases_repo.by_id(session, case_id)
@@ -110,7 +113,7 @@ class PromptRenderer:
         kind = spec.get("t")
         if kind not in KINDS:
             return None
-        case, texts = await self._case(int(spec["case"]))
+        case, texts = await self._case(int(spec["case"]), fresh=kind == "transfer")
         if case is None or case.id is None or not texts:
             return None
         if case.visibility != Visibility.PUBLIC.value:

@@ -1,0 +1,45 @@
+"""A transfer against the emulator: the new address reaches the supporters who recorded a
+card to that prisoner, and nobody else."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.services import case_editing
+from db.repositories import cases as cases_repo
+from tests.e2e.conftest import Live
+from tests.e2e.talk import eventually, from_bot, say, tap
+
+NEW_ADDRESS = "Қарағанды облысы, Долинка кенті, АК-159/17 мекемесі"
+
+
+async def test_the_new_address_reaches_past_card_writers(live: Live, storage):
+    emu = live.emulator
+    writer, follower, discreet = emu.add_user("en"), emu.add_user("en"), emu.add_user("ru")
+    for user, card, sent in ((writer, "card", "sent it"), (discreet, "Открытка", "отправил")):
+        await say(emu, user, "/start")
+        await say(emu, user, "/letter erzhan-elshibayev")
+        await tap(emu, user, card)
+        await tap(emu, user, sent)  # the buttons change to "recorded"
+    await say(emu, discreet, "/settings")
+    await tap(emu, discreet, "Незаметный режим")
+    await say(emu, follower, "/follow erzhan-elshibayev")
+
+    async with storage.sessionmaker() as session, session.begin():
+        case = await cases_repo.by_slug(session, "erzhan-elshibayev")
+        assert case is not None
+        assert await case_editing.set_field(session, case, "prison_address", NEW_ADDRESS, "t")
+
+    def moved(user) -> list[str]:
+        return [m.page_html for m in from_bot(emu, user) if "🚚" in m.text]
+
+    await eventually(lambda: bool(moved(writer)) and bool(moved(discreet)))
+    [notice] = moved(writer)
+    assert "Erzhan Elshibayev" in notice and NEW_ADDRESS in notice
+    [quiet] = moved(discreet)
+    assert NEW_ADDRESS not in quiet and "Elshibayev" not in quiet and "Ельшибаев" not in quiet
+    await asyncio.sleep(0.5)  # the follower who wrote nothing hears nothing of it
+    assert moved(follower) == []
+    # The button leads to the card prompt, where the new address is.
+    prompt = await tap(emu, writer, "Write a card")
+    assert NEW_ADDRESS in prompt.text
