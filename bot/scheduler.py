@@ -25,7 +25,7 @@ from bot.crypto import IdentityCipher
 from bot.delivery.monitor import BroadcastMonitor
 from bot.delivery.outbox import enqueue
 from bot.delivery.worker import DeliveryWorker
-from bot.services import alerts, families, panic
+from bot.services import alerts, families, panic, prompts
 from config import Settings
 from db.models import DeliveryMode, DeliveryState, Person
 from db.repositories import outbox as outbox_repo
@@ -107,6 +107,15 @@ class Planner:
             self._wake()
         return made
 
+    async def prompts(self, now: dt.datetime | None = None) -> int:
+        """Birthday and release prompts, each held in the outbox until 10:00 in its
+        reader's time zone."""
+        async with self.sessionmaker() as session, session.begin():
+            made = await prompts.plan(session, now or utcnow())
+        if made:
+            self._wake()
+        return made
+
     async def deletions(self, now: dt.datetime | None = None) -> int:
         """Delete alerts whose person asked for them to disappear after some hours, and
         the notes that delete themselves (the panic notice)."""
@@ -163,6 +172,7 @@ def build_scheduler(planner: Planner) -> AsyncIOScheduler:
         ("reminders", planner.reminders, 60),
         ("broadcasts", planner.broadcasts, 5),
         ("digests", planner.digests, 300),
+        ("prompts", planner.prompts, 3600),
         ("deletions", planner.deletions, 10),
         ("retention", planner.retention, 6 * 3600),
     )

@@ -57,7 +57,8 @@ class NeedCb(CallbackData, prefix="nd"):
 
 
 class SetCb(CallbackData, prefix="st"):
-    field: str  # menu | tz | quiet | delivery | hour | discreet | protect | safest | panic
+    # menu | tz | quiet | delivery | hour | discreet | protect | birthdays | safest | panic
+    field: str
     value: str = ""
 
 

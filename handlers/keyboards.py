@@ -243,6 +243,9 @@ def settings(person: Person) -> InlineKeyboardMarkup:
         text=views.autodelete_label(person.autodelete_hours),
         callback_data=SetCb(field="menu", value="autodelete"),
     )
+    kb.button(
+        text=views.birthdays_label(person.birthday_prompts), callback_data=SetCb(field="birthdays")
+    )
     kb.button(text=_("🆘 Panic word"), callback_data=SetCb(field="panic", value="menu"))
     kb.button(text=_("🛡 Why these settings"), callback_data=SetCb(field="menu", value="why"))
     kb.button(text=_("🌐 Language"), callback_data=MenuCb(to="language"))

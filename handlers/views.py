@@ -103,6 +103,14 @@ def discreet_label(on: bool) -> str:
     return _("🙈 Discreet mode: on") if on else _("🙈 Discreet mode: off")
 
 
+def birthdays_label(on: bool) -> str:
+    return (
+        _("🎂 Birthday cards for every prisoner: on")
+        if on
+        else _("🎂 Birthday cards for every prisoner: off")
+    )
+
+
 def protected_label(on: bool) -> str:
     return _("🛡 Protected messages: on") if on else _("🛡 Protected messages: off")
 
@@ -465,6 +473,7 @@ def settings_text(person: Person) -> str:
         discreet_label(person.discreet),
         protected_label(person.protect_content),
         autodelete_label(person.autodelete_hours),
+        birthdays_label(person.birthday_prompts),
         "",
         _(
             "Discreet mode keeps prisoners' names out of notification previews. Protected "

@@ -94,8 +94,8 @@ async def set_digest_hour(session: AsyncSession, person: Person, hour: int) -> b
 
 
 async def toggle(session: AsyncSession, person: Person, flag: str) -> bool:
-    """Flip discreet mode or protected content."""
-    if flag not in {"discreet", "protect_content"}:
+    """Flip discreet mode, protected content or birthday prompts for every prisoner."""
+    if flag not in {"discreet", "protect_content", "birthday_prompts"}:
         return False
     await _set(session, person, **{flag: not getattr(person, flag)})
     return True

@@ -162,3 +162,17 @@ async def least_written(
         query = query.where(col(Case.accepts_letters).is_(True))
     rows = await session.execute(query)
     return [(case, int(count)) for case, count in rows.all()]
+
+
+async def with_letter_dates(session: AsyncSession, statuses: Sequence[str]) -> list[Case]:
+    """Public cases in these statuses, passing letters on, with a birthday or an expected
+    release on record."""
+    rows = await session.execute(
+        select(Case).where(
+            _public(),
+            col(Case.status).in_(statuses),
+            col(Case.accepts_letters).is_(True),
+            or_(col(Case.born_on).is_not(None), col(Case.release_expected_on).is_not(None)),
+        )
+    )
+    return list(rows.scalars())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import delete, select, union
+from sqlalchemy import Select, delete, select, union
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -75,3 +75,27 @@ async def reader_ids(session: AsyncSession, case_id: int) -> list[int]:
         .where(col(Person.active).is_(True))
     )
     return list(rows.scalars())
+
+
+async def follower_zones(
+    session: AsyncSession, case_id: int, *, with_opted_in: bool = False
+) -> list[tuple[int, str]]:
+    """(person id, time zone) of the case's active followers, and with `with_opted_in`
+    of everyone who asked for birthday prompts for every prisoner, each once."""
+    followers: Select[Any] = select(col(Follow.person_id).label("pid")).where(
+        col(Follow.case_id) == case_id
+    )
+    people = (
+        union(
+            followers,
+            select(col(Person.id).label("pid")).where(col(Person.birthday_prompts).is_(True)),
+        ).subquery()
+        if with_opted_in
+        else followers.subquery()
+    )
+    rows = await session.execute(
+        select(col(Person.id), col(Person.timezone))
+        .join(people, people.c.pid == col(Person.id))
+        .where(col(Person.active).is_(True))
+    )
+    return [(int(pid), str(tz)) for pid, tz in rows.all()]

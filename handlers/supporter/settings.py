@@ -77,14 +77,16 @@ async def change(
         ok = await preferences.set_digest_hour(session, person, _number(value) or 0)
     elif field == "autodelete" and _number(value) is not None:
         ok = await preferences.set_autodelete(session, person, _number(value) or 0 or None)
-    elif field in {"discreet", "protect"}:
-        ok = await preferences.toggle(
-            session, person, "discreet" if field == "discreet" else "protect_content"
-        )
+    elif field in TOGGLES:
+        ok = await preferences.toggle(session, person, TOGGLES[field])
     if not ok:
         await callback.answer(_("This button is no longer valid."))
         return
     await show(callback, views.settings_text(person), keyboards.settings(person), _("Saved."))
+
+
+# Button field -> the person's flag it flips.
+TOGGLES = {"discreet": "discreet", "protect": "protect_content", "birthdays": "birthday_prompts"}
 
 
 def _number(value: str) -> int | None:
