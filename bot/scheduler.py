@@ -59,11 +59,13 @@ class Planner:
             self.worker.wake()
 
     async def reminders(self, now: dt.datetime | None = None) -> int:
-        """Hearing reminders whose moment has come."""
+        """Hearing reminders and urgent actions' reminders whose moment has come."""
+        now = now or utcnow()
         async with self.sessionmaker() as session, session.begin():
-            added = await alerts.plan_reminders(session, now or utcnow(), self.leads)
+            added = await alerts.plan_reminders(session, now, self.leads)
+            added += await alerts.plan_action_reminders(session, now)
         if added:
-            log.info("planned %d hearing reminders", added)
+            log.info("planned %d reminders", added)
             self._wake()
         return added
 

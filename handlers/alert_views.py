@@ -20,12 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.delivery.worker import Rendered
 from bot.services.cases import fallback_chain, pick_text
 from bot.services.updates import pick_note
-from db.models import CaseStatus, CaseText, Hearing, HearingStatus
+from db.models import CaseStatus, CaseText, Hearing, HearingStatus, UpdateKind
 from db.repositories import cases as cases_repo
 from db.repositories import updates as updates_repo
 from db.repositories.outbox import Claimed
 from handlers import views
-from handlers.callbacks import CaseCb, MenuCb
+from handlers.callbacks import ActionCb, CaseCb, MenuCb
 
 
 def _status_sentence(status: str) -> str:
@@ -69,7 +69,10 @@ def alert_text(name: str, headline: str, body: str) -> str:
     return f"<b>{escape(name)}</b>\n{headline}\n{body}".rstrip()
 
 
-def _family_gated(spec: dict[str, Any]) -> bool:
+def _per_reader(spec: dict[str, Any]) -> bool:
+    """Whether rendering depends on who reads: family news, an action's reminder."""
+    if spec.get("t") == "action_reminder":
+        return True
     items = spec.get("items") if spec.get("t") == "digest" else [spec]
     return any(isinstance(item, dict) and item.get("fam") for item in items or [])
 
@@ -78,6 +81,32 @@ def _open_case(case_id: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("Open the case"), callback_data=CaseCb(action="view", id=case_id))
     return kb.as_markup()
+
+
+def action_buttons(update_id: int, case_id: int, done: bool = False) -> InlineKeyboardMarkup:
+    """Under an urgent action: "I did it" (or its thanks, once pressed) and the case."""
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("✅ Done — thank you") if done else _("✅ I did it"),
+        callback_data=ActionCb(id=update_id),
+    )
+    kb.button(text=_("Open the case"), callback_data=CaseCb(action="view", id=case_id))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def action_headline(kind: str, until: str) -> str:
+    """The first line of an urgent action or its further information; `until` is the
+    deadline, already formatted for the reader."""
+    if kind == UpdateKind.ACTION.value:
+        return _("🚨 <b>Urgent action</b>: please act by {when}.").format(when=until)
+    return _("ℹ️ <b>Further information</b> on the urgent action you took part in.")
+
+
+def action_discreet(kind: str) -> str:
+    if kind == UpdateKind.ACTION.value:
+        return _("🚨 An urgent action for a case you follow.")
+    return _("ℹ️ News of an urgent action you took part in.")
 
 
 def _my_cases() -> InlineKeyboardMarkup:
@@ -133,6 +162,16 @@ class AlertRenderer:
         texts = await self._update_texts(int(spec["update"]))
         return pick_note(texts, fallback_chain(reader.locale, self.fallbacks))
 
+    @staticmethod
+    def _until(spec: dict[str, Any], reader: Claimed) -> str:
+        until = dt.datetime.fromtimestamp(int(spec.get("until", 0)), dt.UTC)
+        return views.moment(until, reader.timezone)
+
+    async def _has_acted(self, update_id: int, person_id: int) -> bool:
+        # Not cached: pressing "I did it" a minute ago must spare the reminder.
+        async with self.sessionmaker() as session:
+            return await updates_repo.has_taken(session, update_id, person_id)
+
     async def _in_family(self, case_id: int, person_id: int) -> bool:
         # Not cached: a relative who joined a moment ago must not miss the family's news.
         async with self.sessionmaker() as session:
@@ -147,7 +186,7 @@ class AlertRenderer:
     async def __call__(self, spec: dict[str, Any], reader: Claimed) -> Rendered | None:
         # Thousands of readers share a handful of (language, zone, discretion) versions;
         # family-only news is checked for each reader, so it is kept per reader.
-        gate = reader.person_id if _family_gated(spec) else 0
+        gate = reader.person_id if _per_reader(spec) else 0
         key = (reader.spec, reader.locale, reader.timezone, reader.discreet, gate)
         hit = self._rendered.get(key)
         if hit is not None and time.monotonic() - hit[0] < self.TTL:
@@ -166,10 +205,13 @@ class AlertRenderer:
             if line is None:
                 return None
             case_id, headline, body, discreet_text = line
+            markup = _open_case(case_id)
+            if spec.get("kind") == UpdateKind.ACTION.value or spec["t"] == "action_reminder":
+                markup = action_buttons(int(spec["update"]), case_id)
             if reader.discreet:
-                return Rendered(discreet_text, _open_case(case_id))
+                return Rendered(discreet_text, markup)
             name = await self._name(case_id, reader.locale) or ""
-            return Rendered(alert_text(name, headline, body), _open_case(case_id))
+            return Rendered(alert_text(name, headline, body), markup)
 
     async def _line(
         self, spec: dict[str, Any], reader: Claimed
@@ -185,8 +227,33 @@ class AlertRenderer:
             note = await self._note(spec, reader)
             if new is None and note is None:
                 return None  # news whose case (and so the news) was deleted since
+            action_kind = spec.get("kind")
+            if action_kind in (UpdateKind.ACTION.value, UpdateKind.INFO.value):
+                until = self._until(spec, reader)
+                return (
+                    case_id,
+                    action_headline(str(action_kind), until),
+                    escape(note or ""),
+                    action_discreet(str(action_kind)),
+                )
             headline, body = update_parts(new, note, family_only)
             return case_id, headline, body, update_discreet()
+        if kind == "action_reminder":
+            update_id = int(spec["update"])
+            if await self._has_acted(update_id, reader.person_id):
+                return None  # marked done since the reminder was planned
+            note = await self._note(spec, reader)
+            if note is None:
+                return None
+            return (
+                int(spec["case"]),
+                _(
+                    "⏳ Reminder: the urgent action ends {when}. If you have not acted yet, "
+                    "there is still time."
+                ).format(when=self._until(spec, reader)),
+                escape(note),
+                _("⏳ An urgent action on a case you follow ends soon."),
+            )
         if kind == "status":
             return (
                 int(spec["case"]),

@@ -56,6 +56,12 @@ class NeedCb(CallbackData, prefix="nd"):
     skip: DbId = 0
 
 
+class ActionCb(CallbackData, prefix="ua"):
+    """ "I did it" under an urgent action; `id` is the action's update id."""
+
+    id: DbId
+
+
 class SetCb(CallbackData, prefix="st"):
     # menu | tz | quiet | delivery | hour | discreet | protect | birthdays | safest | panic
     field: str

@@ -610,6 +610,14 @@ def my_record(record: Record) -> str:
             )
         else:
             lines.append(_("🕊 None of them is free yet. Your letters help them hold on."))
+    if record.actions:
+        lines.append(
+            ngettext(
+                "🚨 You took part in {count} urgent action.",
+                "🚨 You took part in {count} urgent actions.",
+                record.actions,
+            ).format(count=number(record.actions))
+        )
     lines.append(
         ngettext(
             "⭐ You follow {count} case.", "⭐ You follow {count} cases.", record.following

@@ -38,6 +38,11 @@ class Visitor:
         """The reader's locale, then the configured fallbacks: the order case text is chosen in."""
         return fallback_chain(self.locale, self.fallbacks)
 
+    @property
+    def timezone(self) -> str:
+        """The person's time zone, UTC for someone the bot does not know yet."""
+        return self.person.timezone if self.person is not None else "UTC"
+
     async def ensure(self) -> Person:
         """The person's row, created now if this is the first thing worth remembering."""
         if self.person is None:

@@ -18,11 +18,14 @@ from bot.delivery.outbox import enqueue
 from db.models import Case, CaseUpdate, Hearing, HearingStatus, UpdateKind
 from db.repositories import follows as follows_repo
 from db.repositories import outbox as outbox_repo
+from db.repositories import updates as updates_repo
 
 # A reminder this close to the hearing goes out even in quiet hours.
 URGENT_LEAD = dt.timedelta(hours=6)
 # Reminders missed while the bot was down are still sent if the hearing is ahead.
 LOOKBACK = dt.timedelta(hours=12)
+# An urgent action's reminder comes a day before its deadline.
+ACTION_REMINDER_LEAD = dt.timedelta(hours=24)
 
 
 def parse_leads(text: str) -> list[dt.timedelta]:
@@ -55,7 +58,10 @@ async def case_update(session: AsyncSession, case: Case, update: CaseUpdate) -> 
     The spec names the update, so its text is picked in each reader's language at send time.
     """
     assert case.id is not None and update.id is not None
-    if update.family_only:
+    if update.kind == UpdateKind.INFO.value:
+        assert update.action_id is not None
+        people = await updates_repo.takers(session, update.action_id)
+    elif update.family_only:
         people = await follows_repo.family_ids(session, case.id)
     else:
         people = await follows_repo.reader_ids(session, case.id)
@@ -67,6 +73,12 @@ async def case_update(session: AsyncSession, case: Case, update: CaseUpdate) -> 
     }
     if update.kind == UpdateKind.STATUS.value:
         spec["new"] = update.new_status
+    if update.kind in (UpdateKind.ACTION.value, UpdateKind.INFO.value):
+        # A call to act has a deadline: it does not wait for a digest.
+        spec["kind"] = update.kind
+        spec["digest"] = False
+    if update.deadline is not None:
+        spec["until"] = int(update.deadline.timestamp())
     return await enqueue(
         session,
         person_ids=people,
@@ -140,3 +152,38 @@ async def hearing_withdrawn(
         key=f"{batch}:{spec['t']}:{spec['at']}:{spec.get('to', 0)}",
         urgent=True,
     )
+
+
+def action_reminder_moment(action: CaseUpdate) -> dt.datetime:
+    """When an urgent action's one reminder is due: a day before its deadline, or half-way
+    there for an action given less than two days."""
+    assert action.deadline is not None
+    halfway = action.created_at + (action.deadline - action.created_at) / 2
+    return max(action.deadline - ACTION_REMINDER_LEAD, halfway)
+
+
+async def plan_action_reminders(session: AsyncSession, now: dt.datetime) -> int:
+    """One reminder per urgent action, before its deadline, to the readers who have not
+    marked it done."""
+    added = 0
+    for action in await updates_repo.actions_ending(session, now, now + ACTION_REMINDER_LEAD):
+        if action.id is None or action_reminder_moment(action) > now:
+            continue
+        done = set(await updates_repo.takers(session, action.id))
+        everyone = await follows_repo.reader_ids(session, action.case_id)
+        readers = [p for p in everyone if p not in done]
+        assert action.deadline is not None
+        added += await enqueue(
+            session,
+            person_ids=readers,
+            spec={
+                "t": "action_reminder",
+                "case": action.case_id,
+                "update": action.id,
+                "until": int(action.deadline.timestamp()),
+                "digest": False,
+            },
+            batch=f"case:{action.case_id}:action",
+            key=f"action:{action.id}:reminder",
+        )
+    return added

@@ -1,7 +1,7 @@
 """/me: what a supporter has done, shown to them alone.
 
 Computed from the rows the bot keeps anyway for its once-per-person counters (the
-letters recorded, the follows); nothing is stored for it.
+letters recorded, the follows, the urgent actions marked done); nothing is stored for it.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import CaseStatus, LetterKind, Person
 from db.repositories import follows as follows_repo
 from db.repositories import letters as letters_repo
+from db.repositories import updates as updates_repo
 
 FREE = (CaseStatus.RELEASED.value, CaseStatus.ACQUITTED.value)
 
@@ -25,6 +26,8 @@ class Record:
     written_to: int
     free_now: int
     following: int
+    # Urgent actions the supporter marked done.
+    actions: int = 0
 
     @property
     def letters(self) -> int:
@@ -43,4 +46,5 @@ async def of(session: AsyncSession, person: Person | None) -> Record:
         written_to=len(status),
         free_now=sum(1 for s in status.values() if s in FREE),
         following=len(await follows_repo.cases_of(session, person.id)),
+        actions=await updates_repo.taken_by(session, person.id),
     )

@@ -7,6 +7,7 @@ only path by which a status change reaches people: the YAML import uses it too.
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 from collections.abc import Mapping, Sequence
 
@@ -51,11 +52,13 @@ def _check(case: Case, kind: str, texts: Mapping[str, str], family_only: bool,
             raise UpdateError(f"unknown locale {locale!r}")
         if not text or len(text) > MAX_TEXT:
             raise UpdateError(f"a text must have 1 to {MAX_TEXT} characters")
-    if kind == UpdateKind.NEWS.value:
+    if kind != UpdateKind.STATUS.value:
         if new_status is not None:
-            raise UpdateError("news does not change the status")
+            raise UpdateError("only a status change changes the status")
         if not texts:
-            raise UpdateError("news needs a text")
+            raise UpdateError(f"{kind} needs a text")
+        if kind != UpdateKind.NEWS.value and family_only:
+            raise UpdateError("an urgent action and its follow-up go to their own readers")
         return
     if new_status not in STATUSES:
         raise UpdateError(f"unknown status {new_status!r}")
@@ -75,17 +78,33 @@ async def publish(
     family_only: bool,
     new_status: str | None,
     actor: str,
+    *,
+    deadline: dt.datetime | None = None,
+    action: CaseUpdate | None = None,
 ) -> CaseUpdate:
     """Publish an update in the caller's transaction and return it.
 
     For a status change (`kind` "status", `new_status` set, texts an optional note) the
-    case takes the new status. The alerts go to the case's followers and family, or to
-    the family alone for family-only news, deduplicated by the update's id. Raises
-    UpdateError for anything the rules do not allow; nothing is written then.
+    case takes the new status. An urgent action (`kind` "action") needs a `deadline`
+    ahead; further information (`kind` "info") names the `action` of this case it
+    follows up. The alerts go to the case's followers and family, to the family alone
+    for family-only news, and to those who did the action for further information,
+    deduplicated by the update's id. Raises UpdateError for anything the rules do not
+    allow; nothing is written then.
     """
     cleaned = {locale: clean_text(text) for locale, text in texts.items()}
     _check(case, kind, cleaned, family_only, new_status)
     assert case.id is not None
+    if kind == UpdateKind.ACTION.value:
+        if deadline is None or deadline <= utcnow():
+            raise UpdateError("an urgent action needs a deadline ahead")
+    elif deadline is not None:
+        raise UpdateError("only an urgent action has a deadline")
+    if kind == UpdateKind.INFO.value:
+        if action is None or action.case_id != case.id or action.kind != UpdateKind.ACTION.value:
+            raise UpdateError("further information follows an urgent action of this case")
+    elif action is not None:
+        raise UpdateError("only further information follows an action")
     status = kind == UpdateKind.STATUS.value
     update = await repo.add(
         session,
@@ -96,6 +115,8 @@ async def publish(
             new_status=new_status if status else None,
             family_only=family_only,
             author=actor,
+            deadline=deadline,
+            action_id=action.id if action is not None else None,
         ),
         cleaned,
     )
@@ -106,14 +127,18 @@ async def publish(
         session.add(case)
         await session.flush()
     await alerts.case_update(session, case, update)
-    await staff.audit(
-        session, actor, "case.status" if status else "case.update", f"case:{case.slug}"
-    )
+    audit = {UpdateKind.STATUS.value: "case.status", UpdateKind.ACTION.value: "case.action"}
+    await staff.audit(session, actor, audit.get(kind, "case.update"), f"case:{case.slug}")
     return update
 
 
-async def recipients(session: AsyncSession, case_id: int, family_only: bool) -> int:
-    """How many people an update would reach now: a count, never who."""
+async def recipients(
+    session: AsyncSession, case_id: int, family_only: bool, action_id: int | None = None
+) -> int:
+    """How many people an update would reach now: a count, never who. Further information
+    on an action (`action_id`) reaches those who did it."""
+    if action_id is not None:
+        return len(await repo.takers(session, action_id))
     if family_only:
         return len(await follows_repo.family_ids(session, case_id))
     return len(await follows_repo.reader_ids(session, case_id))

@@ -1,12 +1,16 @@
-"""Case updates (status changes and news) and their per-language texts."""
+"""Case updates (status changes, news, urgent actions and their further information),
+their per-language texts, and who marked an urgent action done."""
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+import datetime as dt
+
+from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from db.models import CaseUpdate, CaseUpdateText, FamilyMember
+from db.models import ActionTaken, CaseUpdate, CaseUpdateText, FamilyMember, Person, UpdateKind
+from db.repositories.upsert import insert_ignore
 
 
 async def add(session: AsyncSession, update: CaseUpdate, texts: dict[str, str]) -> CaseUpdate:
@@ -60,3 +64,60 @@ async def latest_public_with_text(session: AsyncSession, case_id: int) -> CaseUp
 
 async def is_family(session: AsyncSession, case_id: int, person_id: int) -> bool:
     return await session.get(FamilyMember, (person_id, case_id)) is not None
+
+
+async def latest_action(session: AsyncSession, case_id: int) -> CaseUpdate | None:
+    """The case's newest urgent action, if it has one."""
+    rows = await session.execute(
+        select(CaseUpdate)
+        .where(col(CaseUpdate.case_id) == case_id, col(CaseUpdate.kind) == UpdateKind.ACTION.value)
+        .order_by(col(CaseUpdate.created_at).desc(), col(CaseUpdate.id).desc())
+        .limit(1)
+    )
+    return rows.scalar_one_or_none()
+
+
+async def actions_ending(
+    session: AsyncSession, after: dt.datetime, until: dt.datetime
+) -> list[CaseUpdate]:
+    """Urgent actions whose deadline falls in (after, until]."""
+    rows = await session.execute(
+        select(CaseUpdate).where(
+            col(CaseUpdate.kind) == UpdateKind.ACTION.value,
+            col(CaseUpdate.deadline) > after,
+            col(CaseUpdate.deadline) <= until,
+        )
+    )
+    return list(rows.scalars())
+
+
+async def mark_taken(session: AsyncSession, update_id: int, person_id: int, day: dt.date) -> bool:
+    """Record that the person did the action; False if they had already said so."""
+    return await insert_ignore(
+        session,
+        ActionTaken,
+        {"update_id": update_id, "person_id": person_id, "created_on": day},
+        ["update_id", "person_id"],
+    )
+
+
+async def has_taken(session: AsyncSession, update_id: int, person_id: int) -> bool:
+    return await session.get(ActionTaken, (update_id, person_id)) is not None
+
+
+async def takers(session: AsyncSession, update_id: int) -> list[int]:
+    """Active people who marked the action done."""
+    rows = await session.execute(
+        select(col(ActionTaken.person_id))
+        .join(Person, col(Person.id) == col(ActionTaken.person_id))
+        .where(col(ActionTaken.update_id) == update_id, col(Person.active).is_(True))
+    )
+    return list(rows.scalars())
+
+
+async def taken_by(session: AsyncSession, person_id: int) -> int:
+    """How many urgent actions the person marked done."""
+    rows = await session.execute(
+        select(func.count()).select_from(ActionTaken).where(col(ActionTaken.person_id) == person_id)
+    )
+    return int(rows.scalar_one())

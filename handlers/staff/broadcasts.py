@@ -358,16 +358,12 @@ async def send_now(
     await _confirm(callback, state, session, visitor, settings)
 
 
-def _zone(visitor: Visitor) -> str:
-    return visitor.person.timezone if visitor.person is not None else "UTC"
-
-
 async def send_later(callback: CallbackQuery, state: FSMContext, visitor: Visitor) -> None:
     await state.set_state(BroadcastForm.when_at)
     await show(
         callback,
         _("Send the date and time in your time zone ({zone}), like 2026-12-10 18:00.").format(
-            zone=_zone(visitor)
+            zone=visitor.timezone
         ),
         _nav(),
     )
@@ -388,7 +384,7 @@ async def time_sent(
             reply_markup=_nav(),
         )
         return
-    at = local.replace(tzinfo=ZoneInfo(_zone(visitor))).astimezone(dt.UTC)
+    at = local.replace(tzinfo=ZoneInfo(visitor.timezone)).astimezone(dt.UTC)
     if at <= dt.datetime.now(dt.UTC):
         await message.answer(
             _("That moment has passed. Please send a time ahead."), reply_markup=_nav()
@@ -421,7 +417,7 @@ async def _confirm_screen(
     )
     names = await _case_names(session, draft, visitor)
     when = (
-        views.moment(draft.send_at, _zone(visitor)) if draft.send_at else _("now, once confirmed")
+        views.moment(draft.send_at, visitor.timezone) if draft.send_at else _("now, once confirmed")
     )
     lines = [
         _("<b>Ready to send?</b>"),
@@ -526,7 +522,7 @@ async def submit(
         text = _("Broadcast #{id} is on its way.").format(id=broadcast.id)
     else:
         text = _("Broadcast #{id} is scheduled for {when}.").format(
-            id=broadcast.id, when=views.moment(broadcast.send_at, _zone(visitor))
+            id=broadcast.id, when=views.moment(broadcast.send_at, visitor.timezone)
         )
     await show(callback, text)
     if done.started:
@@ -633,7 +629,7 @@ async def review(
                 audience=bviews.audience_label(broadcast.audience, broadcast.audience_value, names)
             ),
             _("Recipients now: {count}").format(count=views.number(broadcast.recipients)),
-            _("When: {when}").format(when=views.moment(broadcast.send_at, _zone(visitor))),
+            _("When: {when}").format(when=views.moment(broadcast.send_at, visitor.timezone)),
         ]
     )
     await bot.send_message(callback.from_user.id, text, reply_markup=kb.as_markup())

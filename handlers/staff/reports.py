@@ -56,10 +56,6 @@ def _kind(kind: str) -> str:
     return str(KIND_NAMES.get(kind, kind))
 
 
-def _zone(visitor: Visitor) -> str:
-    return visitor.person.timezone if visitor.person is not None else "UTC"
-
-
 async def _case_name(session: AsyncSession, case_id: int, visitor: Visitor) -> str:
     texts = await cases.texts_for(session, case_id)
     return cases.pick_text(texts, visitor.chain).name if texts else ""
@@ -93,7 +89,7 @@ async def _list_screen(
     for report in waiting:
         assert report.id is not None
         name = await _case_name(session, report.case_id, visitor)
-        when = views.moment(report.created_at, _zone(visitor))
+        when = views.moment(report.created_at, visitor.timezone)
         if report.attachment is not None:
             line = _("{new}<b>#{id}</b> · {name} · {kind} · {when} · 📎 attachment")
         else:
@@ -144,7 +140,7 @@ async def _report_text(
     lines = [
         _("<b>Report #{id}</b> · {kind}").format(id=report.id, kind=_kind(report.kind)),
         _("Case: {name}").format(name=escape(await _case_name(session, report.case_id, visitor))),
-        _("Received: {when}").format(when=views.moment(report.created_at, _zone(visitor))),
+        _("Received: {when}").format(when=views.moment(report.created_at, visitor.timezone)),
         _("Status: {status}").format(status=str(STATUS_NAMES.get(report.status, report.status))),
     ]
     if attachment == "photo":

@@ -10,6 +10,7 @@ in aiogram's FSM storage; /cancel or "Stop" ends the dialogue with nothing chang
 
 from __future__ import annotations
 
+import datetime as dt
 from html import escape
 from typing import Any
 
@@ -26,8 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.crypto import IdentityCipher
 from bot.i18n import LANGUAGE_NAMES
 from bot.middlewares.identity import Visitor
-from bot.services import cases, reports, staff, updates
-from db.models import Case, CaseStatus, StaffRole, UpdateKind
+from bot.services import actions, cases, reports, staff, updates
+from db.models import Case, CaseStatus, CaseUpdate, StaffRole, UpdateKind
+from db.types import utcnow
 from handlers import alert_views, views
 from handlers.callbacks import UpdateCb
 from handlers.common import show
@@ -37,6 +39,8 @@ from handlers.staff import case_picker
 EDITORS = HasRole(StaffRole.ADMIN.value, StaffRole.EDITOR.value)
 STATUS = UpdateKind.STATUS.value
 NEWS = UpdateKind.NEWS.value
+ACTION = UpdateKind.ACTION.value
+INFO = UpdateKind.INFO.value
 
 
 class UpdateForm(StatesGroup):
@@ -47,6 +51,7 @@ class UpdateForm(StatesGroup):
     text = State()
     more = State()
     audience = State()
+    deadline = State()
     confirm = State()
 
 
@@ -98,12 +103,20 @@ async def _kind_screen(event: Event, session: AsyncSession, visitor: Visitor, ca
                 "new status. News is anything else: new charges, a transfer, a visit, a "
                 "statement."
             ),
+            _(
+                "An urgent action asks followers to act before a deadline; they can mark it "
+                "done, those who have not get one reminder, and further information later "
+                "goes to those who acted."
+            ),
         ]
     )
     kb = InlineKeyboardBuilder()
     _button(kb, _("🔄 Status change"), "kind", STATUS, case.id)
     _button(kb, _("📰 News"), "kind", NEWS, case.id)
-    kb.adjust(2)
+    _button(kb, _("🚨 Urgent action"), "kind", ACTION, case.id)
+    if await actions.latest(session, case.id) is not None:
+        _button(kb, _("ℹ️ Further information on the action"), "kind", INFO, case.id)
+    kb.adjust(2, 1, 1)
     await show(event, text, _nav(kb, back=False))
 
 
@@ -146,6 +159,16 @@ async def _text_screen(event: Event, data: dict[str, Any]) -> None:
         text = _("Send the note in {language} as plain text, at most {limit} characters.")
         if not data.get("texts"):
             _button(kb, _("Skip the note"), "next")
+    elif data.get("kind") == ACTION:
+        text = _(
+            "Send the call to act in {language} as plain text, at most {limit} characters: "
+            "what to do, whom to write to and how, and why it matters now."
+        )
+    elif data.get("kind") == INFO:
+        text = _(
+            "Send the further information in {language} as plain text, at most {limit} "
+            "characters: what came of the action, and what comes next."
+        )
     else:
         text = _("Send the news in {language} as plain text, at most {limit} characters.")
     limit = views.number(updates.MAX_TEXT)
@@ -163,6 +186,15 @@ async def _more_screen(event: Event, data: dict[str, Any]) -> None:
     await show(event, text, _nav(kb))
 
 
+async def _deadline_screen(event: Event, case: Case) -> None:
+    zone = cases.COURT_TIMEZONES.get(case.country, "UTC")
+    text = _(
+        "By when must people act? Send the deadline as YYYY-MM-DD (the end of that day) or "
+        "YYYY-MM-DD HH:MM, in the time of {zone}, the court's."
+    ).format(zone=escape(views.timezone_label(zone)))
+    await show(event, text, _nav(InlineKeyboardBuilder()))
+
+
 async def _audience_screen(event: Event) -> None:
     kb = InlineKeyboardBuilder()
     _button(kb, _("📢 Followers and family"), "aud", "public")
@@ -177,13 +209,29 @@ async def _preview_screen(
     assert case.id is not None
     texts: dict[str, str] = data.get("texts", {})
     family = bool(data.get("family"))
+    kind = str(data.get("kind"))
+    note = updates.pick_note(texts, visitor.chain)
     # The worker's own rendering, in the editor's language with the readers' fallbacks.
-    headline, body = alert_views.update_parts(
-        data.get("new"), updates.pick_note(texts, visitor.chain), family
-    )
+    if kind in (ACTION, INFO):
+        until = ""
+        if data.get("deadline"):
+            deadline = dt.datetime.fromisoformat(str(data["deadline"]))
+            until = views.moment(deadline, visitor.timezone)
+        headline, body = alert_views.action_headline(kind, until), escape(note or "")
+        discreet = alert_views.action_discreet(kind)
+    else:
+        headline, body = alert_views.update_parts(data.get("new"), note, family)
+        discreet = alert_views.update_discreet()
     alert = alert_views.alert_text(await _name(session, case, visitor), headline, body)
-    count = await updates.recipients(session, case.id, family)
-    if family:
+    action_id = int(data["action"]) if kind == INFO and data.get("action") else None
+    count = await updates.recipients(session, case.id, family, action_id)
+    if kind == INFO:
+        reach = ngettext(
+            "It will go to {count} person who did the action.",
+            "It will go to {count} people who did the action.",
+            count,
+        )
+    elif family:
         reach = ngettext(
             "It will go to {count} family member.", "It will go to {count} family members.", count
         )
@@ -205,7 +253,7 @@ async def _preview_screen(
         "",
         alert,
         "",
-        _("In discreet mode: {text}").format(text=alert_views.update_discreet()),
+        _("In discreet mode: {text}").format(text=discreet),
         languages,
         reach.format(count=views.number(count)),
     ]
@@ -237,6 +285,8 @@ async def _screen(
         await _more_screen(event, data)
     elif step == UpdateForm.audience.state:
         await _audience_screen(event)
+    elif step == UpdateForm.deadline.state:
+        await _deadline_screen(event, case)
     else:
         await _preview_screen(event, session, visitor, case, data)
 
@@ -260,6 +310,8 @@ async def _after_texts(
     data = await state.get_data()
     if data.get("kind") == NEWS:
         await _forward(event, UpdateForm.audience, state, session, visitor)
+    elif data.get("kind") == ACTION:
+        await _forward(event, UpdateForm.deadline, state, session, visitor)
     else:
         await _forward(event, UpdateForm.confirm, state, session, visitor)
 
@@ -373,7 +425,11 @@ async def kind_chosen(
     if case is None:
         await callback.answer(_("This case is not available."), show_alert=True)
         return
-    if callback_data.value not in {STATUS, NEWS}:
+    if callback_data.value not in {STATUS, NEWS, ACTION, INFO}:
+        await callback.answer(_("This button is no longer valid."))
+        return
+    action = await actions.latest(session, case.id or 0) if callback_data.value == INFO else None
+    if callback_data.value == INFO and action is None:
         await callback.answer(_("This button is no longer valid."))
         return
     # A fresh dialogue for this case, whatever an older message's button left behind;
@@ -382,6 +438,8 @@ async def kind_chosen(
     fresh: dict[str, Any] = {"case": case.id, "kind": callback_data.value, "texts": {}, "trail": []}
     if old.get("report") and old.get("case") == case.id:
         fresh["report"] = old["report"]
+    if action is not None:
+        fresh["action"] = action.id
     await state.set_state(UpdateForm.kind)
     await state.set_data(fresh)
     step = UpdateForm.status if callback_data.value == STATUS else UpdateForm.language
@@ -451,10 +509,33 @@ async def texts_done(
     callback: CallbackQuery, state: FSMContext, session: AsyncSession, visitor: Visitor
 ) -> None:
     data = await state.get_data()
-    if data.get("kind") == NEWS and not data.get("texts"):
+    if data.get("kind") != STATUS and not data.get("texts"):
         await callback.answer(_("This button is no longer valid."))
         return
     await _after_texts(callback, state, session, visitor)
+
+
+async def deadline_step(
+    message: Message, state: FSMContext, session: AsyncSession, visitor: Visitor
+) -> None:
+    case = await _case(session, state)
+    if case is None:
+        await stop(message, state)
+        return
+    zone = cases.COURT_TIMEZONES.get(case.country, "UTC")
+    try:
+        deadline = actions.parse_deadline(message.text or "", zone, utcnow())
+    except actions.DeadlineError as exc:
+        problem = {
+            "format": _("Please send the date as YYYY-MM-DD, or YYYY-MM-DD HH:MM."),
+            "soon": _("That is past, or too soon: give people at least two hours."),
+            "far": _("That is more than 90 days away: an urgent action needs a near deadline."),
+        }[exc.reason]
+        await message.answer(problem)
+        await _deadline_screen(message, case)
+        return
+    await state.update_data(deadline=deadline.isoformat())
+    await _forward(message, UpdateForm.confirm, state, session, visitor)
 
 
 async def audience_chosen(
@@ -486,6 +567,8 @@ async def publish(
         return
     family = bool(data.get("family"))
     actor = staff.actor_of(cipher, visitor.person.id)
+    deadline = dt.datetime.fromisoformat(data["deadline"]) if data.get("deadline") else None
+    action = await session.get(CaseUpdate, int(data["action"])) if data.get("action") else None
     try:
         await updates.publish(
             session,
@@ -495,6 +578,8 @@ async def publish(
             family,
             data.get("new"),
             actor,
+            deadline=deadline,
+            action=action,
         )
     except updates.UpdateError:
         # Someone changed the case meanwhile (its status, most likely).
@@ -504,7 +589,7 @@ async def publish(
         return
     if data.get("report"):
         await reports.published(session, int(data["report"]), case.id, actor)
-    count = await updates.recipients(session, case.id, family)
+    count = await updates.recipients(session, case.id, family, action.id if action else None)
     done = ngettext(
         "✅ Published. It is on its way to {count} person.",
         "✅ Published. It is on its way to {count} people.",
@@ -542,6 +627,7 @@ def router() -> Router:
     r.message.register(update_command, Command("update"), EDITORS)
     r.message.register(case_step, UpdateForm.case, F.text, ~F.text.startswith("/"), EDITORS)
     r.message.register(text_step, UpdateForm.text, F.text, ~F.text.startswith("/"), EDITORS)
+    r.message.register(deadline_step, UpdateForm.deadline, F.text, ~F.text.startswith("/"), EDITORS)
     r.callback_query.register(start_button, UpdateCb.filter(F.action == "start"), EDITORS)
     r.callback_query.register(kind_chosen, UpdateCb.filter(F.action == "kind"), EDITORS)
     r.callback_query.register(

@@ -2,6 +2,7 @@
 
 from aiogram import Router
 
+from handlers.supporter import actions as actions_handlers
 from handlers.supporter import cases as cases_handlers
 from handlers.supporter import follows as follows_handlers
 from handlers.supporter import inaccuracy as inaccuracy_handlers
@@ -21,6 +22,7 @@ def router() -> Router:
         privacy_handlers.router(),
         settings_handlers.router(),
         letters_handlers.router(),
+        actions_handlers.router(),
         me_handlers.router(),
         letter_check_handlers.router(),
         inaccuracy_handlers.router(),

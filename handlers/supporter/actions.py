@@ -1,0 +1,43 @@
+""" "✅ I did it" under an urgent action: counted once, so the reminder spares the person
+and the further information reaches them."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.middlewares.identity import Visitor
+from bot.services import actions
+from db.models import CaseUpdate
+from handlers.alert_views import action_buttons
+from handlers.callbacks import ActionCb
+
+
+async def did_it(
+    callback: CallbackQuery, callback_data: ActionCb, session: AsyncSession, visitor: Visitor
+) -> None:
+    person = await visitor.ensure()
+    outcome = await actions.mark_done(session, person, callback_data.id)
+    if outcome is None:
+        await callback.answer(_("This button is no longer valid."))
+        return
+    if outcome:
+        await callback.answer(
+            _("Thank you! When there is news of this action, you will hear it here."),
+            show_alert=True,
+        )
+    else:
+        await callback.answer(_("You have already marked it done. Thank you!"))
+    action = await session.get(CaseUpdate, callback_data.id)
+    if outcome and action is not None and isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(
+            reply_markup=action_buttons(callback_data.id, action.case_id, done=True)
+        )
+
+
+def router() -> Router:
+    r = Router(name="actions")
+    r.callback_query.register(did_it, ActionCb.filter())
+    return r
