@@ -36,3 +36,8 @@ async def eventually(check: Callable[[], bool], timeout: float = 40.0) -> None:
 def from_bot(emu: Emulator, user: EmulatedUser) -> list[EmulatedMessage]:
     """Every message the bot sent this person, deleted ones included."""
     return [m for m in emu.messages(user, include_deleted=True) if m.from_bot]
+
+
+def has_button(emu: Emulator, user: EmulatedUser, label: str) -> bool:
+    """Whether a visible message in the chat has a button whose label holds `label`."""
+    return any(label in b.get("text", "") for m in emu.messages(user) for b in m.buttons())
