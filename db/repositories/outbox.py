@@ -289,7 +289,7 @@ _MARK_SENT = (
         sent_at=bindparam("b_at"),
         message_id=bindparam("b_mid"),
         # A panic while the message was in flight has already set when it goes.
-        delete_at=func.coalesce(_T.c.delete_at, bindparam("b_del")),
+        delete_at=func.coalesce(_T.c.delete_at, bindparam("b_del", type_=_T.c.delete_at.type)),
         last_error=None,
         attempts=_T.c.attempts + 1,
     )
