@@ -57,9 +57,11 @@ class NeedCb(CallbackData, prefix="nd"):
 
 
 class ActionCb(CallbackData, prefix="ua"):
-    """ "I did it" under an urgent action; `id` is the action's update id."""
+    """ "I did it" under an urgent action (or on its case's card); `id` is the action's
+    update id."""
 
     id: DbId
+    card: bool = False
 
 
 class SetCb(CallbackData, prefix="st"):

@@ -7,12 +7,13 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import LANGUAGE_NAMES
-from bot.services.cases import COUNTRIES, CasePage, CaseSummary
+from bot.services.cases import COUNTRIES, CasePage, CaseSummary, OpenAction
 from bot.services.letters import LetterPrompt, kinds_for, original_locale
 from bot.services.preferences import AUTODELETE_HOURS, DIGEST_HOURS, QUIET_PRESETS, TIMEZONES
 from db.models import Case, CaseStatus, DeliveryMode, LetterKind, Person
 from handlers import views
 from handlers.callbacks import (
+    ActionCb,
     CaseCb,
     FilterCb,
     ForgetCb,
@@ -115,9 +116,16 @@ def statuses(country: str) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def case_card(case: Case, following: bool) -> InlineKeyboardMarkup:
+def case_card(
+    case: Case, following: bool, action: OpenAction | None = None
+) -> InlineKeyboardMarkup:
     assert case.id is not None
     kb = InlineKeyboardBuilder()
+    if action is not None and not action.done:
+        kb.button(
+            text=_("✅ I did the urgent action"),
+            callback_data=ActionCb(id=action.id, card=True),
+        )
     if following:
         kb.button(text=_("🔕 Unfollow"), callback_data=CaseCb(action="unfollow", id=case.id))
     else:
@@ -128,7 +136,10 @@ def case_card(case: Case, following: bool) -> InlineKeyboardMarkup:
         kb.button(text=_("📷 Photo"), callback_data=CaseCb(action="photo", id=case.id))
     kb.button(text=_("⚠️ Report an inaccuracy"), callback_data=CaseCb(action="wrong", id=case.id))
     kb.button(text=_("« All cases"), callback_data=ListCb())
-    kb.adjust(2, 1)
+    if action is not None and not action.done:
+        kb.adjust(1, 2, 1)
+    else:
+        kb.adjust(2, 1)
     return kb.as_markup()
 
 

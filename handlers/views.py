@@ -335,6 +335,18 @@ def case_card(card: CaseCard, reader_tz: str) -> str:
     facts_at = len(lines)
     if card.next_hearing:
         lines.extend(["", hearing_line(card.next_hearing, reader_tz)])
+    if card.action:
+        lines.extend(
+            [
+                "",
+                _("🚨 <b>Urgent action</b>, until {when}:").format(
+                    when=moment(card.action.deadline, reader_tz)
+                ),
+                snippet(card.action.text),
+            ]
+        )
+        if card.action.done:
+            lines.append(_("✅ You did it. Thank you!"))
     if card.latest:
         day = card.latest.at.astimezone(ZoneInfo(reader_tz)).date()
         lines.extend(

@@ -77,6 +77,8 @@ class CaseCard:
     next_hearing: Hearing | None
     following: bool
     latest: LatestUpdate | None = None
+    # An urgent action whose deadline is ahead, if the case has one.
+    action: OpenAction | None = None
     # The facility's letter rules and what the person welcomes hearing about, each in the
     # first language of the reader's chain that has it.
     letter_rules: str | None = None
@@ -89,6 +91,16 @@ class LatestUpdate:
 
     at: dt.datetime
     text: str
+
+
+@dataclass(frozen=True)
+class OpenAction:
+    """An urgent action still open, in the reader's language, and whether the reader did it."""
+
+    id: int
+    deadline: dt.datetime
+    text: str
+    done: bool
 
 
 @dataclass(frozen=True)
@@ -205,6 +217,7 @@ async def card(
         next_hearing=await repo.next_hearing(session, case.id, utcnow()),
         following=following,
         latest=await _latest_update(session, case.id, chain),
+        action=await _open_action(session, case.id, chain, person_id),
         letter_rules=pick_value(texts, chain, "letter_rules"),
         topics=pick_value(texts, chain, "topics"),
     )
@@ -219,6 +232,21 @@ async def _latest_update(
     return LatestUpdate(
         update.created_at, pick_text(await updates_repo.texts(session, update.id), chain)
     )
+
+
+async def _open_action(
+    session: AsyncSession, case_id: int, chain: Sequence[str], person_id: int | None
+) -> OpenAction | None:
+    action = await updates_repo.latest_action(session, case_id)
+    if action is None or action.id is None or action.deadline is None:
+        return None
+    if action.deadline <= utcnow():
+        return None
+    texts = await updates_repo.texts(session, action.id)
+    if not texts:
+        return None
+    done = person_id is not None and await updates_repo.has_taken(session, action.id, person_id)
+    return OpenAction(action.id, action.deadline, pick_text(texts, chain), done)
 
 
 async def texts_for(session: AsyncSession, case_id: int) -> dict[str, CaseText]:

@@ -47,13 +47,15 @@ async def of_case(session: AsyncSession, case_id: int) -> list[CaseUpdate]:
 
 
 async def latest_public_with_text(session: AsyncSession, case_id: int) -> CaseUpdate | None:
-    """The newest update everyone may read that has something written in it."""
+    """The newest update everyone may read that has something written in it; an urgent
+    action is not news (the card shows it apart while it is open)."""
     written = exists().where(col(CaseUpdateText.update_id) == col(CaseUpdate.id))
     rows = await session.execute(
         select(CaseUpdate)
         .where(
             col(CaseUpdate.case_id) == case_id,
             col(CaseUpdate.family_only).is_(False),
+            col(CaseUpdate.kind) != UpdateKind.ACTION.value,
             written,
         )
         .order_by(col(CaseUpdate.created_at).desc(), col(CaseUpdate.id).desc())

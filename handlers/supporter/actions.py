@@ -13,6 +13,7 @@ from bot.services import actions
 from db.models import CaseUpdate
 from handlers.alert_views import action_buttons
 from handlers.callbacks import ActionCb
+from handlers.supporter.cases import render_card
 
 
 async def did_it(
@@ -23,14 +24,17 @@ async def did_it(
     if outcome is None:
         await callback.answer(_("This button is no longer valid."))
         return
-    if outcome:
-        await callback.answer(
-            _("Thank you! When there is news of this action, you will hear it here."),
-            show_alert=True,
-        )
-    else:
-        await callback.answer(_("You have already marked it done. Thank you!"))
+    thanks = (
+        _("Thank you! When there is news of this action, you will hear it here.")
+        if outcome
+        else _("You have already marked it done. Thank you!")
+    )
     action = await session.get(CaseUpdate, callback_data.id)
+    if callback_data.card and action is not None:
+        # Pressed on the case card: the card shows it done, the thanks come as a toast.
+        await render_card(callback, session, visitor, action.case_id, thanks)
+        return
+    await callback.answer(thanks, show_alert=outcome)
     if outcome and action is not None and isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(
             reply_markup=action_buttons(callback_data.id, action.case_id, done=True)

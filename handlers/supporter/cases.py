@@ -62,7 +62,10 @@ async def render_card(
         else "UTC"
     )
     await show(
-        event, views.case_card(card, tz), keyboards.case_card(card.case, card.following), notice
+        event,
+        views.case_card(card, tz),
+        keyboards.case_card(card.case, card.following, card.action),
+        notice,
     )
     return True
 

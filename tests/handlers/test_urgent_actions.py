@@ -9,11 +9,11 @@ import json
 
 from sqlmodel import col
 
-from bot.services import actions, alerts
+from bot.services import actions, alerts, updates
 from db.models import ActionTaken, CaseUpdate, Delivery
 from db.types import utcnow
 from handlers.callbacks import ActionCb
-from tests.handlers.test_staff_updates import readers, render, rows, staff_member
+from tests.handlers.test_staff_updates import readers, render, rows, staff_member, the_case
 from tests.support import Driver, Person
 
 CALL = "Write to the Prosecutor General: ask for his release <now>."
@@ -101,3 +101,28 @@ async def test_the_editor_publishes_an_action_and_its_follow_up(
     await driver.press(editor, "Publish")
     info = [d for d in await rows(storage, Delivery) if '"kind":"info"' in d.spec]
     assert sorted(d.person_id for d in info) == sorted([acting, waiting])
+
+
+async def test_the_case_card_shows_an_open_action(driver: Driver, storage, settings, small_cases):
+    case = await the_case(storage)
+    async with storage.sessionmaker() as s, s.begin():
+        await updates.publish(
+            s, case, "action", {"en": CALL}, False, None, "t",
+            deadline=utcnow() + dt.timedelta(days=3),
+        )  # fmt: skip
+    supporter = Person(id=9_920_000_011)
+    card = await driver.send(supporter, "/case Testov")
+    assert "Urgent action, until" in card.text and "ask for his release" in card.text
+    assert "Latest news" not in card.text  # the call is not news
+    pressed = await driver.press(supporter, "I did the urgent action")
+    assert "you will hear it here" in pressed.notices[0]
+    assert "You did it. Thank you!" in pressed.text
+    assert not any("I did the urgent action" in label for label in pressed.labels())
+    assert len(await rows(storage, ActionTaken)) == 1
+
+    # Past the deadline the card no longer shows it.
+    async with storage.sessionmaker() as s, s.begin():
+        action = (await rows(storage, CaseUpdate))[0]
+        action.deadline = utcnow() - dt.timedelta(minutes=1)
+        s.add(action)
+    assert "Urgent action" not in (await driver.send(supporter, "/case Testov")).text
