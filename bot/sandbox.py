@@ -14,7 +14,7 @@ from bot.crypto import IdentityCipher
 from bot.emulator import Emulator
 from bot.emulator.page import PERSONAS
 from bot.emulator.server import RunningEmulator, serve
-from bot.services import case_files, staff
+from bot.services import case_files, families, identity, staff
 from bot.storage import Storage, prepare
 from config import Settings
 from config.settings import DEFAULT_DATABASE_URL
@@ -45,8 +45,8 @@ def sandbox_settings(settings: Settings, api_url: str, token: str) -> Settings:
 
 
 async def seed(storage: Storage, cipher: IdentityCipher) -> None:
-    """Demo cases in an empty database, a hearing a few minutes ahead to watch for, and
-    the staff personas' roles."""
+    """Demo cases in an empty database, a hearing a few minutes ahead to watch for, the
+    staff personas' roles, and the family persona's case."""
     async with storage.sessionmaker() as session, session.begin():
         for persona in PERSONAS:
             if persona.role in staff.ROLES:
@@ -59,6 +59,12 @@ async def seed(storage: Storage, cipher: IdentityCipher) -> None:
         case = await cases_repo.by_slug(session, DEMO_HEARING_CASE)
         if case is None or case.id is None:
             return
+        for persona in PERSONAS:
+            if persona.role == "family":
+                relative = await identity.ensure(
+                    session, cipher, persona.user_id, persona.language_code
+                )
+                await families.add_relative(session, relative, case.id)
         if await cases_repo.next_hearing(session, case.id, utcnow()) is None:
             starts = (utcnow() + dt.timedelta(minutes=5)).replace(second=0, microsecond=0)
             session.add(

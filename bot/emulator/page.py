@@ -23,7 +23,6 @@ class Persona:
     role: str = "supporter"
 
 
-# Family personas join this list with the family channel.
 PERSONAS: tuple[Persona, ...] = (
     Persona("supporter-en", "Supporter · English", "en", 910_000_001),
     Persona("supporter-ru", "Сторонник · Русский", "ru", 910_000_002),
@@ -38,6 +37,8 @@ PERSONAS: tuple[Persona, ...] = (
     Persona("staff-admin", "Admin · English", "en", 910_000_101, "admin"),
     Persona("staff-editor", "Редактор · Русский", "ru", 910_000_102, "editor"),
     Persona("staff-broadcaster", "Broadcaster · English", "en", 910_000_103, "broadcaster"),
+    # A relative of the sandbox's hearing case (bot/sandbox.py), to try /report.
+    Persona("family-ru", "Родственница · Русский", "ru", 910_000_201, "family"),
 )
 _BY_KEY = {p.key: p for p in PERSONAS}
 

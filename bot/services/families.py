@@ -114,11 +114,18 @@ async def redeem(
     case = await cases_repo.by_id(session, case_id)
     if case is None:
         return None
-    joiner = await person()
-    assert joiner.id is not None
-    await repo.add_member(session, joiner.id, case_id)
-    await protect_relative(session, joiner)
+    await add_relative(session, await person(), case_id)
     return case
+
+
+async def add_relative(session: AsyncSession, person: Person, case_id: int) -> bool:
+    """Make the person a relative of the case with a relative's safety settings; False
+    (and nothing changed) if they were one already."""
+    assert person.id is not None
+    if not await repo.add_member(session, person.id, case_id):
+        return False
+    await protect_relative(session, person)
+    return True
 
 
 async def protect_relative(session: AsyncSession, person: Person) -> None:
