@@ -41,7 +41,8 @@ async def one_person(emulator: Emulator, language: str, rounds: int) -> list[flo
 
 async def main(people: int, rounds: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix="umid-bench-"))
-    emulator = Emulator(flood_limit=1_000_000, strict_unknown_parameters=True)
+    # Open chats: the sandbox's relative persona is sent the demo hearing's reminders.
+    emulator = Emulator(flood_limit=1_000_000, strict_unknown_parameters=True, open_chats=True)
     server = await serve(emulator, 0, with_page=False)
     settings = load_settings(
         _env_file=None,

@@ -19,7 +19,7 @@ from bot.crypto import IdentityCipher
 from bot.i18n import make_i18n
 from bot.middlewares.db import CommitBeforeRequest, DbSessionMiddleware
 from bot.middlewares.identity import IdentityMiddleware, VisitorI18nMiddleware
-from bot.middlewares.sent import RememberSent
+from bot.middlewares.sent import RememberSent, SentLog
 from bot.middlewares.throttle import ThrottleMiddleware, TokenBuckets
 from bot.retry import RetryMiddleware
 from bot.storage import Storage
@@ -113,6 +113,7 @@ def build_dispatcher(
         ThrottleMiddleware(TokenBuckets(settings.throttle_rate, settings.throttle_burst))
     )
     dp.update.outer_middleware(DbSessionMiddleware(storage.sessionmaker))
+    dp.update.outer_middleware(SentLog())
     dp.update.outer_middleware(IdentityMiddleware(cipher, settings))
     VisitorI18nMiddleware(i18n).setup(dp)
     dp.message.outer_middleware(PanicWordMiddleware())

@@ -85,6 +85,14 @@ async def start(settings: Settings, port: int) -> tuple[RunningEmulator, Setting
         running = await serve(emulator, port)
     except OSError:
         running = await serve(emulator, 0)  # the usual port is taken: any free one will do
+    # A relative joined by an invitation link, so has started the bot: the case's alerts
+    # reach them before their persona is first opened on the page.
+    for persona in PERSONAS:
+        if persona.role == "family":
+            relative = emulator.add_user(
+                persona.language_code, persona.label.split(" · ")[0], persona.user_id
+            )
+            relative.started = True
     bot_settings = sandbox_settings(settings, running.url, emulator.token)
     storage = await prepare(bot_settings)
     await seed(storage, IdentityCipher(bot_settings.key_bytes))

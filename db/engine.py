@@ -45,6 +45,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+            # Many people at once each need a connection for a moment; with the default
+            # five (and ten overflow) updates queued for one (benchmarks/interactive.py:
+            # about half the throughput).
+            kwargs.setdefault("pool_size", 20)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

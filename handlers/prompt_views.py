@@ -141,7 +141,8 @@ class PromptRenderer:
                 if born is None or (born.month, born.day) != (day.month, day.day):
                     return None
                 if reader.discreet:
-                    return Rendered(_("🎂 A birthday is coming up in a case you follow."), markup)
+                    # Not "a case you follow": those who asked for every birthday get it too.
+                    return Rendered(_("🎂 A birthday is coming up. Open to write a card."), markup)
                 return Rendered(birthday_text(name, views.day_month(day)), markup)
             if case.release_expected_on != day:
                 return None

@@ -73,6 +73,11 @@ async def take_deletable(
     return ids
 
 
+async def remember_many(session: AsyncSession, messages: list[tuple[bytes, int]]) -> None:
+    """Messages of chats (keyed index, id), the person's and the bot's, seen just now."""
+    await repo.record_many(session, messages, utcnow())
+
+
 async def remember(
     session: AsyncSession, chat_index: bytes, message_id: int, *, self_destruct: bool = False
 ) -> None:
@@ -82,5 +87,5 @@ async def remember(
     delete_at = now + NOTICE_LIFETIME if self_destruct else None
     await repo.record(session, chat_index, message_id, now, delete_at)
     if self_destruct:
-        # Already recorded by the bot's request middleware: give it its end.
+        # Recorded already if an earlier part of the update wrote it: give it its end.
         await repo.set_delete_at(session, chat_index, message_id, delete_at)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from db.models import Delivery, Person, SentMessage
-from db.repositories.upsert import insert_ignore
+from db.repositories.upsert import insert_for, insert_ignore
 
 
 async def record(
@@ -32,6 +32,18 @@ async def record(
         },
         ["chat_index", "message_id"],
     )
+
+
+async def record_many(
+    session: AsyncSession, messages: list[tuple[bytes, int]], sent_at: dt.datetime
+) -> None:
+    """Several messages at once, in one statement; those known already are left as they are."""
+    rows = [
+        {"chat_index": chat, "message_id": mid, "sent_at": sent_at, "delete_at": None}
+        for chat, mid in dict.fromkeys(messages)
+    ]
+    stmt: Any = insert_for(session, SentMessage).values(rows)
+    await session.execute(stmt.on_conflict_do_nothing(index_elements=["chat_index", "message_id"]))
 
 
 async def set_delete_at(

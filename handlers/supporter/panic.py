@@ -17,6 +17,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
+from bot.middlewares import sent as sent_log
 from bot.middlewares.identity import Visitor
 from bot.services import panic
 from handlers.callbacks import SetCb
@@ -37,6 +38,8 @@ async def clear_chat(
     /forget."""
     chat_index = cipher.index(message.chat.id)
     ids = await panic.take_deletable(session, chat_index, visitor.person)
+    # This update's own messages (the /panic, say) go now and need no remembering.
+    sent_log.discard(chat_index)
     ids.append(message.message_id)
     for start in range(0, len(ids), BATCH):
         try:
@@ -94,7 +97,7 @@ class PanicWordMiddleware(BaseMiddleware):
             await clear_chat(event, data["session"], visitor, cipher, data["bot"])
             return None
         if isinstance(event, Message) and cipher is not None and event.chat.type == "private":
-            await panic.remember(data["session"], cipher.index(event.chat.id), event.message_id)
+            sent_log.note(cipher.index(event.chat.id), event.message_id)
         return await handler(event, data)
 
 

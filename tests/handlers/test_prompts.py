@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 
 from sqlalchemy import update
 from sqlmodel import col
@@ -68,6 +69,11 @@ async def test_who_is_prompted_and_when(driver: Driver, storage, small_cases):
     shown = await renderer(json.loads(release.spec), reader)
     assert shown is not None and "welcome-home note" in shown.text
     assert "March 8, 2027" in shown.text and "Alisher Testov" in shown.text
+    # A discreet reader sees no name; nor "a case you follow", which not all of them do.
+    [birthday, *_] = [d for d in made if '"birthday"' in d.spec]
+    quiet = await renderer(json.loads(birthday.spec), replace(reader, discreet=True))
+    assert quiet is not None and "birthday is coming up" in quiet.text
+    assert "Testov" not in quiet.text and "follow" not in quiet.text
     # Released early: the prompt is overtaken and says nothing.
     async with storage.sessionmaker() as s, s.begin():
         await s.execute(
