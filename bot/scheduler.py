@@ -125,24 +125,25 @@ class Planner:
         async with self.sessionmaker() as session:
             notes = await sent_repo.due(session, now or utcnow(), 500)
         for chat_index, message_id, blob in notes:
-            try:
-                await self.bot.delete_message(self.cipher.decrypt_id(blob), message_id)
-                done += 1
-            except TelegramAPIError as exc:
-                log.info("could not delete a note: %s", type(exc).__name__)
+            done += await self._delete(blob, message_id)
             async with self.sessionmaker() as session, session.begin():
                 await sent_repo.drop(session, chat_index, message_id)
         async with self.sessionmaker() as session:
             due = await outbox_repo.due_deletions(session, now or utcnow(), 500)
         for delivery_id, message_id, blob in due:
-            try:
-                await self.bot.delete_message(self.cipher.decrypt_id(blob), message_id)
-                done += 1
-            except TelegramAPIError as exc:
-                log.info("could not delete a sent alert: %s", type(exc).__name__)
+            done += await self._delete(blob, message_id)
             async with self.sessionmaker() as session, session.begin():
                 await outbox_repo.forget_message(session, delivery_id)
         return done
+
+    async def _delete(self, blob: bytes, message_id: int) -> bool:
+        """Delete one message; gone already or too old is not an error worth more."""
+        try:
+            await self.bot.delete_message(self.cipher.decrypt_id(blob), message_id)
+        except TelegramAPIError as exc:
+            log.info("could not delete a message: %s", type(exc).__name__)
+            return False
+        return True
 
     async def retention(self, now: dt.datetime | None = None) -> tuple[int, int]:
         """Purge settled outbox rows and old failed join attempts, and forget people who

@@ -7,7 +7,6 @@ notification preview nor a glance at the chat list shows it; a button opens the 
 from __future__ import annotations
 
 import datetime as dt
-import time
 from html import escape
 from typing import Any
 
@@ -17,6 +16,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery.ttl_cache import TtlCache
 from bot.delivery.worker import Rendered
 from bot.services.cases import fallback_chain, pick_text
 from bot.services.updates import pick_note
@@ -126,37 +126,33 @@ class AlertRenderer:
         self.sessionmaker = sessionmaker
         self.i18n = i18n
         self.fallbacks = fallbacks
-        self._texts: dict[int, tuple[float, dict[str, CaseText]]] = {}
-        self._hearings: dict[int, tuple[float, Hearing | None]] = {}
-        self._updates: dict[int, tuple[float, dict[str, str]]] = {}
-        self._rendered: dict[tuple[str, str, str, bool, int], tuple[float, Rendered | None]] = {}
+        self._texts: TtlCache[int, dict[str, CaseText]] = TtlCache(self.TTL)
+        self._hearings: TtlCache[int, Hearing | None] = TtlCache(self.TTL)
+        self._updates: TtlCache[int, dict[str, str]] = TtlCache(self.TTL)
+        self._rendered: TtlCache[tuple[str, str, str, bool, int], Rendered | None] = TtlCache(
+            self.TTL, 4096
+        )
 
     async def _case_texts(self, case_id: int) -> dict[str, CaseText]:
-        hit = self._texts.get(case_id)
-        if hit and time.monotonic() - hit[0] < self.TTL:
-            return hit[1]
-        async with self.sessionmaker() as session:
-            texts = (await cases_repo.texts(session, [case_id]))[case_id]
-        self._texts[case_id] = (time.monotonic(), texts)
-        return texts
+        async def load() -> dict[str, CaseText]:
+            async with self.sessionmaker() as session:
+                return (await cases_repo.texts(session, [case_id]))[case_id]
+
+        return await self._texts.get(case_id, load)
 
     async def _hearing(self, hearing_id: int) -> Hearing | None:
-        hit = self._hearings.get(hearing_id)
-        if hit and time.monotonic() - hit[0] < self.TTL:
-            return hit[1]
-        async with self.sessionmaker() as session:
-            hearing = await session.get(Hearing, hearing_id)
-        self._hearings[hearing_id] = (time.monotonic(), hearing)
-        return hearing
+        async def load() -> Hearing | None:
+            async with self.sessionmaker() as session:
+                return await session.get(Hearing, hearing_id)
+
+        return await self._hearings.get(hearing_id, load)
 
     async def _update_texts(self, update_id: int) -> dict[str, str]:
-        hit = self._updates.get(update_id)
-        if hit and time.monotonic() - hit[0] < self.TTL:
-            return hit[1]
-        async with self.sessionmaker() as session:
-            texts = await updates_repo.texts(session, update_id)
-        self._updates[update_id] = (time.monotonic(), texts)
-        return texts
+        async def load() -> dict[str, str]:
+            async with self.sessionmaker() as session:
+                return await updates_repo.texts(session, update_id)
+
+        return await self._updates.get(update_id, load)
 
     async def _note(self, spec: dict[str, Any], reader: Claimed) -> str | None:
         texts = await self._update_texts(int(spec["update"]))
@@ -188,14 +184,7 @@ class AlertRenderer:
         # family-only news is checked for each reader, so it is kept per reader.
         gate = reader.person_id if _per_reader(spec) else 0
         key = (reader.spec, reader.locale, reader.timezone, reader.discreet, gate)
-        hit = self._rendered.get(key)
-        if hit is not None and time.monotonic() - hit[0] < self.TTL:
-            return hit[1]
-        rendered = await self._render(spec, reader)
-        if len(self._rendered) > 4096:
-            self._rendered.clear()
-        self._rendered[key] = (time.monotonic(), rendered)
-        return rendered
+        return await self._rendered.get(key, lambda: self._render(spec, reader))
 
     async def _render(self, spec: dict[str, Any], reader: Claimed) -> Rendered | None:
         with self.i18n.context(), self.i18n.use_locale(reader.locale):

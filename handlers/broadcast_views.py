@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from collections.abc import Sequence
 from html import escape
 from typing import Any
@@ -17,6 +16,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery.ttl_cache import TtlCache
 from bot.delivery.worker import Rendered
 from bot.i18n import LANGUAGE_NAMES
 from bot.services.broadcasts import Report, Version, pick_version
@@ -146,21 +146,20 @@ class BroadcastRenderer:
         self.sessionmaker = sessionmaker
         self.i18n = i18n
         self.fallbacks = fallbacks
-        self._cache: dict[int, tuple[float, Broadcast | None, dict[str, BroadcastVersion]]] = {}
+        self._cache: TtlCache[int, tuple[Broadcast | None, dict[str, BroadcastVersion]]] = TtlCache(
+            self.TTL, 256
+        )
 
     async def _load(
         self, broadcast_id: int, *, fresh: bool = False
     ) -> tuple[Broadcast | None, dict[str, BroadcastVersion]]:
-        hit = self._cache.get(broadcast_id)
-        if hit and not fresh and time.monotonic() - hit[0] < self.TTL:
-            return hit[1], hit[2]
-        async with self.sessionmaker() as session:
-            broadcast = await session.get(Broadcast, broadcast_id)
-            versions = await repo.versions(session, broadcast_id) if broadcast else {}
-        if len(self._cache) > 256:
-            self._cache.clear()
-        self._cache[broadcast_id] = (time.monotonic(), broadcast, versions)
-        return broadcast, versions
+        async def load() -> tuple[Broadcast | None, dict[str, BroadcastVersion]]:
+            async with self.sessionmaker() as session:
+                broadcast = await session.get(Broadcast, broadcast_id)
+                versions = await repo.versions(session, broadcast_id) if broadcast else {}
+            return broadcast, versions
+
+        return await self._cache.get(broadcast_id, load, fresh=fresh)
 
     async def __call__(self, spec: dict[str, Any], reader: Claimed) -> Rendered | None:
         kind = spec["t"]

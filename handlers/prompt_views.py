@@ -9,7 +9,6 @@ Discreet readers get no name and no address in the message; the button opens the
 from __future__ import annotations
 
 import datetime as dt
-import time
 from html import escape
 from typing import Any
 
@@ -19,6 +18,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery.ttl_cache import TtlCache
 from bot.delivery.worker import Rendered
 from bot.services import letters
 from bot.services.cases import fallback_chain, pick_text, pick_value
@@ -91,23 +91,20 @@ class PromptRenderer:
         self.sessionmaker = sessionmaker
         self.i18n = i18n
         self.fallbacks = fallbacks
-        self._cases: dict[int, tuple[float, tuple[Case | None, dict[str, CaseText]]]] = {}
+        self._cases: TtlCache[int, tuple[Case | None, dict[str, CaseText]]] = TtlCache(self.TTL)
 
     async def _case(
         self, case_id: int, fresh: bool = False
     ) -> tuple[Case | None, dict[str, CaseText]]:
         # A birthday prompt may go to thousands of followers within a minute; an address
         # is read fresh, since one moment old it may already be the wrong prison.
-        hit = self._cases.get(case_id)
-        if hit and not fresh and time.monotonic() - hit[0] < self.TTL:
-            return hit[1]
-        async with self.sessionmaker() as session:
-            case = await cases_repo.by_id(session, case_id)
-            texts = (await cases_repo.texts(session, [case_id])).get(case_id, {})
-        if len(self._cases) > 1024:
-            self._cases.clear()
-        self._cases[case_id] = (time.monotonic(), (case, texts))
-        return case, texts
+        async def load() -> tuple[Case | None, dict[str, CaseText]]:
+            async with self.sessionmaker() as session:
+                case = await cases_repo.by_id(session, case_id)
+                texts = (await cases_repo.texts(session, [case_id])).get(case_id, {})
+            return case, texts
+
+        return await self._cases.get(case_id, load, fresh=fresh)
 
     async def __call__(self, spec: dict[str, Any], reader: Claimed) -> Rendered | None:
         kind = spec.get("t")

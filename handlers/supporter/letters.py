@@ -190,8 +190,7 @@ async def letter_printable(
     if prompt is None or not prompt.address:
         await callback.answer(_("This person is not receiving letters now."), show_alert=True)
         return
-    tz = visitor.person.timezone if visitor.person is not None else "UTC"
-    today = dt.datetime.now(ZoneInfo(tz)).date()
+    today = dt.datetime.now(ZoneInfo(visitor.timezone)).date()
     data = await letter_pdf.make(letter_pdf.printable(prompt, today, _envelope_words()))
     chat = callback.message.chat.id if callback.message else callback.from_user.id
     await callback.bot.send_document(

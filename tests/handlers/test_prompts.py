@@ -17,8 +17,7 @@ from db.models import Case, Delivery
 from db.models import Person as PersonRow
 from handlers.prompt_views import PromptRenderer
 from tests.handlers.test_reports import rows
-from tests.handlers.test_transfers import reader_for
-from tests.support import Driver, Person
+from tests.support import Driver, Person, reader_for
 
 NOW = dt.datetime(2027, 3, 1, 6, 0, tzinfo=dt.UTC)
 

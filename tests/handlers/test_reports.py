@@ -29,10 +29,9 @@ from db.models import (
 )
 from db.models import Person as PersonRow
 from db.repositories import cases as cases_repo
-from db.repositories.outbox import Claimed
 from handlers.callbacks import FamilyReportCb, ReportCb
 from handlers.family_views import FamilyRenderer
-from tests.support import Driver, Person, check_html
+from tests.support import Driver, Person, check_html, reader_for
 
 UNKNOWN = "I do not know this command. Send /help to see what I can do."
 STALE = "This button is no longer valid."
@@ -87,27 +86,7 @@ async def report_audit(storage) -> list[tuple[str, str | None]]:
 async def render(storage, settings, delivery: Delivery, *, person_id: int | None = None):
     """What the delivery worker's renderer makes of a delivery for its recipient (or for
     someone else, as a forger would have it)."""
-    async with storage.sessionmaker() as s:
-        person = await s.get(PersonRow, person_id or delivery.person_id)
-        assert person is not None and person.id is not None
-    reader = Claimed(
-        id=delivery.id or 0,
-        person_id=person.id,
-        spec=delivery.spec,
-        urgent=False,
-        paid=False,
-        attempts=0,
-        tg_cipher=person.tg_cipher,
-        locale=person.locale,
-        timezone=person.timezone,
-        quiet_from=None,
-        quiet_to=None,
-        delivery="instant",
-        discreet=person.discreet,
-        protect_content=person.protect_content,
-        autodelete_hours=None,
-        leased_until=dt.datetime.now(dt.UTC),
-    )
+    reader = await reader_for(storage, delivery, person_id=person_id)
     renderer = FamilyRenderer(storage.sessionmaker, make_i18n(), IdentityCipher(settings.key_bytes))
     return await renderer(json.loads(delivery.spec), reader)
 

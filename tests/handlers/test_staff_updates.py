@@ -4,7 +4,6 @@ the role, forged buttons; and a status change by import taking the very same pat
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import pytest
@@ -16,14 +15,12 @@ from bot.crypto import IdentityCipher
 from bot.i18n import make_i18n
 from bot.services import case_files, identity, staff
 from db.models import AuditEntry, Case, CaseUpdate, CaseUpdateText, Delivery, FamilyMember
-from db.models import Person as PersonRow
 from db.repositories import cases as cases_repo
 from db.repositories import follows as follows_repo
-from db.repositories.outbox import Claimed
 from handlers.alert_views import AlertRenderer
 from handlers.callbacks import UpdateCb
 from tests.conftest import SMALL_CASES
-from tests.support import Driver, Person, check_html
+from tests.support import Driver, Person, check_html, reader_for
 
 UNKNOWN = "I do not know this command. Send /help to see what I can do."
 STALE = "This button is no longer valid."
@@ -74,30 +71,9 @@ async def render(
 ):  # fmt: skip
     """What the worker's renderer makes of a delivery for its recipient (or another person,
     or another spec, as a forger would have it)."""
-    spec = spec or delivery.spec
-    async with storage.sessionmaker() as s:
-        person = await s.get(PersonRow, person_id or delivery.person_id)
-        assert person is not None and person.id is not None
-    reader = Claimed(
-        id=delivery.id or 0,
-        person_id=person.id,
-        spec=spec,
-        urgent=False,
-        paid=False,
-        attempts=0,
-        tg_cipher=person.tg_cipher,
-        locale=person.locale,
-        timezone=person.timezone,
-        quiet_from=None,
-        quiet_to=None,
-        delivery="instant",
-        discreet=person.discreet if discreet is None else discreet,
-        protect_content=False,
-        autodelete_hours=None,
-        leased_until=dt.datetime.now(dt.UTC),
-    )
+    reader = await reader_for(storage, delivery, person_id=person_id, discreet=discreet, spec=spec)
     renderer = AlertRenderer(storage.sessionmaker, make_i18n(), ["ru", "en"])
-    return await renderer(json.loads(spec), reader)
+    return await renderer(json.loads(reader.spec), reader)
 
 
 async def news_until_preview(driver: Driver, person: Person, text: str = "A lawyer visited him."):

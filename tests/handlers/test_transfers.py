@@ -11,13 +11,11 @@ from sqlmodel import col
 from bot.i18n import make_i18n
 from bot.services import case_files
 from db.models import Delivery
-from db.models import Person as PersonRow
-from db.repositories.outbox import Claimed
 from handlers.prompt_views import PromptRenderer
 from tests.conftest import SMALL_CASES
 from tests.handlers.test_reports import rows
 from tests.handlers.test_staff_cases import staff_member
-from tests.support import Driver, Person
+from tests.support import Driver, Person, reader_for
 
 OLD = "Учреждение 64/1"
 NEW = "Учреждение 29\nНавои, Узбекистан"
@@ -29,30 +27,6 @@ async def transfers(storage) -> list[Delivery]:
         for d in await rows(storage, Delivery, col(Delivery.id))
         if json.loads(d.spec)["t"] == "transfer"
     ]
-
-
-async def reader_for(storage, delivery: Delivery) -> Claimed:
-    async with storage.sessionmaker() as s:
-        person = await s.get(PersonRow, delivery.person_id)
-    assert person is not None and person.id is not None
-    return Claimed(
-        id=delivery.id or 0,
-        person_id=person.id,
-        spec=delivery.spec,
-        urgent=False,
-        paid=False,
-        attempts=0,
-        tg_cipher=person.tg_cipher,
-        locale=person.locale,
-        timezone=person.timezone,
-        quiet_from=None,
-        quiet_to=None,
-        delivery="instant",
-        discreet=person.discreet,
-        protect_content=True,
-        autodelete_hours=None,
-        leased_until=delivery.created_at,
-    )
 
 
 async def test_a_new_address_goes_to_card_writers_only(
