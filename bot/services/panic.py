@@ -13,7 +13,6 @@ import datetime as dt
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
-from bot.delivery.worker import WorkerConfig
 from db.models import Person
 from db.repositories import outbox as outbox_repo
 from db.repositories import people as people_repo
@@ -24,8 +23,6 @@ WINDOW = dt.timedelta(hours=48)
 MAX_WORD = 50
 # The notice that offers /forget deletes itself too, soon.
 NOTICE_LIFETIME = dt.timedelta(minutes=2)
-# Alerts already leased by a worker (the default lease) may land just after the panic.
-IN_FLIGHT = WorkerConfig().lease
 
 
 def _normalised(word: str) -> str:
@@ -59,17 +56,23 @@ def is_panic_word(cipher: IdentityCipher, person: Person | None, text: str | Non
 
 
 async def take_deletable(
-    session: AsyncSession, chat_index: bytes, person: Person | None
+    session: AsyncSession,
+    chat_index: bytes,
+    person: Person | None,
+    in_flight: dt.timedelta,
 ) -> list[int]:
     """Every bot message in the chat that can still be deleted; they are forgotten at once,
     since they are about to be deleted. Alerts on their way at this moment are marked to
-    be deleted as they arrive (the scheduler's deletions job does it within seconds)."""
+    be deleted as they arrive (the scheduler's deletions job does it within seconds).
+
+    `in_flight` is the delivery lease in force (DELIVERY_LEASE_SECONDS): an alert a worker
+    leased up to that long ago may still land after the panic."""
     person_id = person.id if person is not None else None
     now = utcnow()
     ids = await repo.deletable(session, chat_index, person_id, now - WINDOW)
     await repo.forget_chat(session, chat_index, person_id)
     if person_id is not None:
-        await outbox_repo.delete_on_arrival(session, person_id, now, IN_FLIGHT)
+        await outbox_repo.delete_on_arrival(session, person_id, now, in_flight)
     return ids
 
 

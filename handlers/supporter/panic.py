@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -20,6 +21,7 @@ from bot.crypto import IdentityCipher
 from bot.middlewares import sent as sent_log
 from bot.middlewares.identity import Visitor
 from bot.services import panic
+from config import Settings
 from handlers.callbacks import SetCb
 from handlers.common import show
 
@@ -31,13 +33,19 @@ class PanicForm(StatesGroup):
 
 
 async def clear_chat(
-    message: Message, session: AsyncSession, visitor: Visitor, cipher: IdentityCipher, bot: Bot
+    message: Message,
+    session: AsyncSession,
+    visitor: Visitor,
+    cipher: IdentityCipher,
+    bot: Bot,
+    settings: Settings,
 ) -> None:
     """Delete every message here that Telegram still lets the bot delete (the bot's and
     the person's own, of the last 48 hours); then a note that deletes itself and offers
     /forget."""
     chat_index = cipher.index(message.chat.id)
-    ids = await panic.take_deletable(session, chat_index, visitor.person)
+    lease = dt.timedelta(seconds=settings.delivery_lease_seconds)
+    ids = await panic.take_deletable(session, chat_index, visitor.person, lease)
     # This update's own messages (the /panic, say) go now and need no remembering.
     sent_log.discard(chat_index)
     ids.append(message.message_id)
@@ -68,9 +76,10 @@ async def panic_command(
     visitor: Visitor,
     cipher: IdentityCipher,
     bot: Bot,
+    settings: Settings,
 ) -> None:
     await state.clear()
-    await clear_chat(message, session, visitor, cipher, bot)
+    await clear_chat(message, session, visitor, cipher, bot, settings)
 
 
 class PanicWordMiddleware(BaseMiddleware):
@@ -94,7 +103,7 @@ class PanicWordMiddleware(BaseMiddleware):
             state: FSMContext | None = data.get("state")
             if state is not None:
                 await state.clear()
-            await clear_chat(event, data["session"], visitor, cipher, data["bot"])
+            await clear_chat(event, data["session"], visitor, cipher, data["bot"], data["settings"])
             return None
         if isinstance(event, Message) and cipher is not None and event.chat.type == "private":
             sent_log.note(cipher.index(event.chat.id), event.message_id)

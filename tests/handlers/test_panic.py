@@ -6,13 +6,14 @@ from __future__ import annotations
 import datetime as dt
 
 from aiogram.methods import DeleteMessage, DeleteMessages, SendMessage
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlmodel import col
 
 from bot.crypto import IdentityCipher
 from bot.scheduler import Planner
 from bot.services import updates
+from db.models import Delivery, SentMessage
 from db.models import Person as PersonRow
-from db.models import SentMessage
 from db.repositories import cases as cases_repo
 from db.repositories import outbox as outbox_repo
 from db.types import utcnow
@@ -129,3 +130,41 @@ async def test_an_alert_in_flight_at_the_panic_is_deleted_when_it_lands(
     await planner.deletions(utcnow() + dt.timedelta(hours=1))  # the notice's time comes
     gone = [c for c in driver.session.calls[before:] if isinstance(c, DeleteMessage)]
     assert 778 not in [c.message_id for c in gone] and len(gone) == 1
+
+
+async def test_the_in_flight_window_is_the_configured_lease(
+    driver: Driver, storage, settings, small_cases
+):
+    """With DELIVERY_LEASE_SECONDS longer than the worker's default, an alert leased a
+    moment before the panic stays on its way for that whole lease: it must still be
+    deleted when it lands."""
+    long_lease = settings.model_copy(update={"delivery_lease_seconds": 600})
+    driver.dp["settings"] = long_lease
+    person = Person(id=9_400_000_005)
+    await driver.send(person, "/start")
+    await driver.send(person, "/follow test-detained")
+    async with storage.sessionmaker() as s, s.begin():
+        case = await cases_repo.by_slug(s, "test-detained")
+        assert case is not None
+        await updates.publish(s, case, "news", {"en": "A visit was allowed"}, False, None, "t")
+    async with storage.sessionmaker() as s, s.begin():
+        # Leased five minutes ago with the configured lease: five minutes of it are left.
+        leased = await outbox_repo.claim(s, utcnow(), 10, dt.timedelta(seconds=600))
+        await s.execute(
+            update(Delivery)
+            .where(col(Delivery.id) == leased[0].id)
+            .values(next_attempt_at=utcnow() + dt.timedelta(seconds=300))
+        )
+    assert len(leased) == 1
+
+    await driver.send(person, "/panic")
+    async with storage.sessionmaker() as s, s.begin():
+        await outbox_repo.mark_sent_many(s, [(leased[0].id, utcnow(), 777, None)])
+
+    planner = Planner(
+        long_lease, storage.sessionmaker, driver.bot, IdentityCipher(settings.key_bytes)
+    )
+    before = len(driver.session.calls)
+    assert await planner.deletions() == 1
+    gone = [c for c in driver.session.calls[before:] if isinstance(c, DeleteMessage)]
+    assert [(c.chat_id, c.message_id) for c in gone] == [(person.id, 777)]
