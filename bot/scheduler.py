@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.crypto import IdentityCipher
 from bot.delivery.monitor import BroadcastMonitor
-from bot.delivery.outbox import enqueue
+from bot.delivery.outbox import enqueue, enqueued
 from bot.delivery.worker import DeliveryWorker
 from bot.services import alerts, families, panic, prompts
 from config import Settings
@@ -34,6 +34,17 @@ from db.repositories import sent as sent_repo
 from db.types import utcnow
 
 log = logging.getLogger(__name__)
+
+
+def digest_key(person: Person, now: dt.datetime) -> str | None:
+    """The key of the reader's digest for the period (day or week) that `now` falls in, if
+    the digest's time has come: from the digest hour of each day for daily readers, of
+    each Monday for weekly ones (so the local date names the period in both cases)."""
+    local = now.astimezone(ZoneInfo(person.timezone))
+    weekly = person.delivery == DeliveryMode.WEEKLY.value
+    if local.hour < person.digest_hour or (weekly and local.weekday() != 0):
+        return None
+    return f"digest:{local.date().isoformat()}"
 
 
 class Planner:
@@ -75,7 +86,14 @@ class Planner:
             await self.monitor.tick(now)
 
     async def digests(self, now: dt.datetime | None = None) -> int:
-        """Gather held alerts into one message for people whose digest time has come."""
+        """Gather held alerts into one message for people whose digest time has come.
+
+        A reader gets at most one digest a period (a day, or a week for weekly readers):
+        the period is in the digest's dedupe key, so the database itself refuses a second
+        one, however often the job runs or however many instances run it. Alerts held after
+        the period's digest was made stay held for the next period's digest; held rows are
+        marked as gathered only when their digest row was really written.
+        """
         now = now or utcnow()
         made = 0
         async with self.sessionmaker() as session, session.begin():
@@ -83,22 +101,25 @@ class Planner:
                 person = await session.get(Person, person_id)
                 if person is None or not person.active:
                     continue
-                local = now.astimezone(ZoneInfo(person.timezone))
-                weekly = person.delivery == DeliveryMode.WEEKLY.value
-                if local.hour < person.digest_hour or (weekly and local.weekday() != 0):
+                key = digest_key(person, now)
+                if key is None or await enqueued(session, key, person_id):
                     continue
                 held = await outbox_repo.held_for(session, person_id)
                 if not held:
                     continue
                 items = [json.loads(d.spec) for d in held]
-                made += await enqueue(
+                added = await enqueue(
                     session,
                     person_ids=[person_id],
                     spec={"t": "digest", "items": items},
                     batch="digest",
-                    key=f"digest:{local.date().isoformat()}",
+                    key=key,
                     urgent=True,
                 )
+                if not added:
+                    # Another run made this period's digest meanwhile: these wait for the next.
+                    continue
+                made += added
                 await outbox_repo.settle(
                     session,
                     [d.id for d in held if d.id],

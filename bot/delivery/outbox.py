@@ -17,6 +17,15 @@ from db.types import utcnow
 CHUNK = 1000
 
 
+def dedupe_key(key: str, person_id: int) -> str:
+    return f"{key}:{person_id}"
+
+
+async def enqueued(session: AsyncSession, key: str, person_id: int) -> bool:
+    """Whether the person's delivery under `key` was written already (sent or not)."""
+    return await repo.exists(session, dedupe_key(key, person_id))
+
+
 async def enqueue(
     session: AsyncSession,
     *,
@@ -36,7 +45,7 @@ async def enqueue(
     for person_id in person_ids:
         chunk.append(
             {
-                "dedupe_key": f"{key}:{person_id}",
+                "dedupe_key": dedupe_key(key, person_id),
                 "person_id": person_id,
                 "batch": batch,
                 "spec": body,

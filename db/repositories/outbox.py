@@ -33,6 +33,14 @@ async def add_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int
     return len((await session.scalars(stmt, list(rows))).all())
 
 
+async def exists(session: AsyncSession, dedupe_key: str) -> bool:
+    """Whether a delivery with this dedupe key was written already (in any state)."""
+    row = await session.execute(
+        select(col(Delivery.id)).where(col(Delivery.dedupe_key) == dedupe_key).limit(1)
+    )
+    return row.first() is not None
+
+
 @dataclass(frozen=True)
 class Claimed:
     id: int
