@@ -112,15 +112,18 @@ async def setup(folder: Path, url: str, token: str, people: int) -> tuple[Settin
 
 
 def worker(settings: Settings, storage: Storage, rate: float, senders: int) -> DeliveryWorker:
-    from bot.app import build_bot
+    from bot.client import build_bot
+    from bot.pacing import Lane, Limits, LocalBudget
 
     renderer = AlertRenderer(storage.sessionmaker, make_i18n(), ["ru", "en"])
-    config = WorkerConfig(rate=rate, senders=senders, batch=500, idle_sleep=0.05)
+    config = WorkerConfig(senders=senders, batch=500, idle_sleep=0.05)
+    budget = LocalBudget(Limits(rate=rate))
     return DeliveryWorker(
-        build_bot(settings, retry=False),
+        build_bot(settings, budget=budget, lane=Lane.BULK),
         storage.sessionmaker,
         IdentityCipher(settings.key_bytes),
         renderer,
+        budget,
         config,
     )
 

@@ -4,24 +4,20 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, Dispatcher
-from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
-from aiogram.enums import ParseMode
+from aiogram import Dispatcher
 from aiogram.exceptions import TelegramForbiddenError
-from aiogram.fsm.storage.base import BaseStorage
-from aiogram.fsm.storage.memory import MemoryStorage
-from aiogram.types import ErrorEvent, LinkPreviewOptions
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import I18n
 
 from bot.crypto import IdentityCipher
 from bot.i18n import make_i18n
-from bot.middlewares.db import CommitBeforeRequest, DbSessionMiddleware
+from bot.middlewares.db import DbSessionMiddleware
 from bot.middlewares.identity import IdentityMiddleware, VisitorI18nMiddleware
-from bot.middlewares.sent import RememberSent, SentLog
+from bot.middlewares.sent import SentLog
 from bot.middlewares.throttle import ThrottleMiddleware, TokenBuckets
-from bot.retry import RetryMiddleware
+from bot.pacing import ReplyLost
 from bot.storage import Storage
 from config import Settings
 from handlers import fallback, family, supporter
@@ -41,27 +37,6 @@ from handlers.supporter.panic import PanicWordMiddleware
 log = logging.getLogger(__name__)
 
 
-def build_bot(settings: Settings, *, retry: bool = True, remember: bool = True) -> Bot:
-    """A Bot that reaches {TELEGRAM_API_URL}/bot{token}/{method}, HTML by default.
-
-    The interactive bot remembers what it sends for the panic command; the delivery
-    engine's bot does not need to (the outbox keeps those ids)."""
-    server = TelegramAPIServer.from_base(settings.telegram_api_url)
-    session = AiohttpSession(api=server)
-    session.middleware(CommitBeforeRequest())
-    if remember and settings.data_key is not None:
-        session.middleware(RememberSent(IdentityCipher(settings.key_bytes)))
-    if retry:
-        session.middleware(RetryMiddleware())
-    return Bot(
-        token=settings.token,
-        session=session,
-        default=DefaultBotProperties(
-            parse_mode=ParseMode.HTML, link_preview=LinkPreviewOptions(is_disabled=True)
-        ),
-    )
-
-
 def build_fsm_storage(settings: Settings) -> BaseStorage:
     if settings.redis_url:
         from aiogram.fsm.storage.redis import RedisStorage
@@ -73,9 +48,18 @@ def build_fsm_storage(settings: Settings) -> BaseStorage:
     return MemoryStorage()
 
 
+def build_isolation(storage: BaseStorage) -> BaseEventIsolation:
+    """One update at a time per person, so two quick presses cannot both read a dialogue
+    step before either has written it; across instances when the state is in Redis."""
+    create = getattr(storage, "create_isolation", None)  # RedisStorage has one
+    return create() if create is not None else SimpleEventIsolation()
+
+
 async def on_error(event: ErrorEvent) -> bool:
     """Log the failure without anything personal and stop a pressed button from spinning."""
     update = event.update
+    if isinstance(event.exception, ReplyLost):
+        return True  # logged and counted where it was given up
     if isinstance(event.exception, TelegramForbiddenError):
         # The person blocked the bot between their message and our answer: nothing to fix.
         log.info("reply not delivered: the recipient has blocked the bot")
@@ -105,7 +89,8 @@ def build_dispatcher(
     """The dispatcher with every middleware and router; dependencies go in as workflow data."""
     cipher = cipher or IdentityCipher(settings.key_bytes)
     i18n = i18n or make_i18n(settings.default_locale)
-    dp = Dispatcher(storage=fsm_storage or build_fsm_storage(settings))
+    fsm = fsm_storage or build_fsm_storage(settings)
+    dp = Dispatcher(storage=fsm, events_isolation=build_isolation(fsm))
     dp["settings"] = settings
     dp["cipher"] = cipher
     dp["engine"] = storage.engine

@@ -1,7 +1,8 @@
-"""Interactive replies survive short Telegram trouble: a request that meets a flood wait,
-a 5xx or a network error is tried again a few times before the handler sees the error.
+"""Interactive replies survive short Telegram trouble: a request that meets a 5xx or a
+network error is tried again a few times before the handler sees the error.
 
-Bulk sending does not go through here: the delivery engine has its own pacing.
+Flood waits (429) are the send budget's (bot/pacing): it pauses every lane and the reply
+keeps its place. Bulk sending does not go through here: the outbox retries it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import random
 from typing import TYPE_CHECKING
 
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware
-from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.exceptions import TelegramNetworkError, TelegramServerError
 from aiogram.methods import GetUpdates
 
 if TYPE_CHECKING:
@@ -25,9 +26,8 @@ log = logging.getLogger(__name__)
 
 
 class RetryMiddleware(BaseRequestMiddleware):
-    def __init__(self, attempts: int = 4, max_wait: float = 10.0, base_delay: float = 0.3) -> None:
+    def __init__(self, attempts: int = 4, base_delay: float = 0.3) -> None:
         self.attempts = attempts
-        self.max_wait = max_wait
         self.base_delay = base_delay
 
     async def __call__(
@@ -41,10 +41,6 @@ class RetryMiddleware(BaseRequestMiddleware):
         for attempt in range(1, attempts + 1):
             try:
                 return await make_request(bot, method)
-            except TelegramRetryAfter as exc:
-                if attempt == attempts or exc.retry_after > self.max_wait:
-                    raise
-                delay: float = exc.retry_after
             except (TelegramServerError, TelegramNetworkError) as exc:
                 if attempt == attempts:
                     raise
@@ -52,5 +48,5 @@ class RetryMiddleware(BaseRequestMiddleware):
                 log.info(
                     "%s failed (%s); retry %d", type(method).__name__, type(exc).__name__, attempt
                 )
-            await asyncio.sleep(delay)
+                await asyncio.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover

@@ -9,9 +9,11 @@ from aiogram import Bot, Dispatcher
 from aiohttp import web
 
 from bot import commands
-from bot.app import build_bot, build_dispatcher
+from bot.app import build_dispatcher
+from bot.client import build_bot
 from bot.delivery.engine import DeliveryEngine
 from bot.i18n import make_i18n
+from bot.pacing import build_budget
 from bot.storage import Storage, prepare
 from config import ConfigError, Settings
 
@@ -26,9 +28,11 @@ async def run(
     own_storage = storage is None
     storage = storage or await prepare(settings)
     i18n = make_i18n(settings.default_locale)
-    bot = build_bot(settings)
+    # One send budget for the replies and the outbox of this process (in Redis, of all).
+    budget = build_budget(settings)
+    bot = build_bot(settings, budget=budget)
     dp = build_dispatcher(settings, storage, i18n=i18n)
-    engine = DeliveryEngine.build(settings, storage, i18n)
+    engine = DeliveryEngine.build(settings, storage, i18n, budget=budget)
     try:
         await engine.start()
         await commands.register(bot, i18n)
@@ -40,6 +44,7 @@ async def run(
     finally:
         await engine.stop()
         await bot.session.close()
+        await budget.close()
         if own_storage:
             await storage.engine.dispose()
 

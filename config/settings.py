@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     delivery_rate: float = Field(default=30.0, gt=0, le=1000)
     paid_broadcasts: bool = False
     paid_delivery_rate: float = Field(default=1000.0, gt=0, le=1000)
+    # The send budget (bot/pacing): after a short burst, one message per interval in a
+    # chat; a reply that finds no slot within the deadline is logged and counted as lost;
+    # while Redis is away, replies are paced by each process alone at the fallback rate.
+    chat_send_interval: float = Field(default=1.0, gt=0, le=60)
+    chat_send_burst: int = Field(default=3, ge=1, le=20)
+    reply_deadline_seconds: float = Field(default=60.0, gt=0, le=600)
+    send_fallback_rate: float = Field(default=8.0, gt=0, le=1000)
     reminder_leads: str = "24h,2h"
     # A broadcast to all supporters, or to more people than this, needs a second staff
     # member's approval before it goes out.

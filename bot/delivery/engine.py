@@ -11,11 +11,12 @@ from aiogram import Bot
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.app import build_bot
+from bot.client import build_bot
 from bot.crypto import IdentityCipher
 from bot.delivery.leader import Leadership
 from bot.delivery.monitor import BroadcastMonitor
 from bot.delivery.worker import DeliveryWorker, RendererBySpec, WorkerConfig
+from bot.pacing import Lane, SendBudget, build_budget
 from bot.scheduler import Planner, build_scheduler
 from bot.storage import Storage
 from config import Settings
@@ -39,9 +40,19 @@ class DeliveryEngine:
     _campaign: asyncio.Task[None] | None = None
 
     @classmethod
-    def build(cls, settings: Settings, storage: Storage, i18n: I18n) -> DeliveryEngine:
-        # Its own Bot without the interactive retry middleware: the worker paces itself.
-        bot = build_bot(settings, retry=False, remember=False)
+    def build(
+        cls,
+        settings: Settings,
+        storage: Storage,
+        i18n: I18n,
+        *,
+        budget: SendBudget | None = None,
+    ) -> DeliveryEngine:
+        """The engine on the process's send budget (its bulk lane)."""
+        budget = budget or build_budget(settings)
+        # Its own Bot in the bulk lane: the worker reserves each slot itself, and retries
+        # through the outbox rather than in the request.
+        bot = build_bot(settings, budget=budget, lane=Lane.BULK, remember=False)
         cipher = IdentityCipher(settings.key_bytes)
         fallbacks = list(settings.fallback_locales)
         broadcast_renderer = BroadcastRenderer(storage.sessionmaker, i18n, fallbacks)
@@ -55,14 +66,8 @@ class DeliveryEngine:
                 **{kind: prompt_renderer for kind in PROMPT_KINDS},
             },
         )
-        config = WorkerConfig(
-            rate=settings.delivery_rate,
-            lease=dt.timedelta(seconds=settings.delivery_lease_seconds),
-            paid_rate=settings.paid_delivery_rate
-            if settings.paid_broadcasts
-            else settings.delivery_rate,
-        )
-        worker = DeliveryWorker(bot, storage.sessionmaker, cipher, renderer, config)
+        config = WorkerConfig(lease=dt.timedelta(seconds=settings.delivery_lease_seconds))
+        worker = DeliveryWorker(bot, storage.sessionmaker, cipher, renderer, budget, config)
         monitor = BroadcastMonitor(
             storage.sessionmaker,
             bot,
@@ -119,10 +124,14 @@ async def run_worker(settings: Settings, *, with_scheduler: bool = True) -> None
     from bot.storage import prepare
 
     storage = await prepare(settings)
-    engine = DeliveryEngine.build(settings, storage, make_i18n(settings.default_locale))
+    budget = build_budget(settings)
+    engine = DeliveryEngine.build(
+        settings, storage, make_i18n(settings.default_locale), budget=budget
+    )
     await engine.start(with_scheduler=with_scheduler)
     try:
         await asyncio.Event().wait()
     finally:
         await engine.stop()
+        await budget.close()
         await storage.engine.dispose()

@@ -33,7 +33,7 @@ from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.crypto import IdentityCipher
-from bot.delivery.limiter import RateLimiter
+from bot.pacing import SendBudget, prepaced
 from db.models import DeliveryMode, DeliveryState
 from db.repositories import outbox as repo
 from db.repositories.outbox import Claimed
@@ -67,15 +67,14 @@ class RendererBySpec:
 
 @dataclass
 class WorkerConfig:
-    rate: float = 30.0
-    paid_rate: float = 1000.0
+    """How the worker drains; the pace itself is the send budget's."""
+
     senders: int = 16
     batch: int = 200
     lease: dt.timedelta = dt.timedelta(seconds=120)
     max_attempts: int = 6
     backoff_base: float = 2.0
     backoff_cap: float = 600.0
-    per_chat_interval: float = 1.0
     idle_sleep: float = 0.5
     flush_every: float = 0.01
 
@@ -104,19 +103,18 @@ class DeliveryWorker:
         sessionmaker: async_sessionmaker[AsyncSession],
         cipher: IdentityCipher,
         render: Renderer,
+        budget: SendBudget,
         config: WorkerConfig | None = None,
     ) -> None:
         self.bot = bot
         self.sessionmaker = sessionmaker
         self.cipher = cipher
         self.render = render
+        self.budget = budget
         self.config = config or WorkerConfig()
-        self.limiter = RateLimiter(self.config.rate)
-        self.paid_limiter = RateLimiter(self.config.paid_rate)
         self.stats = Stats()
         self._queue: asyncio.Queue[Claimed] = asyncio.Queue(maxsize=self.config.batch * 2)
         self._results: asyncio.Queue[_Op] = asyncio.Queue()
-        self._last_chat: dict[int, float] = {}
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -163,7 +161,7 @@ class DeliveryWorker:
 
     async def _claim(self) -> list[Claimed]:
         # Claim no more than can be sent well within the lease at the configured rate.
-        fits = int(self.config.rate * self.config.lease.total_seconds() / 4)
+        fits = int(self.budget.limits.rate * self.config.lease.total_seconds() / 4)
         limit = max(1, min(self.config.batch, fits))
         async with self.sessionmaker() as session, session.begin():
             return await repo.claim(session, utcnow(), limit, self.config.lease)
@@ -210,46 +208,47 @@ class DeliveryWorker:
         if quiet_until is not None:
             self._results.put_nowait(("later", (item.id, quiet_until, "quiet_hours", False)))
             return
-        last = self._last_chat.get(item.person_id)
-        mono = time.monotonic()
-        if last is not None and mono - last < self.config.per_chat_interval:
-            wait = self.config.per_chat_interval - (mono - last)
-            self._results.put_nowait(
-                ("later", (item.id, now + dt.timedelta(seconds=wait), None, False))
-            )
-            return
         rendered = await self.render(spec, item)
         if rendered is None:
             self.stats.skipped += 1
             self._results.put_nowait(("skip", (item.id, "obsolete")))
             return
-        await (self.paid_limiter if item.paid else self.limiter).acquire()
-        self._last_chat[item.person_id] = time.monotonic()
-        if len(self._last_chat) > 10_000:
-            self._forget_old_chats()
         chat_id = self.cipher.decrypt_id(item.tg_cipher)
+        # Waits for a free slot behind every reply that is queued; when this chat has just
+        # had its share (a reply and its edit, say), the alert goes a little later instead.
+        chat_wait = await self.budget.bulk(chat_id, paid=item.paid)
+        if chat_wait:
+            at = utcnow() + dt.timedelta(seconds=chat_wait)
+            self._results.put_nowait(("later", (item.id, at, None, False)))
+            return
+        if utcnow() >= item.leased_until - self.LEASE_MARGIN:
+            # The slot came after the lease ended (a long flood pause): the row may be
+            # another worker's now. Its slot is spent, not its message.
+            self.stats.expired += 1
+            return
+        paid = True if item.paid else None
         try:
-            paid = True if item.paid else None
-            if rendered.photo is not None:
-                message = await self.bot.send_photo(
-                    chat_id,
-                    rendered.photo,
-                    caption=rendered.text,
-                    reply_markup=rendered.markup,
-                    protect_content=item.protect_content,
-                    allow_paid_broadcast=paid,
-                )
-            else:
-                message = await self.bot.send_message(
-                    chat_id,
-                    rendered.text,
-                    reply_markup=rendered.markup,
-                    protect_content=item.protect_content,
-                    allow_paid_broadcast=paid,
-                )
+            with prepaced():  # the slot is ours already
+                if rendered.photo is not None:
+                    message = await self.bot.send_photo(
+                        chat_id,
+                        rendered.photo,
+                        caption=rendered.text,
+                        reply_markup=rendered.markup,
+                        protect_content=item.protect_content,
+                        allow_paid_broadcast=paid,
+                    )
+                else:
+                    message = await self.bot.send_message(
+                        chat_id,
+                        rendered.text,
+                        reply_markup=rendered.markup,
+                        protect_content=item.protect_content,
+                        allow_paid_broadcast=paid,
+                    )
         except TelegramRetryAfter as exc:
+            # The bot's pacing middleware has paused the whole budget already.
             self.stats.rate_limited += 1
-            (self.paid_limiter if item.paid else self.limiter).pause(exc.retry_after)
             at = utcnow() + dt.timedelta(seconds=exc.retry_after)
             self._results.put_nowait(("later", (item.id, at, "429", False)))
         except TelegramForbiddenError:
@@ -285,10 +284,6 @@ class DeliveryWorker:
     def _unreachable(self, item: Claimed, code: str) -> None:
         self.stats.blocked += 1
         self._results.put_nowait(("inactive", (item.id, item.person_id, code)))
-
-    def _forget_old_chats(self) -> None:
-        cutoff = time.monotonic() - self.config.per_chat_interval
-        self._last_chat = {k: v for k, v in self._last_chat.items() if v >= cutoff}
 
     # ------------------------------------------------------------------ results
 

@@ -1,4 +1,4 @@
-"""A standalone local Bot API server: python -m bot.emulator [--port N] [--open-chats]."""
+"""A standalone local Bot API server: python -m bot.emulator [--port N] [--strict] ..."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from bot.emulator.server import serve
 async def _main(args: argparse.Namespace) -> None:
     emulator = Emulator(
         flood_limit=args.flood_limit,
+        strict=args.strict,
         open_chats=args.open_chats,
         keep_messages=not args.lean,
     )
@@ -31,6 +32,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--token", default="")
     parser.add_argument("--flood-limit", type=int, default=30)
+    parser.add_argument(
+        "--strict", action="store_true", help="no slack over the flood limit; edits count too"
+    )
     parser.add_argument("--open-chats", action="store_true", help="any chat id has started the bot")
     parser.add_argument("--lean", action="store_true", help="count sent messages, keep none")
     parser.add_argument("--no-page", action="store_true", help="no sandbox page")

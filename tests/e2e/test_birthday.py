@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlmodel import col
 
-from bot.app import build_bot
+from bot.client import build_bot
 from bot.crypto import IdentityCipher
 from bot.scheduler import Planner
 from db.models import Case, Delivery, Person
@@ -75,7 +75,7 @@ async def test_a_birthday_prompt_at_ten_in_each_readers_zone(live: Live, storage
             .values(born_on=birthday.replace(year=1985))
         )
 
-    bot = build_bot(live.settings, retry=False, remember=False)
+    bot = build_bot(live.settings, remember=False)
     planner = Planner(
         live.settings, storage.sessionmaker, bot, IdentityCipher(live.settings.key_bytes)
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
-from bot.app import build_bot
+from bot.client import build_bot
 from bot.crypto import IdentityCipher
 from bot.scheduler import Planner
 from bot.services import updates
@@ -40,7 +40,7 @@ async def test_panic_leaves_no_deletable_bot_message(live: Live, storage):
     await emu.send_text(user, "/panic")
     notice = await emu.next_message(user)
     assert "/forget" in notice.text
-    bot = build_bot(live.settings, retry=False, remember=False)
+    bot = build_bot(live.settings, remember=False)
     planner = Planner(
         live.settings, storage.sessionmaker, bot, IdentityCipher(live.settings.key_bytes)
     )

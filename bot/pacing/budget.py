@@ -1,0 +1,129 @@
+"""One send budget per bot token: what every Bot API call that sends or edits waits for.
+
+`SendBudget` is the interface; `LocalBudget` keeps the schedule in this process (one
+process, SQLite: the newcomer's setup), `RedisBudget` shares it among processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from bot.pacing.gcra import Book, Lane, Limits, Verdict
+
+log = logging.getLogger(__name__)
+
+
+class ReplyLost(Exception):
+    """An interactive reply could not go within its deadline: logged and counted."""
+
+
+@dataclass
+class BudgetStats:
+    """Counts without ids, for logs and metrics."""
+
+    interactive: int = 0
+    bulk: int = 0
+    paused: int = 0  # 429s answered with a pause
+    lost_replies: int = 0
+
+
+class SendBudget(ABC):
+    """The shared schedule of sends for one bot token."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.stats = BudgetStats()
+        # Bulk requests poll for free slots; one poller per process is enough, and the
+        # others queue behind it here instead of asking the shared store again and again.
+        self._bulk_turn = asyncio.Lock()
+
+    @abstractmethod
+    async def _decide(
+        self, lane: Lane, chat: int | None, *, paid: bool, max_wait: float
+    ) -> tuple[Verdict, float]:
+        """One verdict from the schedule, wherever it is kept."""
+
+    @abstractmethod
+    async def pause(self, seconds: float) -> None:
+        """Stop every lane of every process for `seconds` (Telegram said retry_after)."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release connections, if any."""
+
+    async def interactive(self, chat: int | None, *, deadline: float) -> None:
+        """Wait for this reply's turn (its chat's, then a global slot).
+
+        `deadline` is on the event loop's clock; ReplyLost if the turn would come later."""
+        loop = asyncio.get_running_loop()
+        chat_reserved = False
+        while True:
+            left = deadline - loop.time()
+            verdict, wait = await self._decide(
+                Lane.INTERACTIVE,
+                None if chat_reserved else chat,
+                paid=False,
+                max_wait=max(0.0, left),
+            )
+            if verdict is Verdict.TOO_LATE or (verdict is Verdict.BUSY and wait > left):
+                self.stats.lost_replies += 1
+                raise ReplyLost(f"no send slot within {max(0.0, left):.0f} s")
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if verdict is Verdict.GO:
+                self.stats.interactive += 1
+                return
+            chat_reserved = chat_reserved or verdict is Verdict.CHAT_TURN
+
+    async def bulk(
+        self, chat: int | None, *, paid: bool = False, wait_for_chat: bool = False
+    ) -> float:
+        """Wait for a free global slot; 0.0 when granted. When the chat had its share, how
+        many seconds later to deliver (nothing is reserved then), or with `wait_for_chat`,
+        wait for the chat's turn too."""
+        while True:
+            async with self._bulk_turn:
+                verdict, wait = await self._decide(
+                    Lane.BULK, chat, paid=paid, max_wait=float("inf")
+                )
+                while verdict is Verdict.BUSY:
+                    await asyncio.sleep(wait)
+                    verdict, wait = await self._decide(
+                        Lane.BULK, chat, paid=paid, max_wait=float("inf")
+                    )
+            if verdict is Verdict.GO:
+                self.stats.bulk += 1
+                return 0.0
+            if not wait_for_chat:
+                return wait
+            # The chat's turn is its own; other chats' sends go on meanwhile.
+            await asyncio.sleep(wait)
+
+
+class LocalBudget(SendBudget):
+    """The schedule in this process's memory."""
+
+    PRUNE_AT = 10_000
+
+    def __init__(self, limits: Limits) -> None:
+        super().__init__(limits)
+        self.book = Book(limits)
+
+    async def _decide(
+        self, lane: Lane, chat: int | None, *, paid: bool, max_wait: float
+    ) -> tuple[Verdict, float]:
+        now = time.monotonic()
+        if len(self.book.chats) > self.PRUNE_AT:
+            self.book.forget_idle_chats(now)
+        return self.book.decide(now, lane, chat, paid=paid, max_wait=max_wait)
+
+    async def pause(self, seconds: float) -> None:
+        self.stats.paused += 1
+        self.book.pause(time.monotonic(), seconds)
+
+    async def close(self) -> None:
+        return None  # nothing outside this process
