@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
 from aiohttp import web
@@ -13,17 +15,39 @@ from bot.app import build_dispatcher
 from bot.client import build_bot
 from bot.delivery.engine import DeliveryEngine
 from bot.i18n import make_i18n
-from bot.pacing import build_budget
+from bot.pacing import SendBudget, build_budget
 from bot.storage import Storage, prepare
 from config import ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Running:
+    """What a started bot is made of, for whoever started it (tests, the sandbox) to watch."""
+
+    bot: Bot
+    dispatcher: Dispatcher
+    engine: DeliveryEngine
+    budget: SendBudget
+
+    @property
+    def handling(self) -> int:
+        """Updates being handled right now."""
+        # aiogram keeps the tasks of updates it handles as tasks in this set.
+        return len(getattr(self.dispatcher, "_handle_update_tasks", ()))
+
+
 async def run(
-    settings: Settings, *, storage: Storage | None = None, handle_signals: bool = True
+    settings: Settings,
+    *,
+    storage: Storage | None = None,
+    handle_signals: bool = True,
+    started: Callable[[Running], None] | None = None,
 ) -> None:
-    """Run until stopped: long polling, or a webhook server when WEBHOOK_URL is set."""
+    """Run until stopped: long polling, or a webhook server when WEBHOOK_URL is set.
+
+    `started` is called once the parts exist, before the first update."""
     _ = settings.token  # says what to do when it is missing, before any work
     own_storage = storage is None
     storage = storage or await prepare(settings)
@@ -33,6 +57,8 @@ async def run(
     bot = build_bot(settings, budget=budget)
     dp = build_dispatcher(settings, storage, i18n=i18n)
     engine = DeliveryEngine.build(settings, storage, i18n, budget=budget)
+    if started is not None:
+        started(Running(bot, dp, engine, budget))
     try:
         await engine.start()
         await commands.register(bot, i18n)

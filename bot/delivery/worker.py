@@ -116,6 +116,20 @@ class DeliveryWorker:
         self._queue: asyncio.Queue[Claimed] = asyncio.Queue(maxsize=self.config.batch * 2)
         self._results: asyncio.Queue[_Op] = asyncio.Queue()
         self._wake = asyncio.Event()
+        # Claimed rows not yet through a sender, and results not yet committed: while
+        # either is above zero (or a claim is under way), something is in flight.
+        self._in_hand = 0
+        self._unrecorded = 0
+        self._claiming = False
+
+    @property
+    def idle(self) -> bool:
+        """Nothing claimed, in flight or waiting to be recorded, in this worker."""
+        return not self._claiming and self._in_hand == 0 and self._unrecorded == 0
+
+    def _result(self, op: _Op) -> None:
+        self._unrecorded += 1
+        self._results.put_nowait(op)
 
     def wake(self) -> None:
         """Something was enqueued: look at the outbox now instead of after the idle pause."""
@@ -131,7 +145,12 @@ class DeliveryWorker:
         try:
             while not stop.is_set():
                 room = self._queue.qsize() < self.config.batch
-                claimed = await self._claim() if room else []
+                self._claiming = room
+                try:
+                    claimed = await self._claim() if room else []
+                finally:
+                    self._claiming = False
+                self._in_hand += len(claimed)
                 for item in claimed:
                     await self._queue.put(item)
                 if claimed:
@@ -175,8 +194,9 @@ class DeliveryWorker:
                 await self._deliver(item)
             except Exception:
                 log.exception("delivery %d failed unexpectedly", item.id)
-                self._results.put_nowait(("fail", (item.id, "internal")))
+                self._result(("fail", (item.id, "internal")))
             finally:
+                self._in_hand -= 1
                 self._queue.task_done()
 
     def _quiet_until(self, item: Claimed, now: dt.datetime) -> dt.datetime | None:
@@ -202,16 +222,16 @@ class DeliveryWorker:
         spec = json.loads(item.spec)
         digestible = spec.get("digest", True)
         if not item.urgent and digestible and item.delivery != DeliveryMode.INSTANT.value:
-            self._results.put_nowait(("hold", (item.id,)))
+            self._result(("hold", (item.id,)))
             return
         quiet_until = self._quiet_until(item, now)
         if quiet_until is not None:
-            self._results.put_nowait(("later", (item.id, quiet_until, "quiet_hours", False)))
+            self._result(("later", (item.id, quiet_until, "quiet_hours", False)))
             return
         rendered = await self.render(spec, item)
         if rendered is None:
             self.stats.skipped += 1
-            self._results.put_nowait(("skip", (item.id, "obsolete")))
+            self._result(("skip", (item.id, "obsolete")))
             return
         chat_id = self.cipher.decrypt_id(item.tg_cipher)
         # Waits for a free slot behind every reply that is queued; when this chat has just
@@ -219,7 +239,7 @@ class DeliveryWorker:
         chat_wait = await self.budget.bulk(chat_id, paid=item.paid)
         if chat_wait:
             at = utcnow() + dt.timedelta(seconds=chat_wait)
-            self._results.put_nowait(("later", (item.id, at, None, False)))
+            self._result(("later", (item.id, at, None, False)))
             return
         if utcnow() >= item.leased_until - self.LEASE_MARGIN:
             # The slot came after the lease ended (a long flood pause): the row may be
@@ -250,7 +270,7 @@ class DeliveryWorker:
             # The bot's pacing middleware has paused the whole budget already.
             self.stats.rate_limited += 1
             at = utcnow() + dt.timedelta(seconds=exc.retry_after)
-            self._results.put_nowait(("later", (item.id, at, "429", False)))
+            self._result(("later", (item.id, at, "429", False)))
         except TelegramForbiddenError:
             self._unreachable(item, "blocked")
         except TelegramBadRequest as exc:
@@ -258,19 +278,19 @@ class DeliveryWorker:
                 self._unreachable(item, "chat_not_found")
             else:
                 self.stats.failed += 1
-                self._results.put_nowait(("fail", (item.id, "bad_request")))
+                self._result(("fail", (item.id, "bad_request")))
                 log.error("delivery %d refused by Telegram: %s", item.id, type(exc).__name__)
         except (TelegramServerError, TelegramNetworkError, TimeoutError) as exc:
             code = "5xx" if isinstance(exc, TelegramServerError) else "network"
             if item.attempts + 1 >= self.config.max_attempts:
                 self.stats.failed += 1
-                self._results.put_nowait(("fail", (item.id, code)))
+                self._result(("fail", (item.id, code)))
             else:
                 self.stats.retried += 1
                 delay = min(self.config.backoff_cap, self.config.backoff_base * 2**item.attempts)
                 delay *= 0.5 + random.random()  # jitter, so retries do not arrive together
                 at = utcnow() + dt.timedelta(seconds=delay)
-                self._results.put_nowait(("later", (item.id, at, code, True)))
+                self._result(("later", (item.id, at, code, True)))
         else:
             self.stats.sent += 1
             sent_at = utcnow()
@@ -279,11 +299,11 @@ class DeliveryWorker:
                 if item.autodelete_hours
                 else None
             )
-            self._results.put_nowait(("sent", (item.id, sent_at, message.message_id, delete_at)))
+            self._result(("sent", (item.id, sent_at, message.message_id, delete_at)))
 
     def _unreachable(self, item: Claimed, code: str) -> None:
         self.stats.blocked += 1
-        self._results.put_nowait(("inactive", (item.id, item.person_id, code)))
+        self._result(("inactive", (item.id, item.person_id, code)))
 
     # ------------------------------------------------------------------ results
 
@@ -305,6 +325,7 @@ class DeliveryWorker:
             except Exception:
                 log.exception("could not record %d delivery results", len(ops))
             finally:
+                self._unrecorded -= len(ops)
                 for _ in ops:
                     self._results.task_done()
 

@@ -186,6 +186,11 @@ class Emulator:
         # When each accepted send arrived (monotonic), to check pacing from outside.
         self.send_times: list[float] = []
 
+    @property
+    def pending_update_count(self) -> int:
+        """Updates the bot has not confirmed yet (as getWebhookInfo reports them)."""
+        return len(self._updates)
+
     # ---------------------------------------------------------------- time
 
     def now(self) -> float:

@@ -271,6 +271,19 @@ async def withdraw(session: AsyncSession, batch: str) -> int:
     return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
+async def has_due(session: AsyncSession, before: dt.datetime) -> bool:
+    """Whether anything is to be sent (or is leased, by a worker that died) before then."""
+    q = (
+        select(col(Delivery.id))
+        .where(
+            col(Delivery.state) == DeliveryState.PENDING.value,
+            col(Delivery.next_attempt_at) <= before,
+        )
+        .limit(1)
+    )
+    return (await session.execute(q)).first() is not None
+
+
 async def has_pending(session: AsyncSession) -> bool:
     """Whether anything is still to be sent, now or later."""
     q = select(col(Delivery.id)).where(col(Delivery.state) == DeliveryState.PENDING.value).limit(1)

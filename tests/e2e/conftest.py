@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -12,9 +13,11 @@ from pydantic import SecretStr
 
 from bot.emulator import Emulator
 from bot.emulator.server import RunningEmulator, serve
-from bot.runner import run
+from bot.runner import Running, run
 from bot.storage import Storage
 from config import Settings
+from db.repositories import outbox
+from db.types import utcnow
 
 
 @dataclass
@@ -22,6 +25,29 @@ class Live:
     emulator: Emulator
     server: RunningEmulator
     settings: Settings
+    storage: Storage
+    running: Running
+
+    async def settled(self, timeout: float = 40.0, horizon: float = 10.0) -> None:
+        """Wait until nothing more is on its way: every update handled, the worker holds
+        nothing, and nothing in the outbox is due within `horizon` seconds (quiet hours
+        and digests hold alerts for hours). Then "nothing more arrives" is a fact."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        calm = 0
+        while calm < 2:  # twice in a row: a handler's last write lands between checks
+            calm = calm + 1 if await self._calm(horizon) else 0
+            assert loop.time() < deadline, "the bot did not settle in time"
+            await asyncio.sleep(0.02)
+
+    async def _calm(self, horizon: float) -> bool:
+        if self.emulator.pending_update_count or self.running.handling:
+            return False
+        if not self.running.engine.worker.idle:
+            return False
+        async with self.storage.sessionmaker() as session:
+            soon = utcnow() + dt.timedelta(seconds=horizon)
+            return not await outbox.has_due(session, soon)
 
 
 @contextlib.asynccontextmanager
@@ -41,7 +67,10 @@ async def running_bot(
             **overrides,
         }
     )
-    task = asyncio.create_task(run(bot_settings, storage=storage, handle_signals=False))
+    parts: list[Running] = []
+    task = asyncio.create_task(
+        run(bot_settings, storage=storage, handle_signals=False, started=parts.append)
+    )
     try:
         for _ in range(200):  # the bot is ready once it asks for updates
             if any(name == "getUpdates" for name, _ in emulator.calls) or task.done():
@@ -49,7 +78,7 @@ async def running_bot(
             await asyncio.sleep(0.02)
         if task.done():
             task.result()
-        yield Live(emulator, server, bot_settings)
+        yield Live(emulator, server, bot_settings, storage, parts[0])
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from bot.emulator import EmulatedMessage, EmulatedUser, Emulator
 
@@ -30,6 +30,16 @@ async def eventually(check: Callable[[], bool], timeout: float = 40.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not check():
         assert asyncio.get_running_loop().time() < deadline, "did not happen in time"
+        await asyncio.sleep(0.05)
+
+
+async def eventually_async(
+    read: Callable[[], Awaitable[object]], expected: object, timeout: float = 40.0
+) -> None:
+    """Wait until `await read()` gives `expected` (a row the bot writes in its time)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (got := await read()) != expected:
+        assert asyncio.get_running_loop().time() < deadline, f"still {got!r}, not {expected!r}"
         await asyncio.sleep(0.05)
 
 

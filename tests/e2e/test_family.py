@@ -78,7 +78,7 @@ async def test_a_family_channel_end_to_end(settings, storage, sqlite_file: Path,
             return any("Свидание" in t for t in texts(emu, f))
 
         await eventually(lambda: all(got_it(f) for f in followers))
-        await asyncio.sleep(0.5)  # nothing more arrives: exactly once
+        await live.settled()  # nothing more is on its way: exactly once
         for follower in followers:
             assert sum("Свидание" in t for t in texts(emu, follower)) == 1
 

@@ -3,8 +3,6 @@ card to that prisoner, and nobody else."""
 
 from __future__ import annotations
 
-import asyncio
-
 from bot.services import case_editing
 from db.repositories import cases as cases_repo
 from tests.e2e.conftest import Live
@@ -38,7 +36,7 @@ async def test_the_new_address_reaches_past_card_writers(live: Live, storage):
     assert "Erzhan Elshibayev" in notice and NEW_ADDRESS in notice
     [quiet] = moved(discreet)
     assert NEW_ADDRESS not in quiet and "Elshibayev" not in quiet and "Ельшибаев" not in quiet
-    await asyncio.sleep(0.5)  # the follower who wrote nothing hears nothing of it
+    await live.settled()  # the follower who wrote nothing hears nothing of it
     assert moved(follower) == []
     # The button leads to the card prompt, where the new address is.
     prompt = await tap(emu, writer, "Write a card")

@@ -4,7 +4,6 @@ to those who did, and to nobody else."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 
 from bot.services import actions, alerts, updates
@@ -61,5 +60,5 @@ async def test_an_urgent_action_its_reminder_and_its_follow_up(live: Live, stora
         await updates.publish(session, case, "info", {"en": INFO}, False, None, "t", action=action)
     await eventually(lambda: bool(seen(acting, "Further information")))
     assert "letters were read out" in seen(acting, "Further information")[0]
-    await asyncio.sleep(0.5)
+    await live.settled()
     assert seen(acting, "Reminder") == [] and seen(waiting, "Further information") == []
