@@ -19,7 +19,6 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -33,6 +32,7 @@ from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.crypto import IdentityCipher
+from bot.delivery.quiet import quiet_until
 from bot.pacing import SendBudget, prepaced
 from db.models import DeliveryMode, DeliveryState
 from db.repositories import outbox as repo
@@ -199,19 +199,6 @@ class DeliveryWorker:
                 self._in_hand -= 1
                 self._queue.task_done()
 
-    def _quiet_until(self, item: Claimed, now: dt.datetime) -> dt.datetime | None:
-        if item.urgent or item.quiet_from is None or item.quiet_to is None:
-            return None
-        local = now.astimezone(ZoneInfo(item.timezone))
-        start, end, hour = item.quiet_from, item.quiet_to, local.hour
-        quiet = start <= hour < end if start < end else hour >= start or hour < end
-        if not quiet:
-            return None
-        until = local.replace(hour=end, minute=0, second=0, microsecond=0)
-        if until <= local:
-            until += dt.timedelta(days=1)
-        return until.astimezone(dt.UTC)
-
     async def _deliver(self, item: Claimed) -> None:
         now = utcnow()
         if now >= item.leased_until - self.LEASE_MARGIN:
@@ -224,9 +211,11 @@ class DeliveryWorker:
         if not item.urgent and digestible and item.delivery != DeliveryMode.INSTANT.value:
             self._result(("hold", (item.id,)))
             return
-        quiet_until = self._quiet_until(item, now)
-        if quiet_until is not None:
-            self._result(("later", (item.id, quiet_until, "quiet_hours", False)))
+        quiet = (
+            None if item.urgent else quiet_until(item.quiet_from, item.quiet_to, item.timezone, now)
+        )
+        if quiet is not None:
+            self._result(("later", (item.id, quiet, "quiet_hours", False)))
             return
         rendered = await self.render(spec, item)
         if rendered is None:
