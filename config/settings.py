@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # The send budget (bot/pacing): after a short burst, one message per interval in a
     # chat; a reply that finds no slot within the deadline is logged and counted as lost;
     # while Redis is away, replies are paced by each process alone at the fallback rate.
+    # The margin keeps the pace that much under the rate (0.01: 1%), so that requests
+    # arriving unevenly cannot exceed Telegram's limit in any one second.
+    send_margin: float = Field(default=0.01, ge=0, le=1)
     chat_send_interval: float = Field(default=1.0, gt=0, le=60)
     chat_send_burst: int = Field(default=3, ge=1, le=20)
     reply_deadline_seconds: float = Field(default=60.0, gt=0, le=600)

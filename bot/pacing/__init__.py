@@ -29,6 +29,7 @@ def limits_from(settings: Settings) -> Limits:
         ),
         chat_interval=settings.chat_send_interval,
         chat_burst=settings.chat_send_burst,
+        margin=settings.send_margin,
     )
 
 

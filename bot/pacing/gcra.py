@@ -14,8 +14,8 @@ the Redis script (`redis_budget.py`), so that one process and many behave alike.
 - A pause (Telegram's retry_after) stops both lanes.
 
 A slot may be taken up to `CATCH_UP` of an interval late without moving the schedule:
-timer lateness would otherwise add up and lower the rate, and a larger catch-up would let
-rate + 1 sends into one second.
+timer lateness would otherwise add up and lower the rate. What it catches up is taken
+from the margin, so it stays small.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class Verdict(IntEnum):
     TOO_LATE = 4  # interactive: the earliest slot is beyond the caller's deadline
 
 
-CATCH_UP = 0.1
+CATCH_UP = 0.05
 EPSILON = 0.001  # a millisecond: "now" for float comparisons
 
 
@@ -47,9 +47,14 @@ class Limits:
     paid_rate: float = 1000.0  # paid broadcasts (allow_paid_broadcast), their own schedule
     chat_interval: float = 1.0  # one message per second in a chat, after the burst
     chat_burst: int = 3
-    # A hair over the rate's own spacing, so that jitter on the way to Telegram cannot
-    # squeeze rate + 1 requests into the server's one-second window.
-    window: float = 1.008
+    # Slots are spaced a hair wider than the rate's own spacing, so that requests that
+    # arrive up to `margin` seconds unevenly (jitter on the way, a busy event loop) cannot
+    # put rate + 1 into Telegram's one-second window. The rate kept is 1 / (1 + margin).
+    margin: float = 0.01
+
+    @property
+    def window(self) -> float:
+        return 1.0 + self.margin
 
     def interval(self, paid: bool) -> float:
         return self.window / (self.paid_rate if paid else self.rate)

@@ -52,10 +52,11 @@ class Live:
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    settings: Settings, storage: Storage, **overrides: object
+    settings: Settings, storage: Storage, *, emulator: Emulator | None = None, **overrides: object
 ) -> AsyncIterator[Live]:
-    """The bot's own entry point against a fresh emulator, with settings overridden."""
-    emulator = Emulator()
+    """The bot's own entry point against a fresh emulator (or this one), with settings
+    overridden."""
+    emulator = emulator or Emulator()
     server = await serve(emulator, 0, with_page=True)
     bot_settings = settings.model_copy(
         update={
