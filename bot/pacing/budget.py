@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 from abc import ABC, abstractmethod
+from collections import deque
 from dataclasses import dataclass
 
 from bot.pacing.gcra import Book, Lane, Limits, Verdict
@@ -40,6 +41,7 @@ class SendBudget(ABC):
         # Bulk requests poll for free slots; one poller per process is enough, and the
         # others queue behind it here instead of asking the shared store again and again.
         self._bulk_turn = asyncio.Lock()
+        self._left: dict[bool, deque[float]] = {False: deque(), True: deque()}
 
     @abstractmethod
     async def _decide(
@@ -54,6 +56,33 @@ class SendBudget(ABC):
     @abstractmethod
     async def close(self) -> None:
         """Release connections, if any."""
+
+    async def leave(self, *, paid: bool = False) -> None:
+        """The last step before a granted request leaves this process.
+
+        A slot is a time on the schedule; a busy event loop can wake several senders late
+        and at once, and Telegram would see them arrive together. This gate lets requests
+        leave this process at least half a slot apart, and no more than `rate` of them in
+        any second and margin, counted when they really left: lateness is made up
+        gradually, never in a burst."""
+        rate = self.limits.paid_rate if paid else self.limits.rate
+        limit = max(1, int(rate))
+        window = self.limits.window
+        gap = 0.5 * self.limits.interval(paid)
+        left = self._left[paid]
+        while True:
+            now = time.monotonic()
+            while left and now - left[0] >= window:
+                left.popleft()
+            wait = 0.0
+            if left:
+                wait = max(wait, left[-1] + gap - now)
+            if len(left) >= limit:
+                wait = max(wait, window - (now - left[0]))
+            if wait <= 0:
+                left.append(now)
+                return
+            await asyncio.sleep(wait)
 
     async def interactive(self, chat: int | None, *, deadline: float) -> None:
         """Wait for this reply's turn (its chat's, then a global slot).

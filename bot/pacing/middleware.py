@@ -89,6 +89,7 @@ class PacedRequests(BaseRequestMiddleware):
                 )
                 raise
             try:
+                await self.budget.leave()
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:
                 # Everyone pauses; this reply keeps its place and goes after the pause.
@@ -102,6 +103,7 @@ class PacedRequests(BaseRequestMiddleware):
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
         try:
+            await self.budget.leave(paid=bool(getattr(method, "allow_paid_broadcast", False)))
             return await make_request(bot, method)
         except TelegramRetryAfter as exc:
             await self.budget.pause(exc.retry_after)
