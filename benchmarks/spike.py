@@ -91,8 +91,10 @@ async def reset_redis(url: str | None, bot_id: int) -> None:
 
 
 def start_gate(upstream: str) -> tuple[subprocess.Popen[str], str]:
+    # SPIKE_GATE_LOG=FILE: the gate writes every arrival there, to study a run.
+    journal = ["--log", os.environ["SPIKE_GATE_LOG"]] if os.environ.get("SPIKE_GATE_LOG") else []
     gate = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.flood_gate", "--upstream", upstream, "--limit", "30"],
+        [sys.executable, "-m", "benchmarks.flood_gate", "--upstream", upstream, *journal],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
@@ -205,6 +207,7 @@ async def main(args: argparse.Namespace) -> None:
             gated = await answer.json()
     finally:
         gate.terminate()
+        gate.wait()
         for proc in processes:
             proc.terminate()
         for proc in processes:

@@ -29,6 +29,7 @@ class BudgetStats:
     interactive: int = 0
     bulk: int = 0
     paused: int = 0  # 429s answered with a pause
+    late: int = 0  # slots given up because the event loop woke their sender too late
     lost_replies: int = 0
 
 
@@ -91,7 +92,8 @@ class SendBudget(ABC):
         loop = asyncio.get_running_loop()
         chat_reserved = False
         while True:
-            left = deadline - loop.time()
+            asked = loop.time()
+            left = deadline - asked
             verdict, wait = await self._decide(
                 Lane.INTERACTIVE,
                 None if chat_reserved else chat,
@@ -101,12 +103,33 @@ class SendBudget(ABC):
             if verdict is Verdict.TOO_LATE or (verdict is Verdict.BUSY and wait > left):
                 self.stats.lost_replies += 1
                 raise ReplyLost(f"no send slot within {max(0.0, left):.0f} s")
+            if verdict is Verdict.GO:
+                if await self._on_time(asked, wait):
+                    self.stats.interactive += 1
+                    return
+                continue
             if wait > 0:
                 await asyncio.sleep(wait)
-            if verdict is Verdict.GO:
-                self.stats.interactive += 1
-                return
             chat_reserved = chat_reserved or verdict is Verdict.CHAT_TURN
+
+    async def _on_time(self, asked: float, wait: float) -> bool:
+        """Sleep until a granted slot; False when it is reached so late that the slot has
+        passed: sent now, the request would arrive together with the next slot's, perhaps
+        another process's. The caller asks for a new slot instead.
+
+        `asked` is when the slot was asked for: the schedule answered `wait` seconds
+        before the slot at some moment after that, so lateness counts from there, and a
+        process that was slow to read the answer (a busy loop, a busy core) notices it."""
+        loop = asyncio.get_running_loop()
+        due = asked + max(0.0, wait)
+        if (ahead := due - loop.time()) > 0:
+            await asyncio.sleep(ahead)
+        # Half the margin: the other half is for the way from here to Telegram. Timers
+        # always fire a little late; a margin of zero must not refuse every slot.
+        if loop.time() - due <= max(self.limits.margin / 2, 0.002):
+            return True
+        self.stats.late += 1
+        return False
 
     async def bulk(
         self, chat: int | None, *, paid: bool = False, wait_for_chat: bool = False
@@ -114,16 +137,18 @@ class SendBudget(ABC):
         """Wait for a free global slot; 0.0 when granted. When the chat had its share, how
         many seconds later to deliver (nothing is reserved then), or with `wait_for_chat`,
         wait for the chat's turn too."""
+        loop = asyncio.get_running_loop()
         while True:
             async with self._bulk_turn:
-                verdict, wait = await self._decide(
-                    Lane.BULK, chat, paid=paid, max_wait=float("inf")
-                )
-                while verdict is Verdict.BUSY:
-                    await asyncio.sleep(wait)
+                while True:
+                    asked = loop.time()
                     verdict, wait = await self._decide(
                         Lane.BULK, chat, paid=paid, max_wait=float("inf")
                     )
+                    if verdict is Verdict.BUSY:
+                        await asyncio.sleep(wait)
+                    elif verdict is not Verdict.GO or await self._on_time(asked, wait):
+                        break
             if verdict is Verdict.GO:
                 self.stats.bulk += 1
                 return 0.0

@@ -5,8 +5,9 @@ the Redis script (`redis_budget.py`), so that one process and many behave alike.
 
 - Global: every send takes the next slot of an evenly spaced schedule (`interval` apart).
   An interactive request reserves its slot even if it lies in the future, so a person who
-  just wrote is queued ahead of everything bulk; a bulk request takes a slot only when
-  nothing is queued before it, so bulk gets exactly what the interactive lane leaves.
+  just wrote is queued ahead of everything bulk; a bulk request takes a slot only when it
+  is the next one (at most one interval ahead, so that it can be asleep and ready when
+  the slot comes), so bulk gets what the interactive lane leaves.
 - Per chat: GCRA with a small burst (a reply and its edit go together), then one message
   per `chat_interval`. A bulk request for a chat that had its share is told to come back
   later and reserves nothing; an interactive one reserves its turn in the chat first and
@@ -90,8 +91,8 @@ class Book:
             return Verdict.BUSY, self.paused_until - now
         interval = self.limits.interval(paid)
         slot = max(self.tat.get(paid, 0.0), now - CATCH_UP * interval)
-        if lane is Lane.BULK and slot > now + EPSILON:
-            return Verdict.BUSY, slot - now
+        if lane is Lane.BULK and slot > now + interval + EPSILON:
+            return Verdict.BUSY, slot - interval - now
         turn = 0.0
         if chat is not None:
             turn = self.chats.get(chat, 0.0)

@@ -36,7 +36,9 @@ local max_wait = tonumber(ARGV[5])
 local eps = tonumber(ARGV[8])
 local slot = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'),
                       now - math.floor(tonumber(ARGV[7]) * interval))
-if (not interactive) and slot > now + eps then return {0, slot - now} end
+if (not interactive) and slot > now + interval + eps then
+  return {0, slot - interval - now}
+end
 local has_chat = ARGV[6] == '1'
 local turn = 0
 if has_chat then
