@@ -123,7 +123,7 @@ async def main(args: argparse.Namespace) -> None:
         "DATABASE_URL": database_url,
         "DATA_KEY": key,
         "DELIVERY_RATE": "30",
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": os.environ.get("SPIKE_LOG_LEVEL", "WARNING"),
         "THROTTLE_RATE": "1000",
         "THROTTLE_BURST": "1000",
         "REDIS_URL": args.redis_url or "",
@@ -196,12 +196,20 @@ async def main(args: argparse.Namespace) -> None:
                 )
             )
 
-        while alerted() < len(joiners) and time.monotonic() - published < 300:
-            await asyncio.sleep(0.05)
-        fanout = time.monotonic() - published
+        # The fan-out runs from the first alert to the last; before the first, another
+        # process's worker notices the new deliveries on its next look at the outbox.
+        first: tuple[float, int] | None = None
+        while (done := alerted()) < len(joiners) and time.monotonic() - published < 300:
+            if done and first is None:
+                first = (time.monotonic(), emulator.sent_count - done)
+            await asyncio.sleep(0.01)
+        ended, sent_at_end = time.monotonic(), emulator.sent_count
+        first = first or (published, sent_at_publish)
+        fanout = ended - first[0]
+        sent_in_fanout = sent_at_end - first[1]
+        noticed = first[0] - published
         await browsing
-        sent_in_fanout = emulator.sent_count - sent_at_publish
-        during = sorted(d for t, d in people.latencies[answers_before:] if t < published + fanout)
+        during = sorted(d for t, d in people.latencies[answers_before:] if t < ended)
         every = sorted(d for _, d in people.latencies)
         async with aiohttp.ClientSession() as client, client.get(f"{gate_url}/stats") as answer:
             gated = await answer.json()
@@ -231,8 +239,9 @@ async def main(args: argparse.Namespace) -> None:
     alerts = alerted()
     ideal = sent_in_fanout / 30
     print(
-        f"fan-out: {alerts}/{len(joiners)} alerts in {fanout:.1f}s with {sent_in_fanout} "
-        f"messages in all = {fanout / ideal:.3f} x the 30/s minimum ({ideal:.1f}s)"
+        f"fan-out: {alerts}/{len(joiners)} alerts in {fanout:.1f}s (the first {noticed:.1f}s "
+        f"after publishing) with {sent_in_fanout} messages in all = {fanout / ideal:.3f} x "
+        f"the 30/s minimum ({ideal:.1f}s)"
     )
     print(f"reply p95 during the fan-out: {pct(during, 95)} ({len(during)} replies)")
     print(f"all replies: p50 {pct(every, 50)}, p95 {pct(every, 95)}, p99 {pct(every, 99)}")

@@ -71,6 +71,16 @@ async def run(
         await engine.stop()
         await bot.session.close()
         await budget.close()
+        figures = budget.stats
+        log.info(
+            "send budget: %d replies, %d bulk sends, %d flood pauses, %d late slots, "
+            "%d replies lost",
+            figures.interactive,
+            figures.bulk,
+            figures.paused,
+            figures.late,
+            figures.lost_replies,
+        )
         if own_storage:
             await storage.engine.dispose()
 
