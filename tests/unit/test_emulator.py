@@ -112,6 +112,23 @@ async def test_flood_limit_and_paid_broadcast(served):
         await bot.send_message(user.id, "paid news", allow_paid_broadcast=True)
 
 
+async def test_strict_mode_has_no_slack_and_counts_edits(served):
+    emulator, _, bot = served
+    emulator.strict, emulator.flood_limit = True, 10
+    user = await started(emulator)
+    first = await bot.send_message(user.id, "one")
+    for i in range(8):
+        await bot.send_message(user.id, f"more {i}")
+    await bot.edit_message_text("one, edited", chat_id=user.id, message_id=first.message_id)
+    # The 11th in a second, message or edit, is refused: 10 is the limit, not "about 10".
+    with pytest.raises(TelegramRetryAfter):
+        await bot.send_message(user.id, "over")
+    with pytest.raises(TelegramRetryAfter):
+        await bot.edit_message_text("again", chat_id=user.id, message_id=first.message_id)
+    assert emulator.flood_refusals == 2
+    assert emulator.problems == []  # a flood refusal is Telegram's answer, not a bot error
+
+
 async def test_unknown_method_and_parameter_are_reported(served):
     emulator, server, _ = served
     user = await started(emulator)
