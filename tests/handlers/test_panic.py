@@ -12,7 +12,7 @@ from sqlmodel import col
 from bot.crypto import IdentityCipher
 from bot.scheduler import Planner
 from bot.services import updates
-from db.models import Delivery, SentMessage
+from db.models import Case, Delivery, SentMessage
 from db.models import Person as PersonRow
 from db.repositories import cases as cases_repo
 from db.repositories import outbox as outbox_repo
@@ -93,18 +93,24 @@ async def test_forget_leaves_no_message_ids(driver: Driver, storage, settings):
     assert [r for r in rows if r.chat_index == index and r.delete_at is None] == []
 
 
-async def test_an_alert_in_flight_at_the_panic_is_deleted_when_it_lands(
-    driver: Driver, storage, settings, small_cases
-):
-    """The worker had sent an alert but not yet recorded it when the person panicked: the
-    alert must still be deleted once its sending is recorded."""
-    person = Person(id=9_400_000_004)
+async def a_follower_gets_news(driver: Driver, storage, person: Person) -> Case:
+    """The person follows the test case, and news of it is published for them."""
     await driver.send(person, "/start")
     await driver.send(person, "/follow test-detained")
     async with storage.sessionmaker() as s, s.begin():
         case = await cases_repo.by_slug(s, "test-detained")
         assert case is not None
         await updates.publish(s, case, "news", {"en": "A visit was allowed"}, False, None, "t")
+    return case
+
+
+async def test_an_alert_in_flight_at_the_panic_is_deleted_when_it_lands(
+    driver: Driver, storage, settings, small_cases
+):
+    """The worker had sent an alert but not yet recorded it when the person panicked: the
+    alert must still be deleted once its sending is recorded."""
+    person = Person(id=9_400_000_004)
+    case = await a_follower_gets_news(driver, storage, person)
     async with storage.sessionmaker() as s, s.begin():
         leased = await outbox_repo.claim(s, utcnow(), 10, dt.timedelta(minutes=2))
     assert len(leased) == 1
@@ -141,12 +147,7 @@ async def test_the_in_flight_window_is_the_configured_lease(
     long_lease = settings.model_copy(update={"delivery_lease_seconds": 600})
     driver.dp["settings"] = long_lease
     person = Person(id=9_400_000_005)
-    await driver.send(person, "/start")
-    await driver.send(person, "/follow test-detained")
-    async with storage.sessionmaker() as s, s.begin():
-        case = await cases_repo.by_slug(s, "test-detained")
-        assert case is not None
-        await updates.publish(s, case, "news", {"en": "A visit was allowed"}, False, None, "t")
+    await a_follower_gets_news(driver, storage, person)
     async with storage.sessionmaker() as s, s.begin():
         # Leased five minutes ago with the configured lease: five minutes of it are left.
         leased = await outbox_repo.claim(s, utcnow(), 10, dt.timedelta(seconds=600))
