@@ -19,11 +19,36 @@ import asyncio
 import contextlib
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections import deque
+from pathlib import Path
 
 import aiohttp
 from aiohttp import web
+
+
+def start(upstream: str, limit: int = 30) -> tuple[subprocess.Popen[str], str]:
+    """A gate in front of `upstream`, in a process of its own, and its base URL.
+
+    With FLOOD_GATE_LOG=FILE in the environment it journals every arrival there."""
+    journal = ["--log", os.environ["FLOOD_GATE_LOG"]] if os.environ.get("FLOOD_GATE_LOG") else []
+    gate = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.flood_gate", "--upstream", upstream,
+         "--limit", str(limit), *journal],
+        cwd=Path(__file__).resolve().parent.parent,
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    assert gate.stdout is not None
+    return gate, gate.stdout.readline().strip()
+
+
+async def figures(url: str) -> dict[str, int]:
+    """How many counted requests the gate let through, and how many it refused."""
+    async with aiohttp.ClientSession() as client, client.get(f"{url}/stats") as answer:
+        return dict(await answer.json())
 
 
 def counted(method: str) -> bool:

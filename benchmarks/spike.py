@@ -26,9 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import aiohttp
 from pydantic import SecretStr
 
+from benchmarks import flood_gate
 from bot.crypto import generate_key
 from bot.emulator import EmulatedUser, Emulator
 from bot.emulator.server import serve
@@ -90,19 +90,6 @@ async def reset_redis(url: str | None, bot_id: int) -> None:
     await redis.aclose()
 
 
-def start_gate(upstream: str) -> tuple[subprocess.Popen[str], str]:
-    # SPIKE_GATE_LOG=FILE: the gate writes every arrival there, to study a run.
-    journal = ["--log", os.environ["SPIKE_GATE_LOG"]] if os.environ.get("SPIKE_GATE_LOG") else []
-    gate = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.flood_gate", "--upstream", upstream, *journal],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert gate.stdout is not None
-    return gate, gate.stdout.readline().strip()
-
-
 def start_bot(env: dict[str, str], command: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "bot", command], cwd=ROOT, env=env)
 
@@ -114,7 +101,7 @@ async def main(args: argparse.Namespace) -> None:
     # stall for the people's work here (see flood_gate.py); the emulator lets all through.
     emulator = Emulator(flood_limit=1_000_000)
     server = await serve(emulator, 0, with_page=False)
-    gate, gate_url = await asyncio.to_thread(start_gate, server.url)
+    gate, gate_url = await asyncio.to_thread(flood_gate.start, server.url)
     key = generate_key()
     env = {
         **os.environ,
@@ -211,8 +198,7 @@ async def main(args: argparse.Namespace) -> None:
         await browsing
         during = sorted(d for t, d in people.latencies[answers_before:] if t < ended)
         every = sorted(d for _, d in people.latencies)
-        async with aiohttp.ClientSession() as client, client.get(f"{gate_url}/stats") as answer:
-            gated = await answer.json()
+        gated = await flood_gate.figures(gate_url)
     finally:
         gate.terminate()
         gate.wait()
