@@ -191,5 +191,6 @@ class LocalBudget(SendBudget):
     @property
     def late_tolerance(self) -> float:
         # Every send of this bot leaves through this process's own gate (`leave`), which
-        # spaces them by when they really leave: a late slot can still be used.
-        return float("inf")
+        # spaces them by when they really leave, so a slot reached a little late is still
+        # used; only a long stall (longer than the margin) gives it back.
+        return max(self.limits.margin, 0.002)
