@@ -188,7 +188,7 @@ def flood(method, seconds: int = 1) -> TelegramRetryAfter:
 
 
 async def test_a_reply_waits_out_floods_and_is_delivered():
-    budget = LocalBudget(Limits(rate=1000.0))
+    budget = LocalBudget(Limits(rate=1000.0, chat_burst=10))
     method = SendMessage(chat_id=1, text="hi")
     # Six flood waits in a row would have exhausted the old retry limit of four.
     api = FakeApi(*(flood(method, 0) for _ in range(6)))
