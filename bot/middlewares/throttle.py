@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update, User
+
+log = logging.getLogger(__name__)
 
 
 class TokenBuckets:
@@ -41,10 +44,14 @@ class TokenBuckets:
 
 
 class ThrottleMiddleware(BaseMiddleware):
-    """Drops updates from a sender over the limit; a pressed button is still answered."""
+    """Drops updates from a sender over the limit; a pressed button is still answered.
+
+    What is dropped is a flood of the person's own messages, never a reply the bot owed:
+    it is counted, and logged (without who) at the first and every hundredth."""
 
     def __init__(self, buckets: TokenBuckets) -> None:
         self.buckets = buckets
+        self.dropped = 0
 
     async def __call__(
         self,
@@ -55,6 +62,9 @@ class ThrottleMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         if user is None or self.buckets.allow(user.id):
             return await handler(event, data)
+        self.dropped += 1
+        if self.dropped % 100 == 1:
+            log.info("flood control: %d updates dropped so far", self.dropped)
         if isinstance(event, Update) and event.callback_query is not None:
             await event.callback_query.answer()
         return None
