@@ -17,7 +17,6 @@ from bot.emulator.server import RunningEmulator, serve
 from bot.services import case_files, families, identity, staff
 from bot.storage import Storage, prepare
 from config import Settings
-from config.settings import DEFAULT_DATABASE_URL
 from db.models import Hearing, HearingKind
 from db.repositories import cases as cases_repo
 from db.types import utcnow
@@ -28,17 +27,21 @@ SANDBOX_DATABASE_URL = "sqlite+aiosqlite:///data/sandbox.sqlite3"
 DEMO_HEARING_CASE = "dauletmurat-tadzhimuratov"
 
 
-def sandbox_settings(settings: Settings, api_url: str, token: str) -> Settings:
-    """The bot's settings pointed at the emulator; the default database becomes a separate
-    sandbox file, so trying the bot never mixes with real data."""
-    database_url = settings.database_url
-    if database_url == DEFAULT_DATABASE_URL:
-        database_url = SANDBOX_DATABASE_URL
+def sandbox_settings(
+    settings: Settings, api_url: str, token: str, database_url: str = SANDBOX_DATABASE_URL
+) -> Settings:
+    """The bot's settings pointed at the emulator and at the sandbox's own database file.
+
+    Whatever DATABASE_URL and REDIS_URL name is never opened: the sandbox grants roles to
+    its personas, adds a hearing, and its worker would drain a real outbox into the
+    emulator and mark real followers unreachable."""
     return settings.model_copy(
         update={
             "bot_token": SecretStr(token),
             "telegram_api_url": api_url,
             "database_url": database_url,
+            "redis_url": None,
+            "admin_ids": [],
             "webhook_url": None,
         }
     )
@@ -78,7 +81,9 @@ async def seed(storage: Storage, cipher: IdentityCipher) -> None:
             )
 
 
-async def start(settings: Settings, port: int) -> tuple[RunningEmulator, Settings, Storage]:
+async def start(
+    settings: Settings, port: int, database_url: str = SANDBOX_DATABASE_URL
+) -> tuple[RunningEmulator, Settings, Storage]:
     """Serve the emulator and page, prepare the sandbox database; the bot is not started."""
     emulator = Emulator()
     try:
@@ -93,7 +98,7 @@ async def start(settings: Settings, port: int) -> tuple[RunningEmulator, Setting
                 persona.language_code, persona.label.split(" · ")[0], persona.user_id
             )
             relative.started = True
-    bot_settings = sandbox_settings(settings, running.url, emulator.token)
+    bot_settings = sandbox_settings(settings, running.url, emulator.token, database_url)
     storage = await prepare(bot_settings)
     await seed(storage, IdentityCipher(bot_settings.key_bytes))
     return running, bot_settings, storage
@@ -106,6 +111,8 @@ async def run(settings: Settings, port: int = 8765) -> None:
     running, bot_settings, storage = await start(settings, port)
     print(
         "\nNo BOT_TOKEN is set, so Umid runs in the local sandbox: nothing reaches Telegram.\n"
+        f"The sandbox keeps its own database ({SANDBOX_DATABASE_URL.split('///', 1)[1]}); "
+        "DATABASE_URL and REDIS_URL are not used.\n"
         f"Open {running.url}/ in a browser to talk to the bot.\n"
         "To run the real bot, put BOT_TOKEN=... from @BotFather into .env.\n",
         flush=True,
