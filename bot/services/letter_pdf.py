@@ -81,9 +81,9 @@ def printable(prompt: LetterPrompt, today: dt.date, words: EnvelopeWords) -> Pri
     )
 
 
-def file_name(prompt: LetterPrompt) -> str:
-    """The document's name as the chat shows it: letter-<slug>.pdf."""
-    return f"letter-{prompt.case.slug}.pdf"
+# The document's name as the chat shows it and as a phone's downloads keep it: the same
+# neutral name for every letter, so that a search of the phone finds no prisoner's name.
+FILE_NAME = "letter.pdf"
 
 
 def render(letter: PrintableLetter) -> bytes:

@@ -195,7 +195,7 @@ async def letter_printable(
     chat = callback.message.chat.id if callback.message else callback.from_user.id
     await callback.bot.send_document(
         chat,
-        BufferedInputFile(data, filename=letter_pdf.file_name(prompt)),
+        BufferedInputFile(data, filename=letter_pdf.FILE_NAME),
         caption=_(
             "🖨 Your letter to print: the letter is on the first page, the envelope on the "
             "second. The bot keeps no copy."

@@ -177,7 +177,7 @@ async def test_printable_letter_is_a_protected_pdf_with_the_address(
     [doc] = documents(reply)
     assert doc.protect_content is False  # it has to be saved to be printed
     assert isinstance(doc.document, BufferedInputFile)
-    assert doc.document.filename == "letter-farhod-namunov.pdf"
+    assert doc.document.filename == "letter.pdf"  # no name for a phone search to find
     assert doc.chat_id == person.id
     text = pdf_text(doc)
     assert "Учреждение УЯ-64/21" in text and "Навоийская область, Узбекистан" in text
