@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot import logs
 from bot.crypto import generate_key
 from config import ConfigError, Settings, load_settings
 
@@ -119,13 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         settings = load_settings()
-        logging.basicConfig(
-            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
-        # Chatty at INFO: alembic on every start, APScheduler on every run of the jobs
-        # (the broadcasts job runs every five seconds).
-        for chatty in ("alembic", "apscheduler.executors.default"):
-            logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.root.level))
+        logs.configure(settings.log_level)
         if args.command == "run":
             settings.key_bytes  # noqa: B018 - fail with the one-line message before any work
             if settings.bot_token is None:
