@@ -100,14 +100,17 @@ async def _poll(bot: Bot, dp: Dispatcher, handle_signals: bool) -> None:
 
 
 async def _webhook(bot: Bot, dp: Dispatcher, settings: Settings) -> None:
-    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+    from aiogram.webhook.aiohttp_server import setup_application
+
+    from bot.webhook import GuardedRequestHandler
 
     if settings.webhook_secret is None or settings.webhook_url is None:
         raise ConfigError("WEBHOOK_SECRET: must be set when WEBHOOK_URL is set")
     secret = settings.webhook_secret.get_secret_value()
     app = web.Application()
-    # aiogram compares the X-Telegram-Bot-Api-Secret-Token header in constant time.
-    SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(app, path="/webhook")
+    # The X-Telegram-Bot-Api-Secret-Token header is compared in constant time.
+    handler = GuardedRequestHandler(dispatcher=dp, bot=bot, secret_token=secret)
+    handler.register(app, path="/webhook")
     setup_application(app, dp, bot=bot)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
