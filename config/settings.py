@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import re
 from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SUPPORTED_LOCALES: tuple[str, ...] = ("en", "ru", "kk", "ky", "tg", "tk", "uz", "uz_Cyrl")
@@ -50,7 +51,8 @@ class Settings(BaseSettings):
     default_locale: str = "en"
     fallback_locales: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["ru", "en"])
     webhook_url: str | None = None
-    webhook_secret: SecretStr | None = None
+    # Checked as settings load, with WEBHOOK_URL: not after the bot's startup work.
+    webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     delivery_rate: float = Field(default=30.0, gt=0, le=1000)
@@ -88,6 +90,21 @@ class Settings(BaseSettings):
             left, sep, right = value.get_secret_value().partition(":")
             if not (sep and left.isdigit() and right):
                 raise ValueError("must look like 123456:ABC... as given by @BotFather")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None:
+            if info.data.get("webhook_url"):
+                raise ValueError(
+                    "must be set when WEBHOOK_URL is set: 1 to 256 characters A-Z a-z 0-9 _ -"
+                )
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError(
+                "must be 1 to 256 characters, only A-Z a-z 0-9 _ and - (Telegram's rule)"
+            )
         return value
 
     @field_validator("telegram_api_url")

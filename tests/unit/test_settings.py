@@ -23,6 +23,8 @@ def test_defaults_need_nothing(monkeypatch):
         ("log_level", "LOUD", "LOG_LEVEL"),
         ("fallback_locales", "ru,xx", "FALLBACK_LOCALES"),
         ("default_locale", "fr", "DEFAULT_LOCALE"),
+        ("webhook_secret", "has spaces in it", "WEBHOOK_SECRET"),
+        ("webhook_secret", "секрет", "WEBHOOK_SECRET"),
     ],
 )
 def test_bad_value_is_one_line_naming_the_variable(field, value, name):
@@ -49,3 +51,13 @@ def test_missing_token_and_key_say_what_to_do(monkeypatch):
         _ = s.token
     with pytest.raises(ConfigError, match="keys generate"):
         _ = s.key_bytes
+
+
+def test_a_webhook_without_its_secret_stops_at_once():
+    with pytest.raises(ConfigError) as err:
+        load_settings(_env_file=None, webhook_url="https://bot.example.org", webhook_secret="")
+    assert str(err.value).startswith("WEBHOOK_SECRET: must be set when WEBHOOK_URL is set")
+    fine = load_settings(
+        _env_file=None, webhook_url="https://bot.example.org", webhook_secret="a-Good_secret9"
+    )
+    assert fine.webhook_secret is not None
