@@ -67,9 +67,9 @@ def _import(settings: Settings, file: Path, if_empty: bool) -> int:
     from bot.services import case_files
 
     try:
-        source = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        print(f"{file}: cannot read: {exc.strerror}", file=sys.stderr)
+        source = case_files.read(file)
+    except case_files.CaseFileError as exc:
+        print(f"{exc}\nNothing was imported.", file=sys.stderr)
         return 2
     try:
         parsed = case_files.parse(source, str(file))

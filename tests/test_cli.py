@@ -11,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 from bot.crypto import generate_key
+from bot.services import case_files
 from tests.conftest import DEMO_CASES, ROOT, SMALL_CASES
 
 
@@ -113,3 +114,18 @@ def test_staff_add_list_revoke_and_audit_export(tmp_path: Path):
     text = out.read_text()
     assert text.startswith("at,actor,action,target") and "staff.revoke" in text
     assert "555000" not in text
+
+
+def test_import_of_a_file_not_in_utf8_or_too_large_is_one_clear_line(tmp_path: Path):
+    env = {"DATA_KEY": generate_key(), "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/u.db"}
+    latin = tmp_path / "cp1251.yaml"
+    latin.write_bytes(SMALL_CASES.read_text().replace("Test", "Тест").encode("cp1251", errors="replace"))
+    result = run_cli("cases", "import", str(latin), env=env)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "not UTF-8 text" in result.stderr and f"{latin}:" in result.stderr
+    huge = tmp_path / "huge.yaml"
+    huge.write_bytes(b"# padding\n" * (case_files.MAX_BYTES // 10 + 1))
+    result = run_cli("cases", "import", str(huge), env=env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "more than a case file may hold (4 MiB)" in result.stderr
