@@ -27,12 +27,19 @@ def _split_csv(value: Any) -> Any:
 
 def decode_data_key(raw: str) -> bytes:
     """Decode a DATA_KEY (url-safe base64 of 32 random bytes) or raise ValueError."""
+    text = raw.strip()
+    # The decoder itself would skip characters outside the alphabet: a mistyped key could
+    # still decode to 32 bytes.
+    if not re.fullmatch(r"[A-Za-z0-9_-]+={0,2}", text):
+        raise ValueError("must be url-safe base64 (run: python -m bot keys generate)")
     try:
-        key = base64.urlsafe_b64decode(raw.strip() + "=" * (-len(raw.strip()) % 4))
+        key = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError) as exc:
         raise ValueError("must be url-safe base64 (run: python -m bot keys generate)") from exc
     if len(key) != 32:
         raise ValueError("must decode to 32 bytes (run: python -m bot keys generate)")
+    if key == bytes(32):
+        raise ValueError("must be random, not all zeros (run: python -m bot keys generate)")
     return key
 
 

@@ -119,7 +119,9 @@ def test_staff_add_list_revoke_and_audit_export(tmp_path: Path):
 def test_import_of_a_file_not_in_utf8_or_too_large_is_one_clear_line(tmp_path: Path):
     env = {"DATA_KEY": generate_key(), "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/u.db"}
     latin = tmp_path / "cp1251.yaml"
-    latin.write_bytes(SMALL_CASES.read_text().replace("Test", "Тест").encode("cp1251", errors="replace"))
+    latin.write_bytes(
+        SMALL_CASES.read_text().replace("Test", "Тест").encode("cp1251", errors="replace")
+    )
     result = run_cli("cases", "import", str(latin), env=env)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
