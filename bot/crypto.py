@@ -43,6 +43,7 @@ class IdentityCipher:
         self._index_key = _derive(master_key, b"identity-index")
         self._log_key = _derive(master_key, b"log-hash")
         self._content = AESGCM(_derive(master_key, b"content-encryption"))
+        self._check_key = _derive(master_key, b"key-check")
 
     def encrypt_id(self, tg_id: int) -> bytes:
         """Authenticated encryption of an id; a fresh nonce each time."""
@@ -63,6 +64,10 @@ class IdentityCipher:
     def index(self, tg_id: int) -> bytes:
         """The keyed lookup index (HMAC-SHA256) under which a person's row is found."""
         return hmac.new(self._index_key, b"tg:%d" % tg_id, hashlib.sha256).digest()
+
+    def fingerprint(self) -> bytes:
+        """A keyed hash that tells one key from another and reveals nothing of either."""
+        return hmac.new(self._check_key, b"umid:data-key", hashlib.sha256).digest()
 
     def log_hash(self, value: int | str) -> str:
         """A short keyed hash, stable per key, to correlate log lines without an id."""

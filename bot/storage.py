@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.crypto import IdentityCipher
-from bot.services import letter_check, staff, templates
-from config import Settings
+from bot.services import key_check, letter_check, staff, templates
+from config import ConfigError, Settings
 from db.engine import create_engine, create_sessionmaker
 from db.migrate import upgrade
 
@@ -34,12 +34,22 @@ async def prepare(settings: Settings) -> Storage:
     """Migrate the database, add missing letter templates and seed the letter checker's
     lists of languages that have none; safe to repeat."""
     storage = build_storage(settings)
+    cipher = IdentityCipher(settings.key_bytes) if settings.data_key is not None else None
+    if cipher is not None:
+        # Before anything is written, the schema included: a wrong key changes nothing.
+        try:
+            async with storage.sessionmaker() as session:
+                await key_check.verify(storage.engine, session, cipher)
+        except ConfigError:
+            await storage.engine.dispose()
+            raise
     await upgrade(storage.engine)
     async with storage.sessionmaker() as session:
+        if cipher is not None:
+            await key_check.remember(session, cipher)
         added = await templates.sync(session)
         seeded = await letter_check.sync(session)
-        if settings.admin_ids and settings.data_key is not None:
-            cipher = IdentityCipher(settings.key_bytes)
+        if settings.admin_ids and cipher is not None:
             await staff.bootstrap(session, cipher, settings.admin_ids, settings.default_locale)
         await session.commit()
     if added:

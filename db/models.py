@@ -513,3 +513,14 @@ class SentMessage(SQLModel, table=True):
     sent_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     # When the bot deletes it by itself (the panic notice), if ever.
     delete_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), index=True))
+
+
+class KeyCheck(SQLModel, table=True):
+    """A keyed hash that tells whether DATA_KEY is the key this database was made with.
+
+    Derived from the key with a purpose of its own: it reveals nothing of the key."""
+
+    __tablename__ = "key_check"
+
+    id: int = Field(default=1, primary_key=True)
+    fingerprint: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))

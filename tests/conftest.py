@@ -78,9 +78,8 @@ async def empty_postgres(url: str) -> None:
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A database migrated once per run; each test starts from a copy of it."""
     path = tmp_path_factory.mktemp("template") / "umid.sqlite3"
-    settings = load_settings(
-        _env_file=None, database_url=f"sqlite+aiosqlite:///{path}", data_key=generate_key()
-    )
+    # No key: each test brings its own, and the copy takes the first key it meets.
+    settings = load_settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{path}")
 
     async def migrate() -> None:
         storage = await prepare(settings)

@@ -131,3 +131,12 @@ def test_import_of_a_file_not_in_utf8_or_too_large_is_one_clear_line(tmp_path: P
     result = run_cli("cases", "import", str(huge), env=env)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "more than a case file may hold (4 MiB)" in result.stderr
+
+
+def test_a_database_refuses_another_key_in_one_line(tmp_path: Path):
+    database = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/u.db"}
+    assert run_cli("db", "upgrade", env={"DATA_KEY": generate_key(), **database}).returncode == 0
+    result = run_cli("db", "upgrade", env={"DATA_KEY": generate_key(), **database})
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("Configuration error: DATA_KEY: not the key")
+    assert len(result.stderr.strip().splitlines()) == 1  # no traceback

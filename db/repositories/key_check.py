@@ -1,0 +1,23 @@
+"""The stored fingerprint of DATA_KEY."""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from db.models import KeyCheck
+
+
+async def exists(engine: AsyncEngine) -> bool:
+    """Whether the database has the table yet (an older schema has not)."""
+    async with engine.connect() as conn:
+        return bool(await conn.run_sync(lambda sync: inspect(sync).has_table("key_check")))
+
+
+async def stored(session: AsyncSession) -> bytes | None:
+    row = await session.get(KeyCheck, 1)
+    return row.fingerprint if row is not None else None
+
+
+async def store(session: AsyncSession, fingerprint: bytes) -> None:
+    session.add(KeyCheck(id=1, fingerprint=fingerprint))
