@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.emulator.core import BotApiError, Emulator
+from bot.emulator.core import LOOPBACK_HOSTS, BotApiError, Emulator, is_loopback_url
 
 log = logging.getLogger(__name__)
 EMULATOR_KEY = web.AppKey("emulator", Emulator)
@@ -83,9 +83,34 @@ def make_webhook_sender(session_holder: dict[str, aiohttp.ClientSession]) -> Any
     return send
 
 
+@web.middleware
+async def this_machine_only(request: web.Request, handler: Any) -> web.StreamResponse:
+    """The sandbox's page and Bot API answer this machine's own pages and programs only.
+
+    Bound to loopback, they were still reachable from any web page open in the same
+    browser: by a foreign Host name that resolves to 127.0.0.1 (DNS rebinding), or by a
+    cross-origin form or text/plain POST, which needs no preflight. A request must name a
+    loopback host, come from no other origin, and post to the page's API only as JSON
+    (which a foreign page cannot send without a preflight this server never answers)."""
+    host = request.host.rsplit(":", 1)[0].strip("[]") if request.host else ""
+    if host not in LOOPBACK_HOSTS:
+        raise web.HTTPForbidden(text="this machine only")
+    origin = request.headers.get("Origin")
+    if origin is not None and not is_loopback_url(origin):
+        raise web.HTTPForbidden(text="this machine only")
+    if (
+        request.method == "POST"
+        and request.path.startswith("/api/")
+        and request.content_type != "application/json"
+    ):
+        raise web.HTTPUnsupportedMediaType(text="JSON expected")
+    response: web.StreamResponse = await handler(request)
+    return response
+
+
 def build_app(emulator: Emulator, *, with_page: bool = True) -> web.Application:
     """The aiohttp application: Bot API routes and, for the sandbox, the page."""
-    app = web.Application(client_max_size=60 * 1024 * 1024)
+    app = web.Application(client_max_size=60 * 1024 * 1024, middlewares=[this_machine_only])
     app[EMULATOR_KEY] = emulator
     holder: dict[str, aiohttp.ClientSession] = {}
     emulator.webhook_sender = make_webhook_sender(holder)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from collections.abc import AsyncIterator
 from typing import Any
@@ -21,6 +22,7 @@ from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboar
 from aiohttp import web
 
 from bot.emulator import Emulator
+from bot.emulator.page import PERSONAS
 from bot.emulator.server import RunningEmulator, serve
 
 
@@ -204,3 +206,37 @@ async def test_webhook_delivery_carries_the_secret(served):
     finally:
         await runner.cleanup()
     emulator.problems.clear()
+
+
+async def test_the_sandbox_answers_this_machine_only():
+    """Other web pages open in the same browser reach neither the page's API nor the Bot
+    API: not by a foreign Host (DNS rebinding), not by a cross-origin form or text POST,
+    and the webhook can point at this machine only."""
+    emulator = Emulator()
+    server = await serve(emulator, 0, with_page=True)
+    persona = PERSONAS[0].key
+    try:
+        async with aiohttp.ClientSession() as http:
+            api = f"{server.url}/api/send"
+            text = json.dumps({"persona": persona, "text": "/start"})
+            async with http.post(api, data=text, headers={"Content-Type": "text/plain"}) as r:
+                assert r.status == 415
+            chat = f"{server.url}/api/chat?persona={persona}"
+            async with http.get(chat, headers={"Host": "rebound.example:8765"}) as r:
+                assert r.status == 403
+            hook = f"{server.url}/bot{emulator.token}/setWebhook"
+            form = {"url": "http://127.0.0.1:9/hook"}
+            async with http.post(hook, data=form, headers={"Origin": "https://evil.example"}) as r:
+                assert r.status == 403
+            async with http.post(hook, data={"url": "https://evil.example/hook"}) as r:
+                assert r.status == 400 and emulator.webhook_url == ""
+            # The page itself, and programs on this machine, work as before.
+            same = {"Origin": server.url}
+            async with http.post(
+                api, json={"persona": persona, "text": "/start"}, headers=same
+            ) as r:
+                assert r.status == 200
+            async with http.post(hook, data={"url": "http://127.0.0.1:9/hook"}) as r:
+                assert r.status == 200 and emulator.webhook_url == "http://127.0.0.1:9/hook"
+    finally:
+        await server.stop()
