@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from aiogram import Dispatcher
@@ -35,6 +36,7 @@ from handlers.supporter import panic as panic_handlers
 from handlers.supporter.panic import PanicWordMiddleware
 
 log = logging.getLogger(__name__)
+FSM_TTL = dt.timedelta(days=2)
 
 
 def build_fsm_storage(settings: Settings) -> BaseStorage:
@@ -44,7 +46,10 @@ def build_fsm_storage(settings: Settings) -> BaseStorage:
         from bot.fsm_keys import HashedKeyBuilder
 
         keys = HashedKeyBuilder(IdentityCipher(settings.key_bytes))
-        return RedisStorage.from_url(settings.redis_url, key_builder=keys)
+        # A dialogue left half-way does not stay in Redis for ever.
+        return RedisStorage.from_url(
+            settings.redis_url, key_builder=keys, state_ttl=FSM_TTL, data_ttl=FSM_TTL
+        )
     return MemoryStorage()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,11 +42,18 @@ async def forget_button(callback: CallbackQuery) -> None:
 
 
 async def forget_answer(
-    callback: CallbackQuery, callback_data: ForgetCb, session: AsyncSession, visitor: Visitor
+    callback: CallbackQuery,
+    callback_data: ForgetCb,
+    session: AsyncSession,
+    visitor: Visitor,
+    state: FSMContext,
 ) -> None:
     if not callback_data.confirm:
         await show(callback, _("Nothing was deleted."), keyboards.back_to_menu())
         return
+    # A dialogue's step and what was typed into it (a draft, a report) go too, wherever
+    # the dialogue state is kept (in Redis it would outlive the rows).
+    await state.clear()
     if visitor.person is not None and visitor.person.id is not None and callback.bot is not None:
         await privacy.erase_from_chat(
             callback.bot,

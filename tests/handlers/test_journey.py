@@ -206,3 +206,17 @@ async def test_counts_are_written_the_readers_way(driver: Driver, small_cases, s
     russian = await driver.send(Person(id=7_100_000_031, language_code="ru"), "/case Testov")
     assert "12,345" in english.text
     assert "12\xa0345" in russian.text
+
+
+async def test_forget_clears_the_dialogue_in_the_middle_of_which_it_came(driver: Driver):
+    from aiogram.fsm.storage.base import StorageKey
+
+    person = Person(id=7_100_000_099)
+    await driver.send(person, "/check")  # the letter checker waits for a draft
+    key = StorageKey(bot_id=driver.bot.id, chat_id=person.id, user_id=person.id)
+    storage = driver.dp.fsm.storage
+    assert await storage.get_state(key) is not None
+    await driver.send(person, "/forget")
+    await driver.press(person, "Yes, delete")
+    assert await storage.get_state(key) is None
+    assert await storage.get_data(key) == {}

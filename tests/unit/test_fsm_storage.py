@@ -35,6 +35,9 @@ async def test_redis_storage_when_configured():
             for k in await storage.redis.keys("umid:fsm:*")
         ]
         assert names and not any("734512981" in n for n in names)
+        # A dialogue left half-way expires instead of staying for ever.
+        ttls = [await storage.redis.ttl(name) for name in names]
+        assert all(0 < ttl <= 2 * 86400 for ttl in ttls), ttls
         await storage.set_state(key, None)
     finally:
         await storage.close()
