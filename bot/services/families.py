@@ -87,6 +87,7 @@ async def limited(
     not counted, so the limit lifts as the window passes."""
     now = now or utcnow()
     who = cipher.secret_hash(str(tg_id), _ATTEMPT_PURPOSE)
+    await repo.lock_attempts(session, who)
     if await repo.failures_since(session, who, now - JOIN_WINDOW) >= JOIN_LIMIT:
         return None
     result = await attempt()

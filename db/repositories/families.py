@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, false, func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -61,6 +61,18 @@ async def remove_member(session: AsyncSession, person_id: int, case_id: int) -> 
         )
     )
     return bool(cast(CursorResult[Any], result).rowcount)
+
+
+async def lock_attempts(session: AsyncSession, who: bytes) -> None:
+    """Hold one sender's check-and-record to itself until the transaction ends, so that
+    codes sent at once are checked one after another against the limit."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(who[:8], "big", signed=True)
+        await session.execute(select(func.pg_advisory_xact_lock(key)))
+    else:
+        # SQLite: a write statement takes the database's write lock at once and holds it
+        # to the end of the transaction; another sender's check waits for it.
+        await session.execute(update(JoinAttempt).where(false()).values(at=col(JoinAttempt.at)))
 
 
 async def failures_since(session: AsyncSession, who: bytes, since: dt.datetime) -> int:

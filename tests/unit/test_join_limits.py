@@ -3,6 +3,7 @@ retention of failed attempts."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 from sqlalchemy import func, select
@@ -121,3 +122,26 @@ async def test_protect_relative_keeps_an_earlier_deletion(session: AsyncSession,
 def test_parse_code():
     assert families.parse_code("  fam-AbC_12-x ") == "AbC_12-x"
     assert families.parse_code("AbC") == "AbC"
+
+
+async def test_codes_sent_at_once_are_checked_one_after_another(storage, settings):
+    """Seven wrong codes and a right one at the same moment: no more than five checked."""
+    cipher = IdentityCipher(settings.key_bytes)
+
+    class Slow(Attempt):
+        async def __call__(self) -> str | None:
+            await asyncio.sleep(0.02)  # the invitation lookup takes a moment
+            return await super().__call__()
+
+    wrong = [Slow(None) for _ in range(7)]
+    right = Slow("ok")
+
+    async def send(attempt: Attempt) -> str | None:
+        async with storage.sessionmaker() as s, s.begin():
+            return await families.limited(s, cipher, 77, attempt, NOW)
+
+    await asyncio.gather(*(send(a) for a in [*wrong[:4], right, *wrong[4:]]))
+    checked = sum(a.runs for a in wrong) + right.runs
+    assert checked <= 5 + right.runs and sum(a.runs for a in wrong) <= 5
+    async with storage.sessionmaker() as s:
+        assert await attempts(s) <= 5
