@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.crypto import IdentityCipher
 from bot.services import identity
 from db.models import AuditEntry, Person, StaffInvite, StaffRole
+from db.repositories import families as families_repo
 from db.repositories import staff as repo
 from db.types import utcnow
 
@@ -55,16 +56,25 @@ async def bootstrap(
         await grant(session, cipher, tg_id, StaffRole.ADMIN.value, "config", locale)
 
 
-async def revoke(session: AsyncSession, cipher: IdentityCipher, person_id: int, actor: str) -> bool:
-    """Take a role away; the last admin cannot be removed (nobody could manage staff)."""
-    role = await repo.role_of(session, person_id)
-    if role is None:
+async def _is_last_admin(session: AsyncSession, person_id: int) -> bool:
+    if await repo.role_of(session, person_id) != StaffRole.ADMIN.value:
         return False
     admins = [m for m in await repo.members(session) if m.role == StaffRole.ADMIN.value]
-    if role == StaffRole.ADMIN.value and len(admins) <= 1:
+    return len(admins) <= 1
+
+
+async def revoke(session: AsyncSession, cipher: IdentityCipher, person_id: int, actor: str) -> bool:
+    """Take a role away, and every invitation (staff or family) the person made that is
+    still pending: a revoked member's links must not make admins or relatives later.
+    The last admin cannot be removed (nobody could manage staff)."""
+    role = await repo.role_of(session, person_id)
+    if role is None or await _is_last_admin(session, person_id):
         return False
     await repo.remove(session, person_id)
-    await audit(session, actor, "staff.revoke", f"{role}:{actor_of(cipher, person_id)}")
+    creator = actor_of(cipher, person_id)
+    cancelled = await repo.cancel_invites_by(session, creator)
+    cancelled += await families_repo.cancel_invites_by(session, creator)
+    await audit(session, actor, "staff.revoke", f"{role}:{creator}:invites:{cancelled}")
     return True
 
 
@@ -92,10 +102,16 @@ async def redeem(
     session: AsyncSession, cipher: IdentityCipher, code: str, person: Person
 ) -> str | None:
     """Use an invitation: the role granted, or None (unknown, used or expired alike)."""
-    if not code or len(code) > 64:
+    if not code or len(code) > 64 or person.id is None:
         return None
-    role = await repo.take_invite(session, cipher.secret_hash(code, "staff-invite"), utcnow())
-    if role is None or person.id is None:
+    code_hash, now = cipher.secret_hash(code, "staff-invite"), utcnow()
+    # The last admin does not step down by using an invitation to a lesser role; the
+    # invitation stays for the person it was meant for.
+    offered = await repo.invite_role(session, code_hash, now)
+    if offered != StaffRole.ADMIN.value and await _is_last_admin(session, person.id):
+        return None
+    role = await repo.take_invite(session, code_hash, now)
+    if role is None:
         return None
     await repo.set_role(session, person.id, role)
     await audit(session, actor_of(cipher, person.id), "staff.join", role)

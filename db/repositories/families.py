@@ -19,6 +19,16 @@ async def add_invite(session: AsyncSession, invite: FamilyInvite) -> None:
     await session.flush()
 
 
+async def cancel_invites_by(session: AsyncSession, created_by: str) -> int:
+    """Spend every pending family invitation its creator made; how many there were."""
+    result = await session.execute(
+        update(FamilyInvite)
+        .where(col(FamilyInvite.created_by) == created_by, col(FamilyInvite.used).is_(False))
+        .values(used=True)
+    )
+    return int(cast(CursorResult[Any], result).rowcount or 0)
+
+
 async def take_invite(session: AsyncSession, code_hash: bytes, now: dt.datetime) -> int | None:
     """Use an invitation once: the id of its case, or None if unknown, used or expired.
     One UPDATE, so two people racing with the same code cannot both get in."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, cast
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -42,6 +44,29 @@ async def members(session: AsyncSession) -> list[StaffMember]:
 async def add_invite(session: AsyncSession, invite: StaffInvite) -> None:
     session.add(invite)
     await session.flush()
+
+
+async def invite_role(session: AsyncSession, code_hash: bytes, now: dt.datetime) -> str | None:
+    """The role a valid (unused, unexpired) invitation grants, without using it."""
+    row = await session.execute(
+        select(col(StaffInvite.role)).where(
+            col(StaffInvite.code_hash) == code_hash,
+            col(StaffInvite.used).is_(False),
+            col(StaffInvite.expires_at) > now,
+        )
+    )
+    found = row.first()
+    return str(found[0]) if found else None
+
+
+async def cancel_invites_by(session: AsyncSession, created_by: str) -> int:
+    """Spend every pending invitation its creator made; how many there were."""
+    result = await session.execute(
+        update(StaffInvite)
+        .where(col(StaffInvite.created_by) == created_by, col(StaffInvite.used).is_(False))
+        .values(used=True)
+    )
+    return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
 async def take_invite(session: AsyncSession, code_hash: bytes, now: dt.datetime) -> str | None:
