@@ -47,16 +47,16 @@ class Env:
 
     bots: list[Bot] = field(default_factory=list)
 
-    def bulk_bot(self, rate: float = 1000.0) -> tuple[Bot, LocalBudget]:
-        budget = LocalBudget(Limits(rate=rate))
+    def bulk_bot(self, rate: float = 1000.0, margin: float = 0.01) -> tuple[Bot, LocalBudget]:
+        budget = LocalBudget(Limits(rate=rate, margin=margin))
         bot = build_bot(self.settings, budget=budget, lane=Lane.BULK)
         self.bots.append(bot)
         return bot, budget
 
-    def worker(self, rate: float = 1000.0, **config) -> DeliveryWorker:
+    def worker(self, rate: float = 1000.0, margin: float = 0.01, **config) -> DeliveryWorker:
         defaults = {"backoff_base": 0.05, "senders": 8, "idle_sleep": 0.05}
         renderer = AlertRenderer(self.storage.sessionmaker, make_i18n(), ["ru", "en"])
-        bot, budget = self.bulk_bot(rate)
+        bot, budget = self.bulk_bot(rate, margin)
         return DeliveryWorker(
             bot,
             self.storage.sessionmaker,
@@ -152,7 +152,9 @@ async def test_the_global_rate_never_exceeds_the_limit(env: Env):
     users = await env.followers(75)
     await env.import_text(RELEASED)
     env.emulator.strict = True  # no slack over 30 a second
-    worker = env.worker(rate=30.0)
+    # The emulator shares this event loop, so it sees a request as late as the loop is
+    # busy: the margin is wider than the 1% meant for a network (as in test_spike).
+    worker = env.worker(rate=30.0, margin=0.05)
     await worker.run(until_idle=True)
     arrivals = env.emulator.send_times
     assert len(arrivals) == 75
