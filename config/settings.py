@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import logging
 import re
 from typing import Annotated, Any
@@ -181,6 +182,11 @@ class Settings(BaseSettings):
                 "result in .env as DATA_KEY=..."
             )
         return decode_data_key(self.data_key.get_secret_value())
+
+    @property
+    def delivery_lease(self) -> dt.timedelta:
+        """How long a worker holds the deliveries it claimed (DELIVERY_LEASE_SECONDS)."""
+        return dt.timedelta(seconds=self.delivery_lease_seconds)
 
     @property
     def token(self) -> str:

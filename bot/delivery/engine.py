@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 from dataclasses import dataclass
 
 from aiogram import Bot
@@ -66,7 +65,7 @@ class DeliveryEngine:
                 **{kind: prompt_renderer for kind in PROMPT_KINDS},
             },
         )
-        config = WorkerConfig(lease=dt.timedelta(seconds=settings.delivery_lease_seconds))
+        config = WorkerConfig(lease=settings.delivery_lease)
         worker = DeliveryWorker(bot, storage.sessionmaker, cipher, renderer, budget, config)
         monitor = BroadcastMonitor(
             storage.sessionmaker,

@@ -143,18 +143,9 @@ class SendBudget(ABC):
         """Wait for a free global slot; 0.0 when granted. When the chat had its share, how
         many seconds later to deliver (nothing is reserved then), or with `wait_for_chat`,
         wait for the chat's turn too."""
-        loop = asyncio.get_running_loop()
         while True:
             async with self._bulk_turn:
-                while True:
-                    asked = loop.time()
-                    verdict, wait = await self._decide(
-                        Lane.BULK, chat, paid=paid, max_wait=float("inf")
-                    )
-                    if verdict is Verdict.BUSY:
-                        await asyncio.sleep(wait)
-                    elif verdict is not Verdict.GO or await self._on_time(asked, wait):
-                        break
+                verdict, wait = await self._next_bulk_slot(chat, paid)
             if verdict is Verdict.GO:
                 self.stats.bulk += 1
                 return 0.0
@@ -162,6 +153,17 @@ class SendBudget(ABC):
                 return wait
             # The chat's turn is its own; other chats' sends go on meanwhile.
             await asyncio.sleep(wait)
+
+    async def _next_bulk_slot(self, chat: int | None, paid: bool) -> tuple[Verdict, float]:
+        """GO once a free slot is reached in time, or CHAT_BUSY with how long to wait."""
+        loop = asyncio.get_running_loop()
+        while True:
+            asked = loop.time()
+            verdict, wait = await self._decide(Lane.BULK, chat, paid=paid, max_wait=float("inf"))
+            if verdict is Verdict.BUSY:
+                await asyncio.sleep(wait)
+            elif verdict is not Verdict.GO or await self._on_time(asked, wait):
+                return verdict, wait
 
 
 class LocalBudget(SendBudget):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -44,8 +43,7 @@ async def clear_chat(
     the person's own, of the last 48 hours); then a note that deletes itself and offers
     /forget."""
     chat_index = cipher.index(message.chat.id)
-    lease = dt.timedelta(seconds=settings.delivery_lease_seconds)
-    ids = await panic.take_deletable(session, chat_index, visitor.person, lease)
+    ids = await panic.take_deletable(session, chat_index, visitor.person, settings.delivery_lease)
     # This update's own messages (the /panic, say) go now and need no remembering.
     sent_log.discard(chat_index)
     ids.append(message.message_id)

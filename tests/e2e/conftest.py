@@ -18,6 +18,7 @@ from bot.storage import Storage
 from config import Settings
 from db.repositories import outbox
 from db.types import utcnow
+from tests.e2e.talk import eventually
 
 
 @dataclass
@@ -32,13 +33,15 @@ class Live:
         """Wait until nothing more is on its way: every update handled, the worker holds
         nothing, and nothing in the outbox is due within `horizon` seconds (quiet hours
         and digests hold alerts for hours). Then "nothing more arrives" is a fact."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
         calm = 0
-        while calm < 2:  # twice in a row: a handler's last write lands between checks
+
+        async def calm_twice() -> bool:
+            # Twice in a row: a handler's last write lands between two looks.
+            nonlocal calm
             calm = calm + 1 if await self._calm(horizon) else 0
-            assert loop.time() < deadline, "the bot did not settle in time"
-            await asyncio.sleep(0.02)
+            return calm >= 2
+
+        await eventually(calm_twice, timeout, "the bot did not settle in time")
 
     async def _calm(self, horizon: float) -> bool:
         if self.emulator.pending_update_count or self.running.handling:

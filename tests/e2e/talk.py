@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Awaitable, Callable
 
 from bot.emulator import EmulatedMessage, EmulatedUser, Emulator
@@ -25,21 +26,22 @@ async def tap(emu: Emulator, user: EmulatedUser, label: str) -> EmulatedMessage:
     return await emu.next_message(user, timeout=ANSWER_TIMEOUT)
 
 
-async def eventually(check: Callable[[], bool], timeout: float = 40.0) -> None:
-    """Wait until `check()` holds (what the delivery worker sends arrives in its time)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "did not happen in time"
-        await asyncio.sleep(0.05)
-
-
-async def eventually_async(
-    read: Callable[[], Awaitable[object]], expected: object, timeout: float = 40.0
+async def eventually(
+    check: Callable[[], bool | Awaitable[bool]],
+    timeout: float = 40.0,
+    what: str = "did not happen in time",
 ) -> None:
-    """Wait until `await read()` gives `expected` (a row the bot writes in its time)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while (got := await read()) != expected:
-        assert asyncio.get_running_loop().time() < deadline, f"still {got!r}, not {expected!r}"
+    """Wait until `check()` holds (what the delivery worker sends arrives in its time);
+    `check` may read the database, as an async function."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        held = check()
+        if inspect.isawaitable(held):
+            held = await held
+        if held:
+            return
+        assert loop.time() < deadline, what
         await asyncio.sleep(0.05)
 
 

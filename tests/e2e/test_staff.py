@@ -14,7 +14,7 @@ from db.models import Broadcast, Hearing
 from db.repositories import cases as cases_repo
 from db.repositories import follows as follows_repo
 from tests.e2e.conftest import running_bot
-from tests.e2e.talk import eventually, eventually_async, from_bot, say, tap
+from tests.e2e.talk import eventually, from_bot, say, tap
 
 SLUG = "erzhan-elshibayev"
 
@@ -116,9 +116,9 @@ async def test_a_campaign_team_at_work(settings, storage, demo_cases):
         # done just after the report is shown (a report lost on the way is made again).
         await eventually(lambda: any("Delivered: 4" in m.text for m in from_bot(emu, broadcaster)))
 
-        async def status() -> str | None:
+        async def done() -> bool:
             async with storage.sessionmaker() as session:
                 broadcast = await session.get(Broadcast, 1)
-                return None if broadcast is None else broadcast.status
+                return broadcast is not None and broadcast.status == "done"
 
-        await eventually_async(lambda: status(), "done")
+        await eventually(done)

@@ -149,7 +149,7 @@ async def test_redis_going_away_pauses_bulk_and_slows_replies_then_recovers(bot_
     proxy = Proxy(int(port))
     await proxy.start()
     budget = budget_on(f"redis://127.0.0.1:{proxy.port}/{database}", bot_id)
-    budget.RETRY_EVERY = 0.2
+    budget.RETRY_EVERY = 0.0  # every call tries Redis again: no waiting in this test
     try:
         assert (await budget._decide(Lane.BULK, 1, paid=False, max_wait=9))[0] is Verdict.GO
         await proxy.cut()
@@ -165,14 +165,14 @@ async def test_redis_going_away_pauses_bulk_and_slows_replies_then_recovers(bot_
         verdict, _ = await budget._decide(Lane.BULK, 9, paid=False, max_wait=9)
         assert verdict is Verdict.BUSY
         assert len([r for r in caplog.records if "unreachable" in r.message]) == 1
-        # Redis is back: the next call after RETRY_EVERY finds it, and says so once.
+        # Redis is back: a following call finds it (the first may still meet a connection
+        # the cut broke), and says so once.
         await proxy.start()
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 10
-        while budget.degraded:
-            assert loop.time() < deadline, "the budget did not find Redis again"
+        for _ in range(3):
             await budget._decide(Lane.BULK, 9, paid=False, max_wait=9)
-            await asyncio.sleep(0.05)
+            if not budget.degraded:
+                break
+        assert not budget.degraded, "the budget did not find Redis again"
         assert any("is back" in r.message for r in caplog.records)
     finally:
         await budget.close()
