@@ -2,7 +2,7 @@
 
 Prints, and asserts nothing:
   1. messages per second with limits off (the engine must not be the bottleneck),
-  2. the achieved rate and 429s with a strict 30/s limit over a minute (flood_gate.py),
+  2. the achieved rate and 429s with a strict 30/s limit over a minute (bot/emulator/flood_gate.py),
   3. peak memory of the worker for 10k and 100k recipients,
   4. the time from a hearing's reminder moment to the last reminder enqueued for 10k.
 
@@ -25,10 +25,10 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 from sqlmodel import col
 
-from benchmarks import flood_gate
 from bot.crypto import IdentityCipher, generate_key
 from bot.delivery.outbox import enqueue
 from bot.delivery.worker import DeliveryWorker, WorkerConfig
+from bot.emulator import flood_gate
 from bot.i18n import make_i18n
 from bot.scheduler import Planner
 from bot.services.case_files import apply, parse
@@ -213,7 +213,7 @@ async def main(quick: bool) -> None:
         proc.wait()
 
     # 2: a limit of 30/s with no slack at all, kept by a flood gate in a process of its own
-    # (see flood_gate.py: the emulator's clock would stall for its own work)
+    # (see bot/emulator/flood_gate.py: the emulator's clock would stall for its own work)
     proc, url, token = start_emulator(flood_limit=1_000_000)
     gate, gate_url = await asyncio.to_thread(flood_gate.start, url)
     try:

@@ -28,9 +28,8 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from benchmarks import flood_gate
 from bot.crypto import generate_key
-from bot.emulator import EmulatedUser, Emulator
+from bot.emulator import EmulatedUser, Emulator, flood_gate
 from bot.emulator.server import serve
 from bot.services import case_files, updates
 from bot.storage import prepare
@@ -98,7 +97,8 @@ async def main(args: argparse.Namespace) -> None:
     folder = Path(tempfile.mkdtemp(prefix="umid-spike-"))
     database_url = args.database_url or f"sqlite+aiosqlite:///{folder / 'spike.sqlite3'}"
     # The limit is enforced by the flood gate, a process of its own whose clock does not
-    # stall for the people's work here (see flood_gate.py); the emulator lets all through.
+    # stall for the people's work here (bot/emulator/flood_gate.py); the emulator lets
+    # everything through.
     emulator = Emulator(flood_limit=1_000_000)
     server = await serve(emulator, 0, with_page=False)
     gate, gate_url = await asyncio.to_thread(flood_gate.start, server.url)

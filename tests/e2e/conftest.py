@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pytest
 from pydantic import SecretStr
 
-from bot.emulator import Emulator
+from bot.emulator import Emulator, flood_gate
 from bot.emulator.server import RunningEmulator, serve
 from bot.runner import Running, run
 from bot.storage import Storage
@@ -28,6 +28,7 @@ class Live:
     settings: Settings
     storage: Storage
     running: Running
+    gate_url: str | None = None  # the strict flood gate in front of the emulator, if any
 
     async def settled(self, timeout: float = 40.0, horizon: float = 10.0) -> None:
         """Wait until nothing more is on its way: every update handled, the worker holds
@@ -55,16 +56,26 @@ class Live:
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    settings: Settings, storage: Storage, *, emulator: Emulator | None = None, **overrides: object
+    settings: Settings,
+    storage: Storage,
+    *,
+    emulator: Emulator | None = None,
+    strict_limit: int | None = None,
+    **overrides: object,
 ) -> AsyncIterator[Live]:
     """The bot's own entry point against a fresh emulator (or this one), with settings
-    overridden."""
+    overridden. With `strict_limit`, the bot reaches the emulator through a flood gate in
+    a process of its own, which refuses the limit's + 1st message in any second: its
+    clock does not stall for the tests' and the bot's work, as the emulator's would."""
     emulator = emulator or Emulator()
     server = await serve(emulator, 0, with_page=True)
+    gate, gate_url = None, None
+    if strict_limit is not None:
+        gate, gate_url = await asyncio.to_thread(flood_gate.start, server.url, strict_limit)
     bot_settings = settings.model_copy(
         update={
             "bot_token": SecretStr(emulator.token),
-            "telegram_api_url": server.url,
+            "telegram_api_url": gate_url or server.url,
             # These people type and tap faster than anyone can; a chat's one-a-second
             # spacing would only slow them down (the pacer's own tests hold it to it).
             "chat_send_interval": 0.02,
@@ -82,11 +93,14 @@ async def running_bot(
             await asyncio.sleep(0.02)
         if task.done():
             task.result()
-        yield Live(emulator, server, bot_settings, storage, parts[0])
+        yield Live(emulator, server, bot_settings, storage, parts[0], gate_url)
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        if gate is not None:
+            gate.terminate()
+            await asyncio.to_thread(gate.wait)
         await server.stop()
     assert emulator.problems == [], f"the emulator refused: {emulator.problems}"
 

@@ -1,13 +1,13 @@
 """A strict flood limit in a process of its own, in front of the emulator.
 
 Telegram's servers judge the rate by when requests reach them, on a clock that does not
-stop for the benchmark's own work. The emulator shares its process with the simulated
-people, so its clock sometimes stalls for a few milliseconds, and requests that queued
-meanwhile look simultaneous. This gate does nothing but count: messages and edits (what
+stop for anyone else's work. An emulator that shares its process with the bot, the tests
+or a benchmark's simulated people sometimes stalls for a few milliseconds, and requests
+that queued meanwhile look simultaneous. This gate does nothing but count: messages and edits (what
 Telegram limits), at most LIMIT in any one second, no slack; the rest gets Telegram's
 429. Everything is passed through to the emulator unchanged.
 
-    python -m benchmarks.flood_gate --upstream http://127.0.0.1:PORT [--limit 30]
+    python -m bot.emulator.flood_gate --upstream http://127.0.0.1:PORT [--limit 30]
 
 prints its own base URL; GET /stats answers {"passed": N, "refused": N}.
 """
@@ -35,9 +35,9 @@ def start(upstream: str, limit: int = 30) -> tuple[subprocess.Popen[str], str]:
     With FLOOD_GATE_LOG=FILE in the environment it journals every arrival there."""
     journal = ["--log", os.environ["FLOOD_GATE_LOG"]] if os.environ.get("FLOOD_GATE_LOG") else []
     gate = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.flood_gate", "--upstream", upstream,
+        [sys.executable, "-m", "bot.emulator.flood_gate", "--upstream", upstream,
          "--limit", str(limit), *journal],
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=Path(__file__).resolve().parents[2],
         stdout=subprocess.PIPE,
         text=True,
     )  # fmt: skip
@@ -127,7 +127,7 @@ if __name__ == "__main__":
     # processes, the gate must not wait for a core, or its clock is as late as it waits.
     with contextlib.suppress(OSError):
         os.nice(-10)
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.flood_gate")
+    parser = argparse.ArgumentParser(prog="python -m bot.emulator.flood_gate")
     parser.add_argument("--upstream", required=True)
     parser.add_argument("--limit", type=int, default=30)
     parser.add_argument("--log", help="write each counted arrival to this file at the end")
