@@ -27,6 +27,15 @@ def generate_key() -> str:
     return base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode()
 
 
+def code_digest(code: str, purpose: str) -> bytes:
+    """The hash under which a single-use code (an invitation) is stored and found.
+
+    Codes carry 144 random bits, so a dump of their hashes cannot be turned back into a
+    code without a key; leaving the key out lets a pending invitation survive a rotation
+    of DATA_KEY, which no keyed hash could."""
+    return hashlib.sha256(b"umid:" + purpose.encode() + b":" + code.encode()).digest()
+
+
 def _derive(master: bytes, purpose: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"umid:" + purpose).derive(
         master

@@ -291,7 +291,7 @@ class StaffMember(SQLModel, table=True):
 
 
 class StaffInvite(SQLModel, table=True):
-    """A single-use invitation; only a keyed hash of its code is stored."""
+    """A single-use invitation; only a hash of its code is stored."""
 
     __tablename__ = "staff_invites"
 
@@ -427,7 +427,7 @@ class BroadcastVersion(SQLModel, table=True):
 
 
 class FamilyInvite(SQLModel, table=True):
-    """A single-use invitation for a prisoner's relative; only a keyed hash of the code."""
+    """A single-use invitation for a prisoner's relative; only a hash of the code."""
 
     __tablename__ = "family_invites"
 

@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.crypto import IdentityCipher
+from bot.crypto import IdentityCipher, code_digest
 from bot.services import staff
 from bot.services.cases import pick_text
 from db.models import Case, FamilyInvite, Person
@@ -54,14 +54,14 @@ async def create_invite(
 ) -> str:
     """A single-use code that joins its holder to `case`, valid for INVITE_TTL.
 
-    Only the code's keyed hash is stored, so a database dump cannot be used to join.
+    Only the code's hash is stored, so a database dump cannot be used to join.
     The audit names the case, never the relative (nobody knows them yet)."""
     assert case.id is not None
     code = secrets.token_urlsafe(18)
     await repo.add_invite(
         session,
         FamilyInvite(
-            code_hash=cipher.secret_hash(code, _INVITE_PURPOSE),
+            code_hash=code_digest(code, _INVITE_PURPOSE),
             case_id=case.id,
             expires_at=utcnow() + INVITE_TTL,
             created_by=actor,
@@ -109,7 +109,7 @@ async def redeem(
     relative's safety settings (see `protect_relative`)."""
     if not code or len(code) > CODE_MAX:
         return None
-    case_id = await repo.take_invite(session, cipher.secret_hash(code, _INVITE_PURPOSE), utcnow())
+    case_id = await repo.take_invite(session, code_digest(code, _INVITE_PURPOSE), utcnow())
     if case_id is None:
         return None
     case = await cases_repo.by_id(session, case_id)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.crypto import IdentityCipher
+from bot.crypto import IdentityCipher, code_digest
 from bot.services import identity
 from db.models import AuditEntry, Person, StaffInvite, StaffRole
 from db.repositories import families as families_repo
@@ -81,14 +81,14 @@ async def revoke(session: AsyncSession, cipher: IdentityCipher, person_id: int, 
 async def create_invite(
     session: AsyncSession, cipher: IdentityCipher, role: str, actor: str
 ) -> str:
-    """A single-use code for a role, valid for a day; only its keyed hash is stored."""
+    """A single-use code for a role, valid for a day; only its hash is stored."""
     if role not in ROLES:
         raise ValueError("unknown role")
     code = secrets.token_urlsafe(18)
     await repo.add_invite(
         session,
         StaffInvite(
-            code_hash=cipher.secret_hash(code, "staff-invite"),
+            code_hash=code_digest(code, "staff-invite"),
             role=role,
             expires_at=utcnow() + INVITE_TTL,
             created_by=actor,
@@ -104,7 +104,7 @@ async def redeem(
     """Use an invitation: the role granted, or None (unknown, used or expired alike)."""
     if not code or len(code) > 64 or person.id is None:
         return None
-    code_hash, now = cipher.secret_hash(code, "staff-invite"), utcnow()
+    code_hash, now = code_digest(code, "staff-invite"), utcnow()
     # The last admin does not step down by using an invitation to a lesser role; the
     # invitation stays for the person it was meant for.
     offered = await repo.invite_role(session, code_hash, now)

@@ -13,7 +13,7 @@ from aiogram.methods import AnswerCallbackQuery
 from sqlalchemy import func, select, update
 from sqlmodel import col
 
-from bot.crypto import IdentityCipher
+from bot.crypto import IdentityCipher, code_digest
 from bot.services import families, identity, staff
 from db.models import AuditEntry, FamilyInvite, FamilyMember, JoinAttempt, StaffInvite
 from db.models import Person as PersonRow
@@ -94,10 +94,10 @@ async def test_editor_invites_and_relative_joins_by_link(
     assert "Alisher Testov" in reply.text and "72 hours" in reply.text
     assert "only to the relative" in reply.text
     assert f"\n{code}" in reply.text  # the bare code for /join, on a line of its own
-    cipher = IdentityCipher(settings.key_bytes)
     async with storage.sessionmaker() as s:
         stored = (await s.execute(select(FamilyInvite))).scalars().all()
-    assert [i.code_hash for i in stored] == [cipher.secret_hash(code, "family-invite")]
+    assert [i.code_hash for i in stored] == [code_digest(code, "family-invite")]
+    assert code.encode() not in stored[0].code_hash
     assert not stored[0].used
     assert [e.target for e in await audits(storage, "family.invite")] == ["case:test-detained"]
 
