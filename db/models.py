@@ -104,7 +104,10 @@ class Person(SQLModel, table=True):
     inactive_since: dt.date | None = None
     # Day precision only: enough for retention, too coarse to match against Telegram logs.
     created_on: dt.date = Field(default_factory=lambda: utcnow().date())
-    # A keyed hash of the person's own panic word, if they set one (never the word).
+    # The person's own panic word, if they set one: a salted digest of it, sealed with a
+    # key from DATA_KEY (never the word), so that a key rotation can carry it.
+    panic_seal: bytes | None = Field(default=None, sa_column=Column(LargeBinary(96)))
+    # A word set before panic_seal existed: a keyed hash no rotation can carry.
     panic_hash: bytes | None = Field(default=None, sa_column=Column(LargeBinary(32)))
     # Birthday-card prompts for every prisoner, not only the cases the person follows.
     birthday_prompts: bool = False
@@ -524,3 +527,16 @@ class KeyCheck(SQLModel, table=True):
 
     id: int = Field(default=1, primary_key=True)
     fingerprint: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+
+
+class KeyRotation(SQLModel, table=True):
+    """A rotation of DATA_KEY under way: the new key's fingerprint, and how far the audit
+    log has been carried (its short hashes cannot tell which key made them).
+
+    While this row exists the bot does not start; `python -m bot keys rotate` finishes."""
+
+    __tablename__ = "key_rotation"
+
+    id: int = Field(default=1, primary_key=True)
+    fingerprint: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    audit_done: int = 0

@@ -3,12 +3,17 @@
 
 Telegram lets a bot delete messages in a private chat for 48 hours, so ids are kept that
 long and no longer (db/repositories/sent.py). A person may set a panic word of their
-own, stored only as a keyed hash, to do the same without typing a telling command.
+own to do the same without typing a telling command. Only a salted digest of the word
+is kept, sealed with a key from DATA_KEY: without the key a dump shows nothing to try
+words against, and a rotation of the key re-seals it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import os
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,8 +34,27 @@ def _normalised(word: str) -> str:
     return " ".join(word.split()).casefold()
 
 
-def word_hash(cipher: IdentityCipher, word: str) -> bytes:
+PANIC_LABEL = b"panic-word"
+_SALT = 16
+
+
+def _digest(salt: bytes, word: str) -> bytes:
+    return hashlib.sha256(salt + _normalised(word).encode()).digest()
+
+
+def seal_word(cipher: IdentityCipher, word: str) -> bytes:
+    """What is stored of a panic word: a salted digest, sealed."""
+    salt = os.urandom(_SALT)
+    return cipher.seal(salt + _digest(salt, word), PANIC_LABEL)
+
+
+def legacy_hash(cipher: IdentityCipher, word: str) -> bytes:
+    """How a word set before sealed words (migration 0010) was kept."""
     return cipher.secret_hash(_normalised(word), "panic-word")
+
+
+def has_word(person: Person) -> bool:
+    return person.panic_seal is not None or person.panic_hash is not None
 
 
 def valid_word(word: str) -> bool:
@@ -42,17 +66,27 @@ def valid_word(word: str) -> bool:
 async def set_word(
     session: AsyncSession, cipher: IdentityCipher, person: Person, word: str | None
 ) -> None:
-    """Set (or with None remove) the person's panic word; only its keyed hash is kept."""
+    """Set (or with None remove) the person's panic word; only its sealed digest is kept."""
     assert person.id is not None
-    value = word_hash(cipher, word) if word is not None else None
-    await people_repo.set_fields(session, person.id, panic_hash=value)
-    person.panic_hash = value
+    value = seal_word(cipher, word) if word is not None else None
+    await people_repo.set_fields(session, person.id, panic_seal=value, panic_hash=None)
+    person.panic_seal, person.panic_hash = value, None
 
 
 def is_panic_word(cipher: IdentityCipher, person: Person | None, text: str | None) -> bool:
-    if person is None or person.panic_hash is None or not text or len(text) > MAX_WORD * 2:
+    """Whether `text` is the person's panic word."""
+    if person is None or not text or len(text) > MAX_WORD * 2:
         return False
-    return word_hash(cipher, text) == person.panic_hash
+    if person.panic_seal is not None:
+        try:
+            kept = cipher.unseal(person.panic_seal, PANIC_LABEL)
+        except ValueError:
+            return False
+        salt, digest = kept[:_SALT], kept[_SALT:]
+        return hmac.compare_digest(_digest(salt, text), digest)
+    if person.panic_hash is not None:
+        return hmac.compare_digest(legacy_hash(cipher, text), person.panic_hash)
+    return False
 
 
 async def take_deletable(

@@ -162,8 +162,8 @@ async def word_menu(
         return
     await show(
         callback,
-        _word_text(person.panic_hash is not None),
-        _word_menu(person.panic_hash is not None),
+        _word_text(panic.has_word(person)),
+        _word_menu(panic.has_word(person)),
     )
 
 

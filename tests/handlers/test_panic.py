@@ -11,7 +11,7 @@ from sqlmodel import col
 
 from bot.crypto import IdentityCipher
 from bot.scheduler import Planner
-from bot.services import updates
+from bot.services import panic, updates
 from db.models import Case, Delivery, SentMessage
 from db.models import Person as PersonRow
 from db.repositories import cases as cases_repo
@@ -64,7 +64,7 @@ async def test_panic_word_works_mid_dialogue_and_is_never_stored(
     assert "A panic word is set" in saved.text
     async with storage.sessionmaker() as s:
         row = (await s.execute(select(PersonRow))).scalars().one()
-        assert row.panic_hash is not None
+        assert row.panic_seal is not None and row.panic_hash is None
     assert b"kettle" not in sqlite_file.read_bytes().lower()
 
     await driver.send(person, "/letter")  # somewhere in the middle of something
@@ -79,6 +79,40 @@ async def test_panic_word_works_mid_dialogue_and_is_never_stored(
     await driver.press(person, "Remove")
     plain = await driver.send(person, "blue kettle")
     assert not any(isinstance(c, DeleteMessages) for c in plain.calls)
+
+
+async def test_a_word_set_before_sealed_words_still_works(
+    driver: Driver, storage, settings, small_cases
+):
+    person = Person(id=9_400_000_004)
+    await driver.send(person, "/start")
+    cipher = IdentityCipher(settings.key_bytes)
+    async with storage.sessionmaker() as s, s.begin():
+        await s.execute(
+            update(PersonRow).values(panic_hash=panic.legacy_hash(cipher, "Red Teapot"))
+        )
+    assert "/forget" in (await driver.send(person, "red teapot")).text
+
+    await driver.send(person, "/settings")
+    await driver.press(person, "Panic word")
+    await driver.press(person, "Change the word")
+    await driver.send(person, "green lamp")
+    async with storage.sessionmaker() as s:
+        row = (await s.execute(select(PersonRow))).scalars().one()
+    assert row.panic_hash is None and row.panic_seal is not None  # the old form is gone
+    assert not any(
+        isinstance(c, DeleteMessages) for c in (await driver.send(person, "red teapot")).calls
+    )
+    assert "/forget" in (await driver.send(person, "green lamp")).text
+
+
+def test_the_same_word_is_sealed_differently_each_time():
+    cipher = IdentityCipher(b"s" * 32)
+    first, second = panic.seal_word(cipher, "blue kettle"), panic.seal_word(cipher, "blue kettle")
+    assert first != second
+    row = PersonRow(id=1, tg_index=b"", tg_cipher=b"", locale="en", panic_seal=first)
+    assert panic.is_panic_word(cipher, row, "Blue  Kettle")
+    assert not panic.is_panic_word(IdentityCipher(b"t" * 32), row, "blue kettle")
 
 
 async def test_forget_leaves_no_message_ids(driver: Driver, storage, settings):
