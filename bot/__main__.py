@@ -1,4 +1,4 @@
-"""Command line: python -m bot run | db upgrade | cases import/export | keys generate."""
+"""Command line: python -m bot run | db upgrade | cases import/export | keys generate/rotate."""
 
 from __future__ import annotations
 
@@ -52,7 +52,13 @@ def _parser() -> argparse.ArgumentParser:
     audit_export = audit_sub.add_parser("export", help="CSV; standard output without FILE")
     audit_export.add_argument("file", type=Path, nargs="?")
     keys = sub.add_parser("keys", help="encryption keys")
-    keys.add_argument("action", choices=["generate"])
+    keys_sub = keys.add_subparsers(dest="action", required=True)
+    keys_sub.add_parser("generate", help="print a new random key for DATA_KEY")
+    keys_sub.add_parser(
+        "rotate",
+        help="move every stored identity and hash from DATA_KEY to NEW_DATA_KEY (stop the "
+        "bot and workers first; safe to run again if interrupted)",
+    )
     return parser
 
 
@@ -61,6 +67,43 @@ async def _db_upgrade(settings: Settings) -> None:
 
     storage = await prepare(settings)
     await storage.engine.dispose()
+
+
+async def _rotate(settings: Settings) -> int:
+    from bot.crypto import IdentityCipher
+    from bot.services.key_rotation import RotationError, rotate
+    from bot.storage import build_storage
+    from db.migrate import upgrade
+
+    old, new = IdentityCipher(settings.key_bytes), IdentityCipher(settings.new_key_bytes)
+    storage = build_storage(settings)
+    redis = None
+    if settings.redis_url:
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(settings.redis_url)
+    try:
+        await upgrade(storage.engine)
+        done = await rotate(
+            storage.sessionmaker,
+            old,
+            new,
+            redis=redis,
+            progress=lambda line: print(line, file=sys.stderr, flush=True),
+        )
+    except RotationError as exc:
+        print(f"Key rotation: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        await storage.engine.dispose()
+        if redis is not None:
+            await redis.aclose()
+    if done.already_done:
+        print("The database is on NEW_DATA_KEY already; nothing was changed.")
+    else:
+        print("\n".join(done.lines()))
+        print("Now put NEW_DATA_KEY's value in DATA_KEY, remove NEW_DATA_KEY, and start the bot.")
+    return 0
 
 
 def _import(settings: Settings, file: Path, if_empty: bool) -> int:
@@ -114,7 +157,7 @@ async def _export(settings: Settings) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "keys":
+    if args.command == "keys" and args.action == "generate":
         print(generate_key())
         return 0
     try:
@@ -150,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "db":
             asyncio.run(_db_upgrade(settings))
             return 0
+        if args.command == "keys":
+            return asyncio.run(_rotate(settings))
         if args.action == "import":
             return _import(settings, args.file, args.if_empty)
         text = asyncio.run(_export(settings))

@@ -8,12 +8,24 @@ from aiogram.fsm.storage.base import KeyBuilder, StorageKey
 
 from bot.crypto import IdentityCipher
 
+PREFIX = "umid:fsm"
+
+
+def chat_part(cipher: IdentityCipher, chat_id: int) -> str:
+    """How a chat id appears in a key name."""
+    return cipher.secret_hash(str(chat_id), "fsm-chat").hex()[:32]
+
+
+def user_part(cipher: IdentityCipher, user_id: int) -> str:
+    """How a user id appears in a key name."""
+    return cipher.secret_hash(str(user_id), "fsm-user").hex()[:32]
+
 
 class HashedKeyBuilder(KeyBuilder):
     """Like aiogram's default key layout, with ids replaced by HMACs from DATA_KEY, so a
     copy of Redis does not list who is in the middle of what."""
 
-    def __init__(self, cipher: IdentityCipher, prefix: str = "umid:fsm") -> None:
+    def __init__(self, cipher: IdentityCipher, prefix: str = PREFIX) -> None:
         self.cipher = cipher
         self.prefix = prefix
 
@@ -21,8 +33,8 @@ class HashedKeyBuilder(KeyBuilder):
         parts = [
             self.prefix,
             str(key.bot_id),
-            self.cipher.secret_hash(str(key.chat_id), "fsm-chat").hex()[:32],
-            self.cipher.secret_hash(str(key.user_id), "fsm-user").hex()[:32],
+            chat_part(self.cipher, key.chat_id),
+            user_part(self.cipher, key.user_id),
         ]
         if key.thread_id:
             parts.append(str(key.thread_id))

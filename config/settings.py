@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     redis_url: str | None = None
     data_key: SecretStr | None = None
+    # Only while rotating: `python -m bot keys rotate` moves everything to this key.
+    new_data_key: SecretStr | None = None
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
     default_locale: str = "en"
@@ -129,7 +131,7 @@ class Settings(BaseSettings):
             raise ValueError("must be sqlite+aiosqlite:///PATH or postgresql+asyncpg://...")
         return value
 
-    @field_validator("data_key")
+    @field_validator("data_key", "new_data_key")
     @classmethod
     def _key_shape(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and value.get_secret_value().strip():
@@ -182,6 +184,16 @@ class Settings(BaseSettings):
                 "result in .env as DATA_KEY=..."
             )
         return decode_data_key(self.data_key.get_secret_value())
+
+    @property
+    def new_key_bytes(self) -> bytes:
+        """The decoded NEW_DATA_KEY; ConfigError when it is not set."""
+        if self.new_data_key is None:
+            raise ConfigError(
+                "NEW_DATA_KEY is not set: run `python -m bot keys generate` and give the "
+                "result as NEW_DATA_KEY=... to `python -m bot keys rotate`"
+            )
+        return decode_data_key(self.new_data_key.get_secret_value())
 
     @property
     def delivery_lease(self) -> dt.timedelta:

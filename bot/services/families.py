@@ -44,6 +44,11 @@ _INVITE_PURPOSE = "family-invite"
 _ATTEMPT_PURPOSE = "join-attempt"
 
 
+def attempt_key(cipher: IdentityCipher, tg_id: int) -> bytes:
+    """Under what a sender's failed codes are counted: a keyed hash of the Telegram id."""
+    return cipher.secret_hash(str(tg_id), _ATTEMPT_PURPOSE)
+
+
 def parse_code(text: str) -> str:
     """The code in what a person sent after /join or /start: with or without "fam-"."""
     return text.strip().removeprefix(INVITE_PREFIX)
@@ -86,7 +91,7 @@ async def limited(
     id (a stranger guessing codes has no person row, and gets none). Refused attempts are
     not counted, so the limit lifts as the window passes."""
     now = now or utcnow()
-    who = cipher.secret_hash(str(tg_id), _ATTEMPT_PURPOSE)
+    who = attempt_key(cipher, tg_id)
     await repo.lock_attempts(session, who)
     if await repo.failures_since(session, who, now - JOIN_WINDOW) >= JOIN_LIMIT:
         return None

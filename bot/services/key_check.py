@@ -21,12 +21,20 @@ MISMATCH = (
     "DATA_KEY: not the key this database was made with; nothing was changed. Start with "
     "the key the database was made with"
 )
+UNDER_WAY = (
+    "DATA_KEY: a key rotation is under way; nothing was changed. Finish it with "
+    "`python -m bot keys rotate` (DATA_KEY and NEW_DATA_KEY as before), then start with "
+    "the new key"
+)
 
 
 async def verify(engine: AsyncEngine, session: AsyncSession, cipher: IdentityCipher) -> None:
-    """ConfigError (one line naming DATA_KEY) when the database knows another key."""
+    """ConfigError (one line naming DATA_KEY) when the database knows another key, or is
+    half-way through a rotation of its key."""
     if not await repo.exists(engine):
         return
+    if await repo.rotating(engine, session):
+        raise ConfigError(UNDER_WAY)
     known = await repo.stored(session)
     if known is not None and not hmac.compare_digest(known, cipher.fingerprint()):
         raise ConfigError(MISMATCH)

@@ -5,13 +5,24 @@ from __future__ import annotations
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from db.models import KeyCheck
+from db.models import KeyCheck, KeyRotation
+
+
+async def _has_table(engine: AsyncEngine, name: str) -> bool:
+    async with engine.connect() as conn:
+        return bool(await conn.run_sync(lambda sync: inspect(sync).has_table(name)))
 
 
 async def exists(engine: AsyncEngine) -> bool:
     """Whether the database has the table yet (an older schema has not)."""
-    async with engine.connect() as conn:
-        return bool(await conn.run_sync(lambda sync: inspect(sync).has_table("key_check")))
+    return await _has_table(engine, "key_check")
+
+
+async def rotating(engine: AsyncEngine, session: AsyncSession) -> bool:
+    """Whether a rotation of DATA_KEY was begun and not finished."""
+    if not await _has_table(engine, "key_rotation"):
+        return False
+    return await session.get(KeyRotation, 1) is not None
 
 
 async def stored(session: AsyncSession) -> bytes | None:
