@@ -1,4 +1,12 @@
-"""Forgetting a person: every row of theirs, and the bytes with it."""
+"""Forgetting a person: every row of theirs, and the bytes with it.
+
+The letter counters are anonymous and stay, but only for letters recorded before the
+window in which "write to someone who needs it" compares cases (30 days). More recent
+ones are taken back out: otherwise "I sent it" and /forget, over and over, would let one
+person raise a case's count without end and steer the picker away from it. Nothing of
+the person is kept to achieve this; their own rows say what to take back, just before
+they are deleted.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +18,10 @@ from aiogram.types import BotCommandScopeChat
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from db.engine import checkpoint
+from bot.services import cases
+from bot.services.matching import WINDOW
 from db.models import Person
-from db.repositories import people
+from db.repositories import letters, people
 
 
 async def erase_from_chat(bot: Bot, chat_id: int, message_ids: list[int]) -> None:
@@ -27,11 +37,13 @@ async def erase_from_chat(bot: Bot, chat_id: int, message_ids: list[int]) -> Non
 async def forget(session: AsyncSession, person: Person | None) -> None:
     """Delete everything the bot holds about the person and commit at once.
 
-    Anonymous counters they contributed to stay. On SQLite secure_delete zeroes the
-    freed pages and the WAL is checkpointed and truncated, so no copy lingers on disk.
+    Anonymous counters they contributed to stay, except for letters of the last 30 days
+    (see the module's docstring). On SQLite secure_delete zeroes the freed pages and the
+    WAL is checkpointed and truncated, so no copy lingers on disk.
     """
     if person is None or person.id is None:
         return
+    await letters.withdraw(session, person.id, cases.today() - WINDOW)
     await people.delete_everything(session, person.id)
     await session.commit()
     bind = session.bind

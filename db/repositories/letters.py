@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -53,6 +53,30 @@ async def record(
     )
     await session.execute(stmt)
     return True
+
+
+async def withdraw(session: AsyncSession, person_id: int, since: dt.date) -> int:
+    """Take the person's letters recorded on `since` or later back out of the daily
+    counters; how many there were."""
+    rows = await session.execute(
+        select(col(LetterAction.case_id), col(LetterAction.kind), col(LetterAction.created_on))
+        .where(col(LetterAction.person_id) == person_id, col(LetterAction.created_on) >= since)
+    )
+    marks = [{"c": c, "k": k, "d": d} for c, k, d in rows.all()]
+    if marks:
+        table: Any = LetterCount.__table__
+        stmt = (
+            update(table)
+            .where(
+                table.c.case_id == bindparam("c"),
+                table.c.kind == bindparam("k"),
+                table.c.day == bindparam("d"),
+                table.c.count > 0,
+            )
+            .values(count=table.c.count - 1)
+        )
+        await session.execute(stmt, marks)
+    return len(marks)
 
 
 async def cases_written(

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from aiogram.methods import SendMessage
+
+from db.types import utcnow
 
 from tests.support import Driver, Person
 
@@ -138,11 +142,18 @@ async def test_forget_removes_follows_and_person(driver: Driver, small_cases, st
     from db.models import Follow, LetterAction, LetterCount
     from db.models import Person as PersonRow
 
+    from sqlalchemy import update
+
     person = Person(id=7_100_000_013)
     await driver.send(person, "/follow Testov")
     await driver.send(person, "/letter Testov")
     await driver.press(person, "card")
     await driver.press(person, "I sent it")
+    # Recorded 31 days ago, before the window the picker compares: counted for good.
+    month_ago = utcnow().date() - dt.timedelta(days=31)
+    async with storage.sessionmaker() as s, s.begin():
+        await s.execute(update(LetterAction).values(created_on=month_ago))
+        await s.execute(update(LetterCount).values(day=month_ago))
     await driver.send(person, "/forget")
     cancel = await driver.press(person, "Cancel")
     assert "Nothing was deleted" in cancel.text
@@ -154,6 +165,25 @@ async def test_forget_removes_follows_and_person(driver: Driver, small_cases, st
             assert (await s.execute(select(func.count()).select_from(model))).scalar_one() == 0
         kept = (await s.execute(select(func.sum(LetterCount.count)))).scalar_one()
         assert kept == 1  # the anonymous counter stays
+
+
+async def test_i_sent_it_and_forget_over_and_over_do_not_move_the_count(
+    driver: Driver, small_cases
+):
+    """One person cannot raise a case's count, nor steer the picker, by recording a
+    letter and forgetting themselves, again and again."""
+    person = Person(id=7_100_000_016)
+    for _round in range(10):
+        await driver.send(person, "/letter Testov")
+        await driver.press(person, "card")
+        recorded = await driver.press(person, "I sent it")
+        assert "Supporters have sent 1 so far" in recorded.notices[0]
+        await driver.send(person, "/forget")
+        assert "deleted" in (await driver.press(person, "Yes, delete")).text
+    other = Person(id=7_100_000_017)
+    await driver.send(other, "/letter Testov")
+    await driver.press(other, "card")
+    assert "Supporters have sent 1 so far" in (await driver.press(other, "I sent it")).notices[0]
 
 
 async def test_commands_sent_are_all_answered(driver: Driver, small_cases):
