@@ -29,6 +29,43 @@ async def cancel_invites_by(session: AsyncSession, created_by: str) -> int:
     return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
+async def pending_invites(session: AsyncSession, now: dt.datetime) -> list[FamilyInvite]:
+    """Every family invitation not used and not expired, the soonest to expire first."""
+    rows = await session.execute(
+        select(FamilyInvite)
+        .where(col(FamilyInvite.used).is_(False), col(FamilyInvite.expires_at) > now)
+        .order_by(col(FamilyInvite.expires_at), col(FamilyInvite.code_hash))
+    )
+    return list(rows.scalars())
+
+
+async def invites_between(
+    session: AsyncSession, low: bytes, high: bytes | None, limit: int
+) -> list[FamilyInvite]:
+    """Family invitations, used or not, whose code hash is in [low, high) (no upper bound
+    for None): those whose hash starts with a given prefix, found on the primary key."""
+    query = select(FamilyInvite).where(col(FamilyInvite.code_hash) >= low)
+    if high is not None:
+        query = query.where(col(FamilyInvite.code_hash) < high)
+    rows = await session.execute(query.order_by(col(FamilyInvite.code_hash)).limit(limit))
+    return list(rows.scalars())
+
+
+async def spend_invite(session: AsyncSession, code_hash: bytes, now: dt.datetime) -> bool:
+    """Mark one pending invitation used without joining anyone; False if it was used,
+    cancelled or expired in the meantime."""
+    result = await session.execute(
+        update(FamilyInvite)
+        .where(
+            col(FamilyInvite.code_hash) == code_hash,
+            col(FamilyInvite.used).is_(False),
+            col(FamilyInvite.expires_at) > now,
+        )
+        .values(used=True)
+    )
+    return bool(cast(CursorResult[Any], result).rowcount)
+
+
 async def take_invite(session: AsyncSession, code_hash: bytes, now: dt.datetime) -> int | None:
     """Use an invitation once: the id of its case, or None if unknown, used or expired.
     One UPDATE, so two people racing with the same code cannot both get in."""

@@ -69,6 +69,43 @@ async def cancel_invites_by(session: AsyncSession, created_by: str) -> int:
     return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
+async def pending_invites(session: AsyncSession, now: dt.datetime) -> list[StaffInvite]:
+    """Every invitation not used and not expired, the soonest to expire first."""
+    rows = await session.execute(
+        select(StaffInvite)
+        .where(col(StaffInvite.used).is_(False), col(StaffInvite.expires_at) > now)
+        .order_by(col(StaffInvite.expires_at), col(StaffInvite.code_hash))
+    )
+    return list(rows.scalars())
+
+
+async def invites_between(
+    session: AsyncSession, low: bytes, high: bytes | None, limit: int
+) -> list[StaffInvite]:
+    """Invitations, used or not, whose code hash is in [low, high) (no upper bound for
+    None): those whose hash starts with a given prefix, found on the primary key."""
+    query = select(StaffInvite).where(col(StaffInvite.code_hash) >= low)
+    if high is not None:
+        query = query.where(col(StaffInvite.code_hash) < high)
+    rows = await session.execute(query.order_by(col(StaffInvite.code_hash)).limit(limit))
+    return list(rows.scalars())
+
+
+async def spend_invite(session: AsyncSession, code_hash: bytes, now: dt.datetime) -> bool:
+    """Mark one pending invitation used without granting anything; False if it was used,
+    cancelled or expired in the meantime."""
+    result = await session.execute(
+        update(StaffInvite)
+        .where(
+            col(StaffInvite.code_hash) == code_hash,
+            col(StaffInvite.used).is_(False),
+            col(StaffInvite.expires_at) > now,
+        )
+        .values(used=True)
+    )
+    return bool(cast(CursorResult[Any], result).rowcount)
+
+
 async def take_invite(session: AsyncSession, code_hash: bytes, now: dt.datetime) -> str | None:
     """Use an invitation once: the role it grants, or None if unknown, used or expired."""
     result = await session.execute(
