@@ -29,6 +29,7 @@ from handlers.staff import cases as staff_cases
 from handlers.staff import check_terms as staff_check_terms
 from handlers.staff import families as staff_families
 from handlers.staff import hearings as staff_hearings
+from handlers.staff import invitations as staff_invitations
 from handlers.staff import reports as staff_reports
 from handlers.staff import stats as staff_stats
 from handlers.staff import updates as staff_updates
@@ -116,6 +117,7 @@ def build_dispatcher(
         family.router(),
         staff_families.router(),
         staff_access.router(),
+        staff_invitations.router(),
         staff_hearings.router(),
         staff_cases.router(),
         staff_updates.router(),

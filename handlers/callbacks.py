@@ -132,6 +132,15 @@ class FamilyCb(CallbackData, prefix="fm"):
     who: Annotated[str, Field(max_length=16, pattern=r"^[0-9a-f]*$")] = ""
 
 
+class InviteCb(CallbackData, prefix="iv"):
+    """Pending invitations: list | cancel. An invitation is named by its kind and the first
+    16 hex digits of its code's hash (never the code, which is not stored)."""
+
+    action: str
+    kind: Annotated[str, Field(pattern=r"^(staff|family)?$")] = ""
+    ref: Annotated[str, Field(max_length=16, pattern=r"^[0-9a-f]*$")] = ""
+
+
 class CheckCb(CallbackData, prefix="ck"):
     # again (check another draft; case 0: none) | stop | wipe (delete the pasted draft's
     # message from the person's own chat)
@@ -143,3 +152,9 @@ class CheckCb(CallbackData, prefix="ck"):
 class CheckTermsCb(CallbackData, prefix="ckw"):
     locale: Annotated[str, Field(max_length=8, pattern=r"^[A-Za-z_]*$")]
     page: Small = 0
+
+
+class ShowBroadcastCb(CallbackData, prefix="bs"):
+    """Under the neutral notice a discreet reader gets instead of a broadcast: show it."""
+
+    id: DbId

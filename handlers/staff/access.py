@@ -23,6 +23,7 @@ from handlers.callbacks import (
     BroadcastCb,
     CaseEditCb,
     HearingCb,
+    InviteCb,
     ReportCb,
     StaffCb,
     UpdateCb,
@@ -57,6 +58,7 @@ async def _staff_screen(
     lines.extend(
         ["", _("Invite someone with /invite editor, /invite broadcaster or /invite admin.")]
     )
+    kb.button(text=_("⏳ Pending invitations"), callback_data=InviteCb(action="list"))
     kb.adjust(1)
     return "\n".join(lines), kb.as_markup()
 
@@ -70,6 +72,7 @@ def _admin_menu(role: str | None) -> InlineKeyboardMarkup:
         kb.button(text=_("⚖️ Hearings"), callback_data=HearingCb(action="start"))
         kb.button(text=_("📰 Publish a case update"), callback_data=UpdateCb(action="start"))
         kb.button(text=_("📨 Reports from families"), callback_data=ReportCb(action="list"))
+        kb.button(text=_("⏳ Pending invitations"), callback_data=InviteCb(action="list"))
     if role in {StaffRole.ADMIN.value, StaffRole.BROADCASTER.value}:
         kb.button(text=_("📣 New broadcast"), callback_data=BroadcastCb(action="new"))
         kb.button(

@@ -60,7 +60,7 @@ async def test_buttons_matrix(driver: Driver, storage, settings, role, data):
 async def test_admin_menu_by_buttons(driver: Driver, storage, settings):
     admin = await make(storage, settings, 9_100_000_006, "admin")
     menu = await driver.send(admin, "/admin")
-    assert len(menu.buttons) == 13
+    assert len(menu.buttons) == 14
     invite = await driver.press(admin, "editor")
     assert "start=inv-" in invite.text
     await driver.send(admin, "/admin")
@@ -146,7 +146,15 @@ async def test_the_last_admin_stays(storage, settings):
 
 MENU = {
     None: None,
-    "editor": {"New case", "Edit a case", "Hearings", "case update", "Reports", "Statistics"},
+    "editor": {
+        "New case",
+        "Edit a case",
+        "Hearings",
+        "case update",
+        "Reports",
+        "Pending invitations",
+        "Statistics",
+    },
     "broadcaster": {"New broadcast", "waiting and running", "Statistics"},
 }
 
