@@ -17,9 +17,9 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommandScopeChat
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from db.engine import checkpoint
 from bot.services import cases
 from bot.services.matching import WINDOW
+from db.engine import checkpoint
 from db.models import Person
 from db.repositories import letters, people
 

@@ -59,12 +59,13 @@ async def withdraw(session: AsyncSession, person_id: int, since: dt.date) -> int
     """Take the person's letters recorded on `since` or later back out of the daily
     counters; how many there were."""
     rows = await session.execute(
-        select(col(LetterAction.case_id), col(LetterAction.kind), col(LetterAction.created_on))
-        .where(col(LetterAction.person_id) == person_id, col(LetterAction.created_on) >= since)
+        select(
+            col(LetterAction.case_id), col(LetterAction.kind), col(LetterAction.created_on)
+        ).where(col(LetterAction.person_id) == person_id, col(LetterAction.created_on) >= since)
     )
     marks = [{"c": c, "k": k, "d": d} for c, k, d in rows.all()]
     if marks:
-        table: Any = LetterCount.__table__
+        table: Any = LetterCount.__table__  # type: ignore[attr-defined]
         stmt = (
             update(table)
             .where(

@@ -7,7 +7,6 @@ import datetime as dt
 from aiogram.methods import SendMessage
 
 from db.types import utcnow
-
 from tests.support import Driver, Person
 
 
@@ -137,12 +136,10 @@ async def test_settings_change_and_persist(driver: Driver, small_cases):
 
 
 async def test_forget_removes_follows_and_person(driver: Driver, small_cases, storage):
-    from sqlalchemy import func, select
+    from sqlalchemy import func, select, update
 
     from db.models import Follow, LetterAction, LetterCount
     from db.models import Person as PersonRow
-
-    from sqlalchemy import update
 
     person = Person(id=7_100_000_013)
     await driver.send(person, "/follow Testov")
