@@ -25,7 +25,7 @@ from db.models import Audience, Broadcast, BroadcastStatus, BroadcastVersion
 from db.repositories import broadcasts as repo
 from db.repositories.outbox import Claimed
 from handlers import views
-from handlers.callbacks import BroadcastCb
+from handlers.callbacks import BroadcastCb, ShowBroadcastCb
 
 
 def message(version: Version, photo: str | None) -> Rendered:
@@ -38,6 +38,15 @@ def message(version: Version, photo: str | None) -> Rendered:
         kb.adjust(1)
         markup = kb.as_markup()
     return Rendered(version.text, markup, photo)
+
+
+def discreet_notice(broadcast_id: int) -> Rendered:
+    """What a reader in discreet mode gets instead of a broadcast: a notice that names
+    nobody, and a button that shows the message when they choose to read it. Staff write
+    broadcasts freely, names included; no filter could take every name out reliably."""
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("📖 Show the message"), callback_data=ShowBroadcastCb(id=broadcast_id))
+    return Rendered(_("📣 There is a new message from the campaign team."), kb.as_markup())
 
 
 def version_of(row: BroadcastVersion) -> Version:
@@ -172,6 +181,9 @@ class BroadcastRenderer:
             # A paused broadcast's in-flight messages still go; a cancelled one's do not.
             if broadcast is None or not versions or broadcast.status not in live:
                 return None
+            if reader.discreet:
+                with self.i18n.context(), self.i18n.use_locale(reader.locale):
+                    return discreet_notice(broadcast.id or 0)
             chain = fallback_chain(reader.locale, self.fallbacks)
             return message(version_of(pick_version(versions, chain)), broadcast.photo)
         with self.i18n.context(), self.i18n.use_locale(reader.locale):

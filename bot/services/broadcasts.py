@@ -18,10 +18,11 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery.outbox import enqueue, progress
+from bot.delivery.outbox import dedupe_key, enqueue, progress
 from bot.services import staff
 from db.models import Audience, Broadcast, BroadcastStatus, BroadcastVersion, StaffRole
 from db.repositories import broadcasts as repo
+from db.repositories import outbox as outbox_repo
 from db.types import utcnow
 
 MAX_TEXT = 4096  # Telegram's limit for a message
@@ -123,6 +124,11 @@ def needs_approval(audience: str, recipients: int, threshold: int) -> bool:
 async def audience_size(session: AsyncSession, draft: Draft) -> int:
     """How many people the draft would reach now (a count, never who)."""
     return await repo.audience_size(session, draft.audience, draft.audience_value)
+
+
+async def discreet_size(session: AsyncSession, draft: Draft) -> int:
+    """How many of them are in discreet mode, and so get a notice without the message."""
+    return await repo.discreet_size(session, draft.audience, draft.audience_value)
 
 
 @dataclass(frozen=True)
@@ -356,6 +362,29 @@ async def finish_if_done(session: AsyncSession, broadcast: Broadcast, left: int)
     broadcast.finished_at = utcnow()
     await session.flush()
     return True
+
+
+# A broadcast a reader may still open: not one that was cancelled or never went out.
+_STANDING = {
+    BroadcastStatus.SENDING.value,
+    BroadcastStatus.PAUSED.value,
+    BroadcastStatus.DONE.value,
+}
+
+
+async def for_reader(
+    session: AsyncSession, broadcast_id: int, person_id: int
+) -> tuple[Broadcast, dict[str, BroadcastVersion]] | None:
+    """A broadcast with its versions, as a reader in discreet mode opens it from the
+    neutral notice they got instead: only someone it reached, and only while it stands
+    (not cancelled). None otherwise, so a forged button shows nothing."""
+    broadcast = await session.get(Broadcast, broadcast_id)
+    if broadcast is None or broadcast.id is None or broadcast.status not in _STANDING:
+        return None
+    if not await outbox_repo.was_sent(session, dedupe_key(repo.batch_of(broadcast.id), person_id)):
+        return None
+    versions = await repo.versions(session, broadcast.id)
+    return (broadcast, versions) if versions else None
 
 
 def pick_version(

@@ -116,13 +116,17 @@ async def remember_many(session: AsyncSession, messages: list[tuple[bytes, int]]
 
 
 async def remember(
-    session: AsyncSession, chat_index: bytes, message_id: int, *, self_destruct: bool = False
+    session: AsyncSession,
+    chat_index: bytes,
+    message_id: int,
+    *,
+    lifetime: dt.timedelta | None = None,
 ) -> None:
-    """A message sent in this chat, by the bot or the person (the panic notice is made to
-    delete itself)."""
+    """A message sent in this chat, by the bot or the person; with `lifetime`, the bot
+    deletes it by itself that long after (the panic notice; a discreet reader's alert)."""
     now = utcnow()
-    delete_at = now + NOTICE_LIFETIME if self_destruct else None
+    delete_at = now + lifetime if lifetime is not None else None
     await repo.record(session, chat_index, message_id, now, delete_at)
-    if self_destruct:
+    if delete_at is not None:
         # Recorded already if an earlier part of the update wrote it: give it its end.
         await repo.set_delete_at(session, chat_index, message_id, delete_at)

@@ -65,6 +65,18 @@ async def audience_size(session: AsyncSession, audience: str, value: str) -> int
     return int((await session.execute(select(func.count()).select_from(inner))).scalar_one())
 
 
+async def discreet_size(session: AsyncSession, audience: str, value: str) -> int:
+    """How many of the audience read the bot in discreet mode."""
+    inner = _audience(audience, value).subquery()
+    query = (
+        select(func.count())
+        .select_from(inner)
+        .join(Person, col(Person.id) == inner.c[0])
+        .where(col(Person.discreet).is_(True))
+    )
+    return int((await session.execute(query)).scalar_one())
+
+
 async def add(
     session: AsyncSession, broadcast: Broadcast, versions: dict[str, tuple[str, str]]
 ) -> Broadcast:

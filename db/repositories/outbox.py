@@ -41,6 +41,19 @@ async def exists(session: AsyncSession, dedupe_key: str) -> bool:
     return row.first() is not None
 
 
+async def was_sent(session: AsyncSession, dedupe_key: str) -> bool:
+    """Whether the delivery with this dedupe key reached its reader."""
+    row = await session.execute(
+        select(col(Delivery.id))
+        .where(
+            col(Delivery.dedupe_key) == dedupe_key,
+            col(Delivery.state) == DeliveryState.SENT.value,
+        )
+        .limit(1)
+    )
+    return row.first() is not None
+
+
 @dataclass(frozen=True)
 class Claimed:
     id: int

@@ -16,6 +16,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -431,6 +432,17 @@ async def _confirm_screen(
         _("Photo: yes") if draft.photo else _("Photo: no"),
         _("When: {when}").format(when=when),
     ]
+    discreet = await broadcasts.discreet_size(session, draft)
+    if discreet:
+        lines.append(
+            ngettext(
+                "{count} of them reads in discreet mode: they get “{notice}” and see the "
+                "message only when they tap to show it.",
+                "{count} of them read in discreet mode: they get “{notice}” and see the "
+                "message only when they tap to show it.",
+                discreet,
+            ).format(count=views.number(discreet), notice=bviews.discreet_notice(0).text)
+        )
     if approval:
         lines.append(
             _("A second staff member (an admin or a broadcaster) must approve it before it goes.")

@@ -3,6 +3,7 @@
 from aiogram import Router
 
 from handlers.supporter import actions as actions_handlers
+from handlers.supporter import broadcast_notice
 from handlers.supporter import cases as cases_handlers
 from handlers.supporter import follows as follows_handlers
 from handlers.supporter import inaccuracy as inaccuracy_handlers
@@ -23,6 +24,7 @@ def router() -> Router:
         settings_handlers.router(),
         letters_handlers.router(),
         actions_handlers.router(),
+        broadcast_notice.router(),
         me_handlers.router(),
         letter_check_handlers.router(),
         inaccuracy_handlers.router(),

@@ -64,7 +64,7 @@ async def clear_chat(
             "in two minutes."
         )
     )
-    await panic.remember(session, chat_index, notice.message_id, self_destruct=True)
+    await panic.remember(session, chat_index, notice.message_id, lifetime=panic.NOTICE_LIFETIME)
 
 
 async def panic_command(

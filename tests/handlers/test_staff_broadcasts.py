@@ -240,3 +240,43 @@ async def test_not_for_supporters_or_editors(driver: Driver, storage, settings, 
         answers = [c for c in reply.calls if isinstance(c, AnswerCallbackQuery)]
         assert len(answers) == 1 and len(reply.calls) == 1
         assert "no longer valid" in (answers[0].text or "")
+
+
+async def test_show_opens_a_broadcast_only_for_its_readers_while_it_stands(
+    driver: Driver, storage, settings, small_cases
+):
+    from bot.services import broadcasts
+    from db.models import DeliveryState
+    from db.models import Person as PersonRow
+    from handlers.callbacks import ShowBroadcastCb
+
+    author = await member(storage, settings, 9_300_000_050, "broadcaster")
+    await followers(storage, settings, "test-detained", range(9_300_500_000, 9_300_500_003))
+    async with storage.sessionmaker() as s, s.begin():
+        await s.execute(update(PersonRow).values(discreet=True))
+    await compose_to_case(driver, author)
+    await driver.press(author, "English")
+    await driver.send(author, "Alisher Testov needs letters")
+    await driver.press(author, "No buttons")
+    await driver.press(author, "Continue")
+    confirm = await driver.press(author, "Now")
+    assert "3 of them read in discreet mode" in confirm.text
+    assert "There is a new message from the campaign team." in confirm.text
+    await driver.press(author, "✅ Send")
+    [broadcast] = await rows(storage, Broadcast)
+    assert broadcast.id is not None
+    show = ShowBroadcastCb(id=broadcast.id).pack()
+    reader, stranger = Person(id=9_300_500_000), Person(id=9_300_600_000)
+    gone = "This message is no longer available"
+
+    assert gone in (await driver.callback(reader, show)).notices[0]  # not delivered yet
+    async with storage.sessionmaker() as s, s.begin():
+        await s.execute(update(Delivery).values(state=DeliveryState.SENT.value))
+    opened = await driver.callback(reader, show)
+    assert "Alisher Testov needs letters" in opened.text
+    assert gone in (await driver.callback(stranger, show)).notices[0]  # forged: never sent
+    async with storage.sessionmaker() as s, s.begin():
+        row = await s.get(Broadcast, broadcast.id)
+        assert row is not None
+        await broadcasts.cancel(s, row, "test")
+    assert gone in (await driver.callback(reader, show)).notices[0]
