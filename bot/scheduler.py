@@ -25,7 +25,7 @@ from bot.crypto import IdentityCipher
 from bot.delivery.monitor import BroadcastMonitor
 from bot.delivery.outbox import enqueue, enqueued
 from bot.delivery.worker import DeliveryWorker
-from bot.services import alerts, families, panic, prompts
+from bot.services import alerts, families, invitations, panic, prompts
 from config import Settings
 from db.models import DeliveryMode, DeliveryState, Person
 from db.repositories import outbox as outbox_repo
@@ -167,13 +167,16 @@ class Planner:
         return True
 
     async def retention(self, now: dt.datetime | None = None) -> tuple[int, int]:
-        """Purge settled outbox rows and old failed join attempts, and forget people who
-        blocked the bot long ago."""
+        """Purge settled outbox rows, old failed join attempts and invitations that ran
+        out, and forget people who blocked the bot long ago."""
         now = now or utcnow()
         async with self.sessionmaker() as session, session.begin():
             attempts = await families.purge_attempts(session, now)
             if attempts:
                 log.info("purged %d old join attempts", attempts)
+            invites = await invitations.purge(session, now)
+            if invites:
+                log.info("purged %d invitations that ran out", invites)
             # Telegram lets a bot delete a message for 48 hours: ids are kept no longer.
             await sent_repo.expire(session, now - panic.WINDOW)
             purged = await outbox_repo.purge(

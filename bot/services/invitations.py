@@ -186,3 +186,18 @@ async def cancel(
     slug = await _slug(session, invite.case_id)
     await staff.audit(session, actor, "family.invite.cancel", f"case:{slug}")
     return Outcome.CANCELLED
+
+
+# Kept a day past their end, so a late press says "expired" rather than "unknown".
+RETENTION = dt.timedelta(days=1)
+
+
+async def purge(session: AsyncSession, now: dt.datetime | None = None) -> int:
+    """Delete invitations, used or not, that ran out more than RETENTION ago; how many.
+
+    An old invitation tells who was invited to which case's family and when; the audit
+    log keeps that an invitation was made, and nothing more is needed."""
+    cutoff = (now or utcnow()) - RETENTION
+    return await staff_repo.delete_invites_expired_before(
+        session, cutoff
+    ) + await families_repo.delete_invites_expired_before(session, cutoff)

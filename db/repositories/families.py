@@ -29,6 +29,14 @@ async def cancel_invites_by(session: AsyncSession, created_by: str) -> int:
     return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
+async def delete_invites_expired_before(session: AsyncSession, cutoff: dt.datetime) -> int:
+    """Invitations, used or not, whose time ran out before `cutoff`; how many went."""
+    result = await session.execute(
+        delete(FamilyInvite).where(col(FamilyInvite.expires_at) < cutoff)
+    )
+    return int(cast(CursorResult[Any], result).rowcount or 0)
+
+
 async def pending_invites(session: AsyncSession, now: dt.datetime) -> list[FamilyInvite]:
     """Every family invitation not used and not expired, the soonest to expire first."""
     rows = await session.execute(

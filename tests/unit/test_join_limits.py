@@ -105,6 +105,33 @@ async def test_planner_retention_purges_old_attempts(storage, settings):
     assert [a.who for a in left] == [cipher.secret_hash("2", "join-attempt")]
 
 
+async def test_planner_retention_deletes_invitations_a_day_after_they_ran_out(
+    storage, settings, small_cases
+):
+    from bot.crypto import code_digest
+    from db.models import FamilyInvite, StaffInvite
+    from db.repositories import cases as cases_repo
+
+    async with storage.sessionmaker() as s, s.begin():
+        case = await cases_repo.by_slug(s, "test-detained")
+        assert case is not None and case.id is not None
+        for n, (ends, used) in enumerate(
+            [(NOW - dt.timedelta(days=2), True), (NOW - dt.timedelta(days=2), False),
+             (NOW - dt.timedelta(hours=2), False), (NOW + dt.timedelta(hours=20), False)]
+        ):  # fmt: skip
+            s.add(StaffInvite(code_hash=code_digest(f"s{n}", "t"), role="editor",
+                              expires_at=ends, used=used, created_by="cli"))  # fmt: skip
+            s.add(FamilyInvite(code_hash=code_digest(f"f{n}", "t"), case_id=case.id,
+                               expires_at=ends, used=used, created_by="cli"))  # fmt: skip
+    cipher = IdentityCipher(settings.key_bytes)
+    planner = Planner(settings, storage.sessionmaker, make_bot(RecordingSession()), cipher)
+    await planner.retention(NOW)
+    async with storage.sessionmaker() as s:
+        for model in (StaffInvite, FamilyInvite):
+            left = sorted(i.expires_at for i in (await s.execute(select(model))).scalars())
+            assert left == [NOW - dt.timedelta(hours=2), NOW + dt.timedelta(hours=20)]
+
+
 async def test_protect_relative_keeps_an_earlier_deletion(session: AsyncSession, settings):
     cipher = IdentityCipher(settings.key_bytes)
     cases = {None: 24, 1: 1, 24: 24, 47: 24}
