@@ -24,6 +24,7 @@ from bot.services.cases import pick_text
 from db.models import Case, FamilyInvite, Person
 from db.repositories import cases as cases_repo
 from db.repositories import families as repo
+from db.repositories import invites as invites_repo
 from db.repositories import people as people_repo
 from db.types import utcnow
 
@@ -63,7 +64,7 @@ async def create_invite(
     The audit names the case, never the relative (nobody knows them yet)."""
     assert case.id is not None
     code = secrets.token_urlsafe(18)
-    await repo.add_invite(
+    await invites_repo.add(
         session,
         FamilyInvite(
             code_hash=code_digest(code, _INVITE_PURPOSE),
@@ -114,7 +115,10 @@ async def redeem(
     relative's safety settings (see `protect_relative`)."""
     if not code or len(code) > CODE_MAX:
         return None
-    case_id = await repo.take_invite(session, code_digest(code, _INVITE_PURPOSE), utcnow())
+    code_hash = code_digest(code, _INVITE_PURPOSE)
+    case_id = await invites_repo.take(
+        session, FamilyInvite, code_hash, utcnow(), FamilyInvite.case_id
+    )
     if case_id is None:
         return None
     case = await cases_repo.by_id(session, case_id)

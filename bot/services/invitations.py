@@ -26,8 +26,7 @@ from bot.services import staff
 from bot.services.cases import pick_text
 from db.models import FamilyInvite, StaffInvite, StaffRole
 from db.repositories import cases as cases_repo
-from db.repositories import families as families_repo
-from db.repositories import staff as staff_repo
+from db.repositories import invites as invites_repo
 from db.types import utcnow
 
 # 16 hex digits, 8 bytes of the hash: two pending invitations share them by chance with a
@@ -103,10 +102,10 @@ async def pending(
                 mine=invite.created_by == viewer,
                 role=invite.role,
             )
-            for invite in await staff_repo.pending_invites(session, now)
+            for invite in await invites_repo.pending(session, StaffInvite, now)
         )
     if Kind.FAMILY in kinds:
-        invites = await families_repo.pending_invites(session, now)
+        invites = await invites_repo.pending(session, FamilyInvite, now)
         case_ids = sorted({invite.case_id for invite in invites})
         texts = await cases_repo.texts(session, case_ids)
         slugs = {case_id: await _slug(session, case_id) for case_id in case_ids}
@@ -162,11 +161,10 @@ async def cancel(
     if not _REF.match(ref):
         return Outcome.UNKNOWN
     low, high = _prefix_range(ref)
-    matches: Sequence[StaffInvite | FamilyInvite]
-    if kind == Kind.STAFF:
-        matches = await staff_repo.invites_between(session, low, high, 2)
-    else:
-        matches = await families_repo.invites_between(session, low, high, 2)
+    model: invites_repo.Model = StaffInvite if kind == Kind.STAFF else FamilyInvite
+    matches: Sequence[StaffInvite | FamilyInvite] = await invites_repo.between(
+        session, model, low, high, 2
+    )
     if not matches:
         return Outcome.UNKNOWN
     if len(matches) > 1:
@@ -176,13 +174,11 @@ async def cancel(
         return Outcome.SPENT
     if invite.expires_at <= now:
         return Outcome.EXPIRED
+    if not await invites_repo.spend(session, model, invite.code_hash, now):
+        return Outcome.SPENT
     if isinstance(invite, StaffInvite):
-        if not await staff_repo.spend_invite(session, invite.code_hash, now):
-            return Outcome.SPENT
         await staff.audit(session, actor, "staff.invite.cancel", invite.role)
         return Outcome.CANCELLED
-    if not await families_repo.spend_invite(session, invite.code_hash, now):
-        return Outcome.SPENT
     slug = await _slug(session, invite.case_id)
     await staff.audit(session, actor, "family.invite.cancel", f"case:{slug}")
     return Outcome.CANCELLED
@@ -198,6 +194,4 @@ async def purge(session: AsyncSession, now: dt.datetime | None = None) -> int:
     An old invitation tells who was invited to which case's family and when; the audit
     log keeps that an invitation was made, and nothing more is needed."""
     cutoff = (now or utcnow()) - RETENTION
-    return await staff_repo.delete_invites_expired_before(
-        session, cutoff
-    ) + await families_repo.delete_invites_expired_before(session, cutoff)
+    return await invites_repo.delete_ended_before(session, cutoff)

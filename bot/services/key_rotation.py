@@ -41,6 +41,7 @@ from bot.services.panic import PANIC_LABEL
 from bot.services.reports import ANSWER_LABEL, ATTACHMENT_LABEL, BODY_LABEL
 from bot.services.staff import actor_of
 from db.models import JoinAttempt, SentMessage
+from db.repositories import invites as invites_repo
 from db.repositories import key_check as key_check_repo
 from db.repositories import key_rotation as repo
 
@@ -177,7 +178,7 @@ async def _people(
     async with sessionmaker() as session:
         # Only values that are stored need a mapping; these sets stay small.
         wanted = _Wanted(
-            actors=await repo.invite_creators(session)
+            actors=await invites_repo.makers(session)
             | _audit_hashes(await repo.audit_names(session)),
             attempts=await repo.attempt_senders(session),
             chats=await repo.message_chats(session),
@@ -333,7 +334,7 @@ async def _audit(
 async def _invitations(session: AsyncSession, maps: _Maps, done: Rotated) -> None:
     new_values = set(maps.actors.values())
     renamed: dict[str, str] = {}
-    for maker in await repo.invite_creators(session):
+    for maker in await invites_repo.makers(session):
         if maker in _FIXED_ACTORS or maker == GONE or maker in new_values:
             continue
         renamed[maker] = maps.actors.get(maker, GONE)

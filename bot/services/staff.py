@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.crypto import IdentityCipher, code_digest
 from bot.services import identity
 from db.models import AuditEntry, Person, StaffInvite, StaffRole
-from db.repositories import families as families_repo
+from db.repositories import invites as invites_repo
 from db.repositories import staff as repo
 from db.types import utcnow
 
@@ -72,8 +72,7 @@ async def revoke(session: AsyncSession, cipher: IdentityCipher, person_id: int, 
         return False
     await repo.remove(session, person_id)
     creator = actor_of(cipher, person_id)
-    cancelled = await repo.cancel_invites_by(session, creator)
-    cancelled += await families_repo.cancel_invites_by(session, creator)
+    cancelled = await invites_repo.cancel_by(session, creator)
     await audit(session, actor, "staff.revoke", f"{role}:{creator}:invites:{cancelled}")
     return True
 
@@ -85,7 +84,7 @@ async def create_invite(
     if role not in ROLES:
         raise ValueError("unknown role")
     code = secrets.token_urlsafe(18)
-    await repo.add_invite(
+    await invites_repo.add(
         session,
         StaffInvite(
             code_hash=code_digest(code, "staff-invite"),
@@ -107,12 +106,13 @@ async def redeem(
     code_hash, now = code_digest(code, "staff-invite"), utcnow()
     # The last admin does not step down by using an invitation to a lesser role; the
     # invitation stays for the person it was meant for.
-    offered = await repo.invite_role(session, code_hash, now)
+    offered = await invites_repo.peek(session, StaffInvite, code_hash, now, StaffInvite.role)
     if offered != StaffRole.ADMIN.value and await _is_last_admin(session, person.id):
         return None
-    role = await repo.take_invite(session, code_hash, now)
-    if role is None:
+    taken = await invites_repo.take(session, StaffInvite, code_hash, now, StaffInvite.role)
+    if taken is None:
         return None
+    role = str(taken)
     await repo.set_role(session, person.id, role)
     await audit(session, actor_of(cipher, person.id), "staff.join", role)
     return role

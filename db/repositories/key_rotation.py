@@ -12,15 +12,14 @@ from sqlmodel import col
 from db.models import (
     AuditEntry,
     Delivery,
-    FamilyInvite,
     JoinAttempt,
     KeyCheck,
     KeyRotation,
     Person,
     Report,
     SentMessage,
-    StaffInvite,
 )
+from db.repositories import invites
 
 
 async def state(session: AsyncSession) -> KeyRotation | None:
@@ -96,15 +95,9 @@ async def drop(session: AsyncSession, model: Any, column: str, values: Iterable[
     return len(chosen)
 
 
-async def invite_creators(session: AsyncSession) -> set[str]:
-    return await distinct(session, col(StaffInvite.created_by)) | await distinct(
-        session, col(FamilyInvite.created_by)
-    )
-
-
 async def rename_creators(session: AsyncSession, mapping: Mapping[str, str]) -> None:
-    await rename(session, StaffInvite, "created_by", mapping)
-    await rename(session, FamilyInvite, "created_by", mapping)
+    for model in invites.MODELS:
+        await rename(session, model, "created_by", mapping)
 
 
 async def attempt_senders(session: AsyncSession) -> set[bytes]:
