@@ -24,9 +24,9 @@ import binascii
 import hmac
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -46,6 +46,7 @@ from db.repositories import key_check as key_check_repo
 from db.repositories import key_rotation as repo
 
 BATCH = 500
+Row = TypeVar("Row", bound=tuple[Any, ...])
 # Audit actors that name no person.
 _FIXED_ACTORS = frozenset({"cli", "config"})
 # Audit targets that carry a person's short hash: "<role>:<hash>" and "<role>:<hash>:...".
@@ -164,6 +165,28 @@ async def rotate(
     return done
 
 
+async def _in_batches(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    fetch: Callable[[AsyncSession, int], Awaitable[Sequence[Row]]],
+    change: Callable[[Row], dict[str, Any] | None],
+    write: Callable[[AsyncSession, list[dict[str, Any]], int], Awaitable[None]],
+    *,
+    after: int = 0,
+    committed: Callable[[], None] = lambda: None,
+) -> None:
+    """Rows after `after` in the order of their id (each row's first field), a batch to a
+    transaction: the changes of a batch are written, with how far it went, together;
+    `committed` is told after each."""
+    while True:
+        async with sessionmaker() as session, session.begin():
+            rows = await fetch(session, after)
+            if not rows:
+                return
+            after = int(rows[-1][0])
+            await write(session, [c for row in rows if (c := change(row)) is not None], after)
+        committed()
+
+
 async def _people(
     sessionmaker: async_sessionmaker[AsyncSession],
     keys: _Keys,
@@ -184,35 +207,37 @@ async def _people(
             chats=await repo.message_chats(session),
             fsm=fsm_parts,
         )
-    after = 0
-    while True:
-        async with sessionmaker() as session, session.begin():
-            rows = await repo.people(session, after, batch)
-            if not rows:
-                break
-            changes: list[dict[str, Any]] = []
-            for person_id, blob, seal, old_hash in rows:
-                after = person_id
-                try:
-                    tg_id, moved = keys.new.decrypt_id(blob), False
-                except ValueError:
-                    tg_id, moved = keys.old.decrypt_id(blob), True
-                change: dict[str, Any] = {}
-                if moved:
-                    change["tg_index"] = keys.new.index(tg_id)
-                    change["tg_cipher"] = keys.new.encrypt_id(tg_id)
-                if seal is not None and (resealed := keys.reseal(seal, PANIC_LABEL)) is not None:
-                    change["panic_seal"] = resealed
-                    done.panic_words += 1
-                if old_hash:
-                    change["panic_hash"] = None
-                    done.old_panic_words_dropped += 1
-                if change:
-                    changes.append({"id": person_id, **change})
-                    done.people += 1
-                _follow(keys, maps, person_id, tg_id, wanted)
-            await repo.rewrite_people(session, changes)
-        progress(f"people: {done.people} moved so far")
+
+    def move(row: tuple[int, bytes, bytes | None, bool]) -> dict[str, Any] | None:
+        person_id, blob, seal, old_hash = row
+        try:
+            tg_id, moved = keys.new.decrypt_id(blob), False
+        except ValueError:
+            tg_id, moved = keys.old.decrypt_id(blob), True
+        _follow(keys, maps, person_id, tg_id, wanted)
+        change: dict[str, Any] = {}
+        if moved:
+            change["tg_index"] = keys.new.index(tg_id)
+            change["tg_cipher"] = keys.new.encrypt_id(tg_id)
+        if seal is not None and (resealed := keys.reseal(seal, PANIC_LABEL)) is not None:
+            change["panic_seal"] = resealed
+            done.panic_words += 1
+        if old_hash:
+            change["panic_hash"] = None
+            done.old_panic_words_dropped += 1
+        return {"id": person_id, **change} if change else None
+
+    async def write(session: AsyncSession, changes: list[dict[str, Any]], _after: int) -> None:
+        await repo.rewrite_people(session, changes)
+        done.people += len(changes)
+
+    await _in_batches(
+        sessionmaker,
+        lambda session, after: repo.people(session, after, batch),
+        move,
+        write,
+        committed=lambda: progress(f"people: {done.people} moved so far"),
+    )
     return maps
 
 
@@ -247,54 +272,52 @@ def _follow(keys: _Keys, maps: _Maps, person_id: int, tg_id: int, wanted: _Wante
 async def _reports(
     sessionmaker: async_sessionmaker[AsyncSession], keys: _Keys, batch: int, done: Rotated
 ) -> None:
-    after = 0
-    while True:
-        async with sessionmaker() as session, session.begin():
-            rows = await repo.reports(session, after, batch)
-            if not rows:
-                return
-            changes: list[dict[str, Any]] = []
-            for report_id, body, attachment in rows:
-                after = report_id
-                change: dict[str, Any] = {}
-                if (sealed := keys.reseal(body, BODY_LABEL)) is not None:
-                    change["body"] = sealed
-                if (
-                    attachment is not None
-                    and (sealed := keys.reseal(attachment, ATTACHMENT_LABEL)) is not None
-                ):
-                    change["attachment"] = sealed
-                if change:
-                    changes.append({"id": report_id, **change})
-                    done.reports += 1
-            await repo.rewrite_reports(session, changes)
+    def reseal(row: tuple[int, bytes, bytes | None]) -> dict[str, Any] | None:
+        report_id, body, attachment = row
+        change: dict[str, Any] = {}
+        if (sealed := keys.reseal(body, BODY_LABEL)) is not None:
+            change["body"] = sealed
+        if attachment is not None and (sealed := keys.reseal(attachment, ATTACHMENT_LABEL)):
+            change["attachment"] = sealed
+        return {"id": report_id, **change} if change else None
+
+    async def write(session: AsyncSession, changes: list[dict[str, Any]], _after: int) -> None:
+        await repo.rewrite_reports(session, changes)
+        done.reports += len(changes)
+
+    await _in_batches(
+        sessionmaker, lambda session, after: repo.reports(session, after, batch), reseal, write
+    )
 
 
 async def _answers(
     sessionmaker: async_sessionmaker[AsyncSession], keys: _Keys, batch: int, done: Rotated
 ) -> None:
     """Answers to reports wait in the outbox sealed (see reports.answer)."""
-    after = 0
-    while True:
-        async with sessionmaker() as session, session.begin():
-            rows = await repo.deliveries_of(session, '"report_answer"', after, batch)
-            if not rows:
-                return
-            changes: list[dict[str, Any]] = []
-            for delivery_id, text in rows:
-                after = delivery_id
-                spec = json.loads(text)
-                try:
-                    blob = base64.b64decode(str(spec.get("a", "")), validate=True)
-                    sealed = keys.reseal(blob, ANSWER_LABEL)
-                except (ValueError, binascii.Error):
-                    continue  # not an answer that ever authenticated: it renders as nothing
-                if sealed is not None:
-                    spec["a"] = base64.b64encode(sealed).decode()
-                    body = json.dumps(spec, separators=(",", ":"), sort_keys=True)
-                    changes.append({"id": delivery_id, "spec": body})
-                    done.answers += 1
-            await repo.rewrite_deliveries(session, changes)
+
+    def reseal(row: tuple[int, str]) -> dict[str, Any] | None:
+        delivery_id, text = row
+        spec = json.loads(text)
+        try:
+            blob = base64.b64decode(str(spec.get("a", "")), validate=True)
+            sealed = keys.reseal(blob, ANSWER_LABEL)
+        except (ValueError, binascii.Error):
+            return None  # not an answer that ever authenticated: it renders as nothing
+        if sealed is None:
+            return None
+        spec["a"] = base64.b64encode(sealed).decode()
+        return {"id": delivery_id, "spec": json.dumps(spec, separators=(",", ":"), sort_keys=True)}
+
+    async def write(session: AsyncSession, changes: list[dict[str, Any]], _after: int) -> None:
+        await repo.rewrite_deliveries(session, changes)
+        done.answers += len(changes)
+
+    await _in_batches(
+        sessionmaker,
+        lambda session, after: repo.deliveries_of(session, '"report_answer"', after, batch),
+        reseal,
+        write,
+    )
 
 
 async def _audit(
@@ -312,23 +335,26 @@ async def _audit(
             return actor
         return maps.actors.get(actor) or keys.new.log_hash(f"former:{actor}")
 
+    def carry(row: tuple[int, str, str | None]) -> dict[str, Any]:
+        entry_id, actor, target = row
+        if target is not None and (found := _TARGET_WITH_ACTOR.match(target)):
+            role, hashed, rest = found.groups()
+            target = f"{role}:{carried(hashed)}{rest or ''}"
+        return {"id": entry_id, "actor": carried(actor), "target": target}
+
+    async def write(session: AsyncSession, changes: list[dict[str, Any]], after: int) -> None:
+        await repo.rewrite_audit(session, changes, after)
+        done.audit_entries += len(changes)
+
     async with sessionmaker() as session:
         state = await repo.state(session)
-        after = state.audit_done if state is not None else 0
-    while True:
-        async with sessionmaker() as session, session.begin():
-            rows = await repo.audit_entries(session, after, batch)
-            if not rows:
-                return
-            changes: list[dict[str, Any]] = []
-            for entry_id, actor, target in rows:
-                after = entry_id
-                if target is not None and (found := _TARGET_WITH_ACTOR.match(target)):
-                    role, hashed, rest = found.groups()
-                    target = f"{role}:{carried(hashed)}{rest or ''}"
-                changes.append({"id": entry_id, "actor": carried(actor), "target": target})
-            await repo.rewrite_audit(session, changes, after)
-            done.audit_entries += len(changes)
+    await _in_batches(
+        sessionmaker,
+        lambda session, after: repo.audit_entries(session, after, batch),
+        carry,
+        write,
+        after=state.audit_done if state is not None else 0,
+    )
 
 
 async def _invitations(session: AsyncSession, maps: _Maps, done: Rotated) -> None:
