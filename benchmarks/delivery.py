@@ -30,13 +30,13 @@ from bot.delivery.outbox import enqueue
 from bot.delivery.worker import DeliveryWorker, WorkerConfig
 from bot.emulator import flood_gate
 from bot.i18n import make_i18n
+from bot.presentation.alert_views import AlertRenderer
 from bot.scheduler import Planner
 from bot.services.case_files import apply, parse
 from bot.storage import Storage, prepare
 from config import Settings, load_settings
 from db.models import Delivery, Follow, Hearing, Person
 from db.types import utcnow
-from handlers.alert_views import AlertRenderer
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "data" / "cases_small.yaml"

@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         settings.key_bytes  # noqa: B018 - every data command needs the key
         if args.command == "worker":
             _ = settings.token
-            from bot.delivery.engine import run_worker
+            from bot.worker_process import run_worker
 
             asyncio.run(run_worker(settings))
             return 0

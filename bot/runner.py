@@ -16,6 +16,7 @@ from bot.client import build_bot
 from bot.delivery.engine import DeliveryEngine
 from bot.i18n import make_i18n
 from bot.pacing import SendBudget, build_budget
+from bot.presentation.screens import delivery_screens
 from bot.storage import Storage, prepare
 from config import ConfigError, Settings
 
@@ -56,7 +57,7 @@ async def run(
     budget = build_budget(settings)
     bot = build_bot(settings, budget=budget)
     dp = build_dispatcher(settings, storage, i18n=i18n)
-    engine = DeliveryEngine.build(settings, storage, i18n, budget=budget)
+    engine = DeliveryEngine.build(settings, storage, i18n, delivery_screens, budget=budget)
     if started is not None:
         started(Running(bot, dp, engine, budget))
     try:

@@ -1,9 +1,13 @@
-"""The delivery engine as the running bot holds it: worker, planner and scheduler."""
+"""The delivery engine as the running bot holds it: worker, planner and scheduler.
+
+It knows no screen: what a delivery looks like comes in as `Screens`, which the
+presentation layer builds (bot/presentation/screens.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiogram import Bot
@@ -13,18 +17,23 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.client import build_bot
 from bot.crypto import IdentityCipher
 from bot.delivery.leader import Leadership
-from bot.delivery.monitor import BroadcastMonitor
-from bot.delivery.worker import DeliveryWorker, RendererBySpec, WorkerConfig
+from bot.delivery.monitor import BroadcastMonitor, ProgressView
+from bot.delivery.worker import DeliveryWorker, Renderer, WorkerConfig
 from bot.pacing import Lane, SendBudget, build_budget
 from bot.scheduler import Planner, build_scheduler
 from bot.storage import Storage
 from config import Settings
-from handlers.alert_views import AlertRenderer
-from handlers.broadcast_views import BroadcastRenderer, progress_message
-from handlers.family_views import KINDS as FAMILY_KINDS
-from handlers.family_views import FamilyRenderer
-from handlers.prompt_views import KINDS as PROMPT_KINDS
-from handlers.prompt_views import PromptRenderer
+
+
+@dataclass(frozen=True)
+class Screens:
+    """How deliveries and a broadcast's progress message read, for the engine."""
+
+    renderer: Renderer
+    progress: ProgressView
+
+
+ScreensFactory = Callable[[Storage, I18n, Settings, IdentityCipher], Screens]
 
 
 @dataclass
@@ -44,35 +53,26 @@ class DeliveryEngine:
         settings: Settings,
         storage: Storage,
         i18n: I18n,
+        screens: ScreensFactory,
         *,
         budget: SendBudget | None = None,
     ) -> DeliveryEngine:
-        """The engine on the process's send budget (its bulk lane)."""
+        """The engine on the process's send budget (its bulk lane), showing deliveries as
+        `screens` makes them."""
         budget = budget or build_budget(settings)
         # Its own Bot in the bulk lane: the worker reserves each slot itself, and retries
         # through the outbox rather than in the request.
         bot = build_bot(settings, budget=budget, lane=Lane.BULK, remember=False)
         cipher = IdentityCipher(settings.key_bytes)
-        fallbacks = list(settings.fallback_locales)
-        broadcast_renderer = BroadcastRenderer(storage.sessionmaker, i18n, fallbacks)
-        family_renderer = FamilyRenderer(storage.sessionmaker, i18n, cipher)
-        prompt_renderer = PromptRenderer(storage.sessionmaker, i18n, fallbacks)
-        renderer = RendererBySpec(
-            AlertRenderer(storage.sessionmaker, i18n, fallbacks),
-            {
-                **{kind: broadcast_renderer for kind in ("broadcast", "approval", "reviewed")},
-                **{kind: family_renderer for kind in FAMILY_KINDS},
-                **{kind: prompt_renderer for kind in PROMPT_KINDS},
-            },
-        )
+        shown = screens(storage, i18n, settings, cipher)
         config = WorkerConfig(lease=settings.delivery_lease)
-        worker = DeliveryWorker(bot, storage.sessionmaker, cipher, renderer, budget, config)
+        worker = DeliveryWorker(bot, storage.sessionmaker, cipher, shown.renderer, budget, config)
         monitor = BroadcastMonitor(
             storage.sessionmaker,
             bot,
             cipher,
             i18n,
-            progress_message,
+            shown.progress,
             paid=settings.paid_broadcasts,
             worker=worker,
         )
@@ -115,22 +115,3 @@ class DeliveryEngine:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         await self.bot.session.close()
-
-
-async def run_worker(settings: Settings, *, with_scheduler: bool = True) -> None:
-    """Only the delivery engine, until interrupted: for a separate worker process."""
-    from bot.i18n import make_i18n
-    from bot.storage import prepare
-
-    storage = await prepare(settings)
-    budget = build_budget(settings)
-    engine = DeliveryEngine.build(
-        settings, storage, make_i18n(settings.default_locale), budget=budget
-    )
-    await engine.start(with_scheduler=with_scheduler)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await engine.stop()
-        await budget.close()
-        await storage.engine.dispose()

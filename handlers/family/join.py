@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
 from bot.middlewares.identity import Visitor
+from bot.presentation import views
 from bot.services import families
 from db.models import Case, Person
-from handlers import views
 
 
 def not_valid() -> str:

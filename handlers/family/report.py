@@ -22,9 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
 from bot.middlewares.identity import Visitor
+from bot.presentation import views
+from bot.presentation.callbacks import FamilyReportCb
 from bot.services import cases, reports
-from handlers import views
-from handlers.callbacks import FamilyReportCb
 from handlers.common import show
 from handlers.filters import IsFamily
 

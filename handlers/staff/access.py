@@ -15,11 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
 from bot.middlewares.identity import Visitor
-from bot.services import families, staff
-from db.models import StaffRole
-from db.repositories import staff as staff_repo
-from handlers import views
-from handlers.callbacks import (
+from bot.presentation import views
+from bot.presentation.callbacks import (
     BroadcastCb,
     CaseEditCb,
     HearingCb,
@@ -28,6 +25,9 @@ from handlers.callbacks import (
     StaffCb,
     UpdateCb,
 )
+from bot.services import families, staff
+from db.models import StaffRole
+from db.repositories import staff as staff_repo
 from handlers.common import show
 from handlers.filters import HasRole
 

@@ -24,15 +24,15 @@ from bot.crypto import IdentityCipher
 from bot.delivery.worker import Rendered
 from bot.i18n import LANGUAGE_NAMES
 from bot.middlewares.identity import Visitor
+from bot.presentation import broadcast_views as bviews
+from bot.presentation import views
+from bot.presentation.callbacks import BroadcastCb
 from bot.services import broadcasts, cases, staff
 from bot.services.broadcasts import BroadcastError, Draft, Version
 from config import Settings
 from config.settings import SUPPORTED_LOCALES
 from db.models import Audience, Broadcast, BroadcastStatus, StaffRole
 from db.repositories import broadcasts as repo
-from handlers import broadcast_views as bviews
-from handlers import views
-from handlers.callbacks import BroadcastCb
 from handlers.common import show
 from handlers.filters import HasRole
 from handlers.staff import case_picker

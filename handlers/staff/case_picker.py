@@ -9,8 +9,8 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.middlewares.identity import Visitor
+from bot.presentation import views
 from bot.services import case_editing, cases
-from handlers import views
 from handlers.common import MAX_ARGUMENT, show
 
 

@@ -28,6 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.crypto import IdentityCipher
 from bot.i18n import LANGUAGE_NAMES
 from bot.middlewares.identity import Visitor
+from bot.presentation import views
+from bot.presentation.callbacks import CaseEditCb
 from bot.services import case_editing, cases, staff
 from bot.services.case_editing import CaseDraft, EditorCase
 from bot.services.case_rules import (
@@ -44,8 +46,6 @@ from bot.services.case_rules import (
     limit_of,
 )
 from db.models import Case, StaffRole, Visibility
-from handlers import views
-from handlers.callbacks import CaseEditCb
 from handlers.common import MAX_ARGUMENT, show
 from handlers.filters import HasRole
 

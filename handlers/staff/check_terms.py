@@ -25,11 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.crypto import IdentityCipher
 from bot.i18n import LANGUAGE_NAMES
 from bot.middlewares.identity import Visitor
+from bot.presentation.callbacks import CheckTermsCb
 from bot.services import letter_check, staff
 from bot.services.letter_check import TermError
 from config.settings import SUPPORTED_LOCALES
 from db.models import StaffRole
-from handlers.callbacks import CheckTermsCb
 from handlers.common import show
 from handlers.filters import HasRole
 

@@ -21,11 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
 from bot.middlewares.identity import Visitor
+from bot.presentation import views
+from bot.presentation.callbacks import FamilyCb
 from bot.services import case_editing, cases, families, staff
 from db.models import Case, StaffRole
 from db.repositories import cases as cases_repo
-from handlers import views
-from handlers.callbacks import FamilyCb
 from handlers.common import MAX_ARGUMENT, show
 from handlers.filters import HasRole
 

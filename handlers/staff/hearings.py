@@ -21,11 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
 from bot.middlewares.identity import Visitor
+from bot.presentation import views
+from bot.presentation.callbacks import HearingCb
 from bot.services import cases, hearings, staff
 from db.models import Case, Hearing, HearingKind, HearingStatus, StaffRole
 from db.repositories import cases as cases_repo
-from handlers import views
-from handlers.callbacks import HearingCb
 from handlers.common import show
 from handlers.filters import HasRole
 from handlers.staff import case_picker

@@ -20,11 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
 from bot.middlewares.identity import Visitor
+from bot.presentation import views
+from bot.presentation.callbacks import InviteCb
 from bot.services import invitations, staff
 from bot.services.invitations import Kind, Outcome, Pending
 from db.models import StaffRole
-from handlers import views
-from handlers.callbacks import InviteCb
 from handlers.common import show
 from handlers.filters import HasRole
 from handlers.staff.access import role_name

@@ -24,10 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
 from bot.middlewares.identity import Visitor
+from bot.presentation import views
+from bot.presentation.callbacks import CaseEditCb, ReportCb
 from bot.services import cases, reports, staff
 from db.models import Report, ReportKind, ReportStatus, StaffRole
-from handlers import views
-from handlers.callbacks import CaseEditCb, ReportCb
 from handlers.common import show
 from handlers.filters import HasRole
 from handlers.staff import updates as staff_updates

@@ -17,13 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import LANGUAGE_NAMES
 from bot.middlewares.identity import Visitor
+from bot.presentation import views
+from bot.presentation.callbacks import StaffCb
 from bot.services import cases, stats_chart
 from db.models import StaffRole
 from db.repositories import cases as cases_repo
 from db.repositories import stats as repo
 from db.types import utcnow
-from handlers import views
-from handlers.callbacks import StaffCb
 from handlers.common import show
 from handlers.filters import HasRole
 

@@ -27,11 +27,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.crypto import IdentityCipher
 from bot.i18n import LANGUAGE_NAMES
 from bot.middlewares.identity import Visitor
+from bot.presentation import alert_views, views
+from bot.presentation.callbacks import UpdateCb
 from bot.services import actions, cases, reports, staff, updates
 from db.models import Case, CaseStatus, CaseUpdate, StaffRole, UpdateKind
 from db.types import utcnow
-from handlers import alert_views, views
-from handlers.callbacks import UpdateCb
 from handlers.common import show
 from handlers.filters import HasRole
 from handlers.staff import case_picker

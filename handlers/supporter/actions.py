@@ -9,10 +9,10 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.middlewares.identity import Visitor
+from bot.presentation.alert_views import action_buttons
+from bot.presentation.callbacks import ActionCb
 from bot.services import actions
 from db.models import CaseUpdate
-from handlers.alert_views import action_buttons
-from handlers.callbacks import ActionCb
 from handlers.supporter.cases import render_card
 
 

@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
 from bot.middlewares.identity import Visitor
+from bot.presentation import broadcast_views
+from bot.presentation.callbacks import ShowBroadcastCb
 from bot.services import broadcasts, panic
-from handlers import broadcast_views
-from handlers.callbacks import ShowBroadcastCb
 
 
 async def show_broadcast(

@@ -9,9 +9,9 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.middlewares.identity import Visitor
+from bot.presentation.callbacks import CaseCb
 from bot.services import follows
 from bot.services.follows import FollowResult
-from handlers.callbacks import CaseCb
 from handlers.supporter.cases import render_card, resolve_one
 
 

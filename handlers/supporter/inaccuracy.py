@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
 from bot.middlewares.identity import Visitor
+from bot.presentation import views
+from bot.presentation.callbacks import CaseCb
 from bot.services import cases, reports
 from db.models import ReportKind
-from handlers import views
-from handlers.callbacks import CaseCb
 from handlers.common import show
 from handlers.supporter.cases import render_card
 

@@ -25,11 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import LANGUAGE_NAMES
 from bot.middlewares.identity import Visitor
+from bot.presentation import views
+from bot.presentation.callbacks import CheckCb, LetterCb, MenuCb
 from bot.services import letter_check
 from bot.services.letter_check import LIMITS, RISK, Findings, Hit, Target
 from db.models import LetterKind
-from handlers import views
-from handlers.callbacks import CheckCb, LetterCb, MenuCb
 from handlers.common import show
 
 # A command typed while the bot waits for a draft is a command, not the draft.

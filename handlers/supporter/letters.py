@@ -14,10 +14,10 @@ from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.middlewares.identity import Visitor
+from bot.presentation import keyboards, views
+from bot.presentation.callbacks import CaseCb, LetterCb, MenuCb, NeedCb
 from bot.services import cases, letter_pdf, letters, matching
 from db.models import LetterKind
-from handlers import keyboards, views
-from handlers.callbacks import CaseCb, LetterCb, MenuCb, NeedCb
 from handlers.common import show
 from handlers.supporter.cases import render_card, resolve_one
 

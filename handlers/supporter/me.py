@@ -8,9 +8,9 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.middlewares.identity import Visitor
+from bot.presentation import keyboards, views
+from bot.presentation.callbacks import MenuCb
 from bot.services import my_record
-from handlers import keyboards, views
-from handlers.callbacks import MenuCb
 from handlers.common import show
 
 

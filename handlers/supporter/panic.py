@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.crypto import IdentityCipher
 from bot.middlewares import sent as sent_log
 from bot.middlewares.identity import Visitor
+from bot.presentation.callbacks import SetCb
 from bot.services import panic
 from config import Settings
-from handlers.callbacks import SetCb
 from handlers.common import show
 
 BATCH = 100  # deleteMessages takes at most 100 ids

@@ -10,10 +10,10 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.middlewares.identity import Visitor
+from bot.presentation import keyboards, views
+from bot.presentation.callbacks import ForgetCb, MenuCb
 from bot.services import privacy
 from db.repositories import outbox as outbox_repo
-from handlers import keyboards, views
-from handlers.callbacks import ForgetCb, MenuCb
 from handlers.common import show
 
 

@@ -9,9 +9,9 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.middlewares.identity import Visitor
+from bot.presentation import keyboards, views
+from bot.presentation.callbacks import MenuCb, SetCb
 from bot.services import preferences
-from handlers import keyboards, views
-from handlers.callbacks import MenuCb, SetCb
 from handlers.common import show
 
 

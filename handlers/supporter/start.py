@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import commands
 from bot.i18n import LANGUAGE_NAMES
 from bot.middlewares.identity import Visitor
+from bot.presentation import keyboards, views
+from bot.presentation.callbacks import LangCb, MenuCb
 from bot.services import preferences
-from handlers import keyboards, views
-from handlers.callbacks import LangCb, MenuCb
 from handlers.common import show
 from handlers.supporter.cases import open_case_by_slug
 

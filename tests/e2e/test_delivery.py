@@ -20,6 +20,8 @@ from bot.emulator import EmulatedMessage, EmulatedUser, Emulator
 from bot.emulator.server import RunningEmulator, serve
 from bot.i18n import make_i18n
 from bot.pacing import Lane, Limits, LocalBudget
+from bot.presentation.alert_views import AlertRenderer
+from bot.presentation.broadcast_views import BroadcastRenderer
 from bot.scheduler import Planner
 from bot.services import broadcasts, case_files, identity
 from bot.storage import Storage
@@ -28,8 +30,6 @@ from db.models import Broadcast, Delivery, Hearing, Person
 from db.repositories import cases as cases_repo
 from db.repositories import follows as follows_repo
 from db.types import utcnow
-from handlers.alert_views import AlertRenderer
-from handlers.broadcast_views import BroadcastRenderer
 from tests.conftest import SMALL_CASES
 
 RELEASED = SMALL_CASES.read_text(encoding="utf-8").replace(

@@ -15,6 +15,7 @@ from bot.delivery.engine import DeliveryEngine
 from bot.emulator import EmulatedUser, Emulator, flood_gate
 from bot.i18n import make_i18n
 from bot.pacing import build_budget
+from bot.presentation.screens import delivery_screens
 from bot.services import updates
 from db.models import Follow
 from db.repositories import cases as cases_repo
@@ -51,7 +52,9 @@ async def test_a_busy_day_loses_nothing_and_meets_no_flood_limit(
         if on_redis:
             # Another instance's delivery engine, with a budget object of its own.
             budget = build_budget(live.settings)
-            other = DeliveryEngine.build(live.settings, storage, make_i18n(), budget=budget)
+            other = DeliveryEngine.build(
+                live.settings, storage, make_i18n(), delivery_screens, budget=budget
+            )
             await other.start(with_scheduler=False)
         try:
             replies: list[str] = []

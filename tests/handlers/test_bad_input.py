@@ -9,7 +9,7 @@ import random
 import pytest
 from aiogram.methods import AnswerCallbackQuery, SendMessage
 
-from handlers.callbacks import CaseCb, LetterCb, ListCb, SetCb
+from bot.presentation.callbacks import CaseCb, LetterCb, ListCb, SetCb
 from tests.support import Driver, Person
 
 

@@ -14,12 +14,12 @@ from sqlalchemy import func, select, update
 from sqlmodel import col
 
 from bot.crypto import IdentityCipher, code_digest
+from bot.presentation.callbacks import FamilyCb
 from bot.services import families, identity, staff
 from db.models import AuditEntry, FamilyInvite, FamilyMember, JoinAttempt, StaffInvite
 from db.models import Person as PersonRow
 from db.repositories import cases as cases_repo
 from db.repositories import staff as staff_repo
-from handlers.callbacks import FamilyCb
 from tests.support import Driver, Person
 
 UNKNOWN = "I do not know this command. Send /help to see what I can do."

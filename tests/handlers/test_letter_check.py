@@ -13,11 +13,11 @@ from sqlalchemy import select, text, update
 from sqlmodel import col
 
 from bot.crypto import IdentityCipher
+from bot.presentation.callbacks import CheckCb, CheckTermsCb, LetterCb
 from bot.services import staff
 from db.engine import checkpoint
 from db.models import AuditEntry, Case, CheckTerm
 from db.repositories import cases as cases_repo
-from handlers.callbacks import CheckCb, CheckTermsCb, LetterCb
 from tests.handlers.test_no_identity_on_disk import database_bytes
 from tests.support import Driver, Person
 

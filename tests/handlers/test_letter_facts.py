@@ -17,11 +17,11 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from bot.crypto import IdentityCipher
+from bot.presentation.callbacks import LetterCb
 from bot.services import case_files, staff
 from bot.services.case_rules import ADDRESS_LIMIT, TEXT_LIMITS
 from bot.storage import Storage
 from db.models import Case, CaseText
-from handlers.callbacks import LetterCb
 from tests.support import Driver, Person
 
 CASES = """

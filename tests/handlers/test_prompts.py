@@ -12,10 +12,10 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from bot.i18n import make_i18n
+from bot.presentation.prompt_views import PromptRenderer
 from bot.services import prompts
 from db.models import Case, Delivery
 from db.models import Person as PersonRow
-from handlers.prompt_views import PromptRenderer
 from tests.handlers.test_reports import rows
 from tests.support import Driver, Person, reader_for
 

@@ -16,6 +16,8 @@ from sqlmodel import col
 
 from bot.crypto import IdentityCipher
 from bot.i18n import make_i18n
+from bot.presentation.callbacks import FamilyReportCb, ReportCb
+from bot.presentation.family_views import FamilyRenderer
 from bot.services import identity, reports, staff
 from db.models import (
     AuditEntry,
@@ -29,8 +31,6 @@ from db.models import (
 )
 from db.models import Person as PersonRow
 from db.repositories import cases as cases_repo
-from handlers.callbacks import FamilyReportCb, ReportCb
-from handlers.family_views import FamilyRenderer
 from tests.support import Driver, Person, check_html, reader_for
 
 UNKNOWN = "I do not know this command. Send /help to see what I can do."

@@ -11,10 +11,10 @@ from aiogram.methods import AnswerCallbackQuery
 from sqlalchemy import update
 
 from bot.crypto import IdentityCipher
+from bot.presentation.callbacks import StaffCb
 from bot.services import staff
 from db.models import StaffInvite
 from db.repositories import staff as staff_repo
-from handlers.callbacks import StaffCb
 from tests.support import Driver, Person
 
 UNKNOWN = "I do not know this command"

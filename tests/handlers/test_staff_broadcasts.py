@@ -14,10 +14,10 @@ from sqlmodel import col
 from bot.crypto import IdentityCipher
 from bot.delivery.monitor import BroadcastMonitor
 from bot.i18n import make_i18n
+from bot.presentation.broadcast_views import progress_message
 from bot.services import identity, staff
 from db.models import Broadcast, BroadcastVersion, Case, Delivery
 from db.repositories import follows as follows_repo
-from handlers.broadcast_views import progress_message
 from tests.support import Driver, Person
 
 UNKNOWN = "I do not know this command"
@@ -245,10 +245,10 @@ async def test_not_for_supporters_or_editors(driver: Driver, storage, settings, 
 async def test_show_opens_a_broadcast_only_for_its_readers_while_it_stands(
     driver: Driver, storage, settings, small_cases
 ):
+    from bot.presentation.callbacks import ShowBroadcastCb
     from bot.services import broadcasts
     from db.models import DeliveryState
     from db.models import Person as PersonRow
-    from handlers.callbacks import ShowBroadcastCb
 
     author = await member(storage, settings, 9_300_000_050, "broadcaster")
     await followers(storage, settings, "test-detained", range(9_300_500_000, 9_300_500_003))

@@ -15,10 +15,10 @@ from sqlalchemy import select, update
 from sqlmodel import col
 
 from bot.crypto import IdentityCipher, code_digest
+from bot.presentation.callbacks import InviteCb
 from bot.services import identity, staff
 from db.models import AuditEntry, FamilyInvite, StaffInvite
 from db.repositories import staff as staff_repo
-from handlers.callbacks import InviteCb
 from tests.support import Driver, Person, Reply
 
 UNKNOWN = "I do not know this command. Send /help to see what I can do."

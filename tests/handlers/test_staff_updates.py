@@ -13,12 +13,12 @@ from sqlmodel import col
 
 from bot.crypto import IdentityCipher
 from bot.i18n import make_i18n
+from bot.presentation.alert_views import AlertRenderer
+from bot.presentation.callbacks import UpdateCb
 from bot.services import case_files, identity, staff
 from db.models import AuditEntry, Case, CaseUpdate, CaseUpdateText, Delivery, FamilyMember
 from db.repositories import cases as cases_repo
 from db.repositories import follows as follows_repo
-from handlers.alert_views import AlertRenderer
-from handlers.callbacks import UpdateCb
 from tests.conftest import SMALL_CASES
 from tests.support import Driver, Person, check_html, reader_for
 

@@ -9,9 +9,9 @@ import json
 from sqlmodel import col
 
 from bot.i18n import make_i18n
+from bot.presentation.prompt_views import PromptRenderer
 from bot.services import case_files
 from db.models import Delivery
-from handlers.prompt_views import PromptRenderer
 from tests.conftest import SMALL_CASES
 from tests.handlers.test_reports import rows
 from tests.handlers.test_staff_cases import staff_member

@@ -9,10 +9,10 @@ import json
 
 from sqlmodel import col
 
+from bot.presentation.callbacks import ActionCb
 from bot.services import actions, alerts, updates
 from db.models import ActionTaken, CaseUpdate, Delivery
 from db.types import utcnow
-from handlers.callbacks import ActionCb
 from tests.handlers.test_staff_updates import readers, render, rows, staff_member, the_case
 from tests.support import Driver, Person
 

@@ -19,13 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.delivery.ttl_cache import TtlCache
 from bot.delivery.worker import Rendered
 from bot.i18n import LANGUAGE_NAMES
+from bot.presentation import views
+from bot.presentation.callbacks import BroadcastCb, ShowBroadcastCb
 from bot.services.broadcasts import Report, Version, pick_version
 from bot.services.cases import fallback_chain
 from db.models import Audience, Broadcast, BroadcastStatus, BroadcastVersion
 from db.repositories import broadcasts as repo
 from db.repositories.outbox import Claimed
-from handlers import views
-from handlers.callbacks import BroadcastCb, ShowBroadcastCb
 
 
 def message(version: Version, photo: str | None) -> Rendered:

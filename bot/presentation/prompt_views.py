@@ -20,14 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.ttl_cache import TtlCache
 from bot.delivery.worker import Rendered
+from bot.presentation import views
+from bot.presentation.callbacks import CaseCb, LetterCb
 from bot.services import letters
 from bot.services.cases import fallback_chain, pick_text, pick_value
 from bot.services.transfers import address_tag
 from db.models import Case, CaseText, LetterKind, Visibility
 from db.repositories import cases as cases_repo
 from db.repositories.outbox import Claimed
-from handlers import views
-from handlers.callbacks import CaseCb, LetterCb
 
 KINDS = ("transfer", "birthday", "release_soon")
 

@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.crypto import IdentityCipher
 from bot.delivery.worker import Rendered
+from bot.presentation import views
 from bot.services import reports
 from db.models import ReportKind
 from db.repositories.outbox import Claimed
-from handlers import views
 
 KINDS = ("report_read", "report_answer")
 

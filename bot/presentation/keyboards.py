@@ -7,12 +7,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import LANGUAGE_NAMES
-from bot.services.cases import COUNTRIES, CasePage, CaseSummary, OpenAction
-from bot.services.letters import LetterPrompt, kinds_for, original_locale
-from bot.services.preferences import AUTODELETE_HOURS, DIGEST_HOURS, QUIET_PRESETS, TIMEZONES
-from db.models import Case, CaseStatus, DeliveryMode, LetterKind, Person
-from handlers import views
-from handlers.callbacks import (
+from bot.presentation import views
+from bot.presentation.callbacks import (
     ActionCb,
     CaseCb,
     FilterCb,
@@ -24,6 +20,10 @@ from handlers.callbacks import (
     NeedCb,
     SetCb,
 )
+from bot.services.cases import COUNTRIES, CasePage, CaseSummary, OpenAction
+from bot.services.letters import LetterPrompt, kinds_for, original_locale
+from bot.services.preferences import AUTODELETE_HOURS, DIGEST_HOURS, QUIET_PRESETS, TIMEZONES
+from db.models import Case, CaseStatus, DeliveryMode, LetterKind, Person
 
 
 def main_menu() -> InlineKeyboardMarkup:

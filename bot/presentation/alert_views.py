@@ -18,14 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.ttl_cache import TtlCache
 from bot.delivery.worker import Rendered
+from bot.presentation import views
+from bot.presentation.callbacks import ActionCb, CaseCb, MenuCb
 from bot.services.cases import fallback_chain, pick_text
 from bot.services.updates import pick_note
 from db.models import CaseStatus, CaseText, Hearing, HearingStatus, UpdateKind
 from db.repositories import cases as cases_repo
 from db.repositories import updates as updates_repo
 from db.repositories.outbox import Claimed
-from handlers import views
-from handlers.callbacks import ActionCb, CaseCb, MenuCb
 
 
 def _status_sentence(status: str) -> str:
