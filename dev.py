@@ -83,6 +83,7 @@ def test(extra: list[str]) -> int:
     steps = [
         [str(BIN / "ruff"), "check", "."],
         [str(BIN / "mypy"), "."],
+        [str(BIN / "lint-imports")],
         [str(PY), "-m", "pytest", *parallel, *extra],
     ]
     for step in steps:

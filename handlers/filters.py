@@ -7,8 +7,8 @@ from typing import Any
 from aiogram.filters import Filter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.middlewares.identity import Visitor
 from bot.services import reports
+from bot.services.identity import Visitor
 
 
 class HasRole(Filter):

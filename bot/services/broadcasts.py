@@ -326,9 +326,33 @@ class Report:
         return self.status in {BroadcastStatus.DONE.value, BroadcastStatus.CANCELLED.value}
 
 
+async def versions_of(session: AsyncSession, broadcast_id: int) -> dict[str, BroadcastVersion]:
+    """A broadcast's text in each of its languages."""
+    return await repo.versions(session, broadcast_id)
+
+
+async def unfinished(session: AsyncSession) -> list[Broadcast]:
+    """Broadcasts waiting for approval, scheduled, sending or paused."""
+    return await repo.with_status(
+        session,
+        [
+            BroadcastStatus.AWAITING,
+            BroadcastStatus.SCHEDULED,
+            BroadcastStatus.SENDING,
+            BroadcastStatus.PAUSED,
+        ],
+    )
+
+
+async def by_id(session: AsyncSession, broadcast_id: int) -> Broadcast | None:
+    """A broadcast in any state (staff screens check the role)."""
+    return await repo.by_id(session, broadcast_id)
+
+
 async def report(session: AsyncSession, broadcast: Broadcast) -> Report:
     """Counts only, never who: delivered, unreachable, failed, still to go, and the pace."""
     assert broadcast.id is not None
+    await session.flush()  # a change of status made just before counts
     batch = repo.batch_of(broadcast.id)
     outcome = await repo.outcome(session, batch)
     now = await progress(session, batch)

@@ -190,6 +190,11 @@ async def find(session: AsyncSession, reference: str, chain: Sequence[str]) -> l
     return await search(session, reference, chain)
 
 
+async def by_id(session: AsyncSession, case_id: int) -> Case | None:
+    """Any case, hidden and archived ones too: for staff screens, which check the role."""
+    return await repo.by_id(session, case_id)
+
+
 async def visible_case(session: AsyncSession, case_id: int) -> Case | None:
     """The case if a supporter may see it; callback data is never trusted for more."""
     case = await repo.by_id(session, case_id)

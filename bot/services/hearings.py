@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services import alerts, staff
 from bot.services.cases import COURT_TIMEZONES
 from db.models import Case, Hearing, HearingKind, HearingStatus
+from db.repositories import cases as cases_repo
 from db.types import utcnow
 
 MAX_COURT = 300
@@ -78,3 +79,13 @@ async def cancel(session: AsyncSession, hearing: Hearing, actor: str) -> None:
     hearing.status = HearingStatus.CANCELLED.value
     hearing.updated_at = utcnow()
     await staff.audit(session, actor, "hearing.cancel", f"hearing:{hearing.id}")
+
+
+async def by_id(session: AsyncSession, hearing_id: int) -> Hearing | None:
+    """A hearing, in any status."""
+    return await cases_repo.hearing_by_id(session, hearing_id)
+
+
+async def of_case(session: AsyncSession, case_id: int) -> list[Hearing]:
+    """Every hearing of a case, the earliest first."""
+    return await cases_repo.hearings(session, case_id)

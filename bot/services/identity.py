@@ -1,13 +1,77 @@
-"""Who is writing: a person's row from their Telegram id, without ever storing the id."""
+"""Who is writing: a person's row from their Telegram id, without ever storing the id,
+and the Visitor that carries it (with language and role) through one update."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
-from bot.i18n import DEFAULT_TIMEZONES
+from bot.i18n import DEFAULT_TIMEZONES, locale_from_telegram
+from bot.services.cases import fallback_chain
 from db.models import Person
 from db.repositories import people
+from db.repositories import staff as staff_repo
+
+
+@dataclass
+class Visitor:
+    """The sender of the current update. The raw id lives only in memory, for this update."""
+
+    locale: str
+    fallbacks: list[str]
+    person: Person | None
+    role: str | None
+    _tg_id: int = field(repr=False)
+    _session: AsyncSession = field(repr=False)
+    _cipher: IdentityCipher = field(repr=False)
+
+    @property
+    def chain(self) -> list[str]:
+        """The reader's locale, then the configured fallbacks: the order case text is chosen in."""
+        return fallback_chain(self.locale, self.fallbacks)
+
+    @property
+    def timezone(self) -> str:
+        """The person's time zone, UTC for someone the bot does not know yet."""
+        return self.person.timezone if self.person is not None else "UTC"
+
+    async def ensure(self) -> Person:
+        """The person's row, created now if this is the first thing worth remembering."""
+        if self.person is None:
+            self.person = await ensure(self._session, self._cipher, self._tg_id, self.locale)
+        return self.person
+
+
+async def visit(
+    session: AsyncSession,
+    cipher: IdentityCipher,
+    tg_id: int,
+    language_code: str | None,
+    default_locale: str,
+    fallbacks: Sequence[str],
+) -> Visitor:
+    """Who sent this update: their row if they have one (a person who had blocked the bot
+    and writes again is reachable again), their language, and their staff role, read
+    anew on every update so that a revoked role is gone with the next message."""
+    person = await lookup(session, cipher, tg_id)
+    if person is not None and not person.active:
+        await people.reactivate(session, person)
+    locale = (
+        person.locale if person is not None else locale_from_telegram(language_code, default_locale)
+    )
+    role = await staff_repo.role_of(session, person.id) if person and person.id else None
+    return Visitor(
+        locale=locale,
+        fallbacks=list(fallbacks),
+        person=person,
+        role=role,
+        _tg_id=tg_id,
+        _session=session,
+        _cipher=cipher,
+    )
 
 
 async def lookup(session: AsyncSession, cipher: IdentityCipher, tg_id: int) -> Person | None:

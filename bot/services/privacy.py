@@ -21,7 +21,7 @@ from bot.services import cases
 from bot.services.matching import WINDOW
 from db.engine import checkpoint
 from db.models import Person
-from db.repositories import letters, people
+from db.repositories import letters, outbox, people
 
 
 async def erase_from_chat(bot: Bot, chat_id: int, message_ids: list[int]) -> None:
@@ -32,6 +32,15 @@ async def erase_from_chat(bot: Bot, chat_id: int, message_ids: list[int]) -> Non
             await bot.delete_messages(chat_id, message_ids[start : start + 100])
     with contextlib.suppress(TelegramAPIError):
         await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=chat_id))
+
+
+async def forget_here(session: AsyncSession, bot: Bot, chat_id: int, person: Person | None) -> None:
+    """/forget from the person's chat: the alerts still deletable there and the chat's
+    command menu go first (best effort, while their ids are still known), then every
+    row, as `forget` does."""
+    if person is not None and person.id is not None:
+        await erase_from_chat(bot, chat_id, await outbox.message_ids_of(session, person.id))
+    await forget(session, person)
 
 
 async def forget(session: AsyncSession, person: Person | None) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher, code_digest
 from bot.services import identity
-from db.models import AuditEntry, Person, StaffInvite, StaffRole
+from db.models import AuditEntry, Person, StaffInvite, StaffMember, StaffRole
 from db.repositories import invites as invites_repo
 from db.repositories import staff as repo
 from db.types import utcnow
@@ -27,6 +27,16 @@ ROLES = {r.value for r in StaffRole}
 def actor_of(cipher: IdentityCipher, person_id: int | None) -> str:
     """How the audit log names a person: a short keyed hash ("cli" for the command line)."""
     return "cli" if person_id is None else cipher.log_hash(f"person:{person_id}")
+
+
+async def members(session: AsyncSession) -> list[StaffMember]:
+    """Every staff member with their role."""
+    return await repo.members(session)
+
+
+async def recent_audit(session: AsyncSession, limit: int) -> list[AuditEntry]:
+    """The latest `limit` audit entries, newest first."""
+    return await repo.audit_recent(session, limit)
 
 
 async def audit(session: AsyncSession, actor: str, action: str, target: str | None = None) -> None:

@@ -152,3 +152,8 @@ async def texts_of(session: AsyncSession, update_id: int) -> dict[str, str]:
 async def of_case(session: AsyncSession, case_id: int) -> list[CaseUpdate]:
     """A case's updates, oldest first."""
     return await repo.of_case(session, case_id)
+
+
+async def by_id(session: AsyncSession, update_id: int) -> CaseUpdate | None:
+    """A published update (an urgent action, say), whatever its case's visibility."""
+    return await repo.by_id(session, update_id)

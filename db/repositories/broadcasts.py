@@ -201,3 +201,7 @@ async def outcome(session: AsyncSession, batch: str) -> dict[tuple[str, str], in
         key = (state, error or "")
         out[key] = out.get(key, 0) + int(n)
     return out
+
+
+async def by_id(session: AsyncSession, broadcast_id: int) -> Broadcast | None:
+    return await session.get(Broadcast, broadcast_id)

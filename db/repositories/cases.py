@@ -176,3 +176,7 @@ async def with_letter_dates(session: AsyncSession, statuses: Sequence[str]) -> l
         )
     )
     return list(rows.scalars())
+
+
+async def hearing_by_id(session: AsyncSession, hearing_id: int) -> Hearing | None:
+    return await session.get(Hearing, hearing_id)

@@ -123,3 +123,7 @@ async def taken_by(session: AsyncSession, person_id: int) -> int:
         select(func.count()).select_from(ActionTaken).where(col(ActionTaken.person_id) == person_id)
     )
     return int(rows.scalar_one())
+
+
+async def by_id(session: AsyncSession, update_id: int) -> CaseUpdate | None:
+    return await session.get(CaseUpdate, update_id)

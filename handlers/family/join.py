@@ -12,9 +12,9 @@ from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
-from bot.middlewares.identity import Visitor
 from bot.presentation import views
 from bot.services import families
+from bot.services.identity import Visitor
 from db.models import Case, Person
 
 

@@ -21,10 +21,10 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
-from bot.middlewares.identity import Visitor
 from bot.presentation import views
 from bot.presentation.callbacks import FamilyReportCb
 from bot.services import cases, reports
+from bot.services.identity import Visitor
 from handlers.common import show
 from handlers.filters import IsFamily
 

@@ -14,7 +14,6 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
-from bot.middlewares.identity import Visitor
 from bot.presentation import views
 from bot.presentation.callbacks import (
     BroadcastCb,
@@ -26,8 +25,8 @@ from bot.presentation.callbacks import (
     UpdateCb,
 )
 from bot.services import families, staff
+from bot.services.identity import Visitor
 from db.models import StaffRole
-from db.repositories import staff as staff_repo
 from handlers.common import show
 from handlers.filters import HasRole
 
@@ -45,7 +44,7 @@ def role_name(role: str) -> str:
 async def _staff_screen(
     session: AsyncSession, cipher: IdentityCipher
 ) -> tuple[str, InlineKeyboardMarkup]:
-    members = await staff_repo.members(session)
+    members = await staff.members(session)
     kb = InlineKeyboardBuilder()
     lines = [_("<b>Staff</b>"), ""]
     for member in members:
@@ -177,7 +176,7 @@ async def invite_button(
 
 
 async def _audit_text(session: AsyncSession) -> str:
-    entries = await staff_repo.audit_recent(session, 20)
+    entries = await staff.recent_audit(session, 20)
     if not entries:
         return _("The audit log is empty.")
     lines = [_("<b>Audit log</b> (latest first)"), ""]

@@ -23,16 +23,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.crypto import IdentityCipher
 from bot.delivery.worker import Rendered
 from bot.i18n import LANGUAGE_NAMES
-from bot.middlewares.identity import Visitor
 from bot.presentation import broadcast_views as bviews
 from bot.presentation import views
 from bot.presentation.callbacks import BroadcastCb
 from bot.services import broadcasts, cases, staff
 from bot.services.broadcasts import BroadcastError, Draft, Version
+from bot.services.identity import Visitor
 from config import Settings
 from config.settings import SUPPORTED_LOCALES
 from db.models import Audience, Broadcast, BroadcastStatus, StaffRole
-from db.repositories import broadcasts as repo
 from handlers.common import show
 from handlers.filters import HasRole
 from handlers.staff import case_picker
@@ -600,7 +599,7 @@ async def stop(event: Message | CallbackQuery, state: FSMContext) -> None:
 async def _load(
     callback: CallbackQuery, session: AsyncSession, broadcast_id: int
 ) -> Broadcast | None:
-    broadcast = await session.get(Broadcast, broadcast_id)
+    broadcast = await broadcasts.by_id(session, broadcast_id)
     if broadcast is None:
         await callback.answer(_("This button is no longer valid."))
     return broadcast
@@ -626,7 +625,8 @@ async def review(
         )
         return
     versions = {
-        loc: bviews.version_of(v) for loc, v in (await repo.versions(session, broadcast.id)).items()
+        loc: bviews.version_of(v)
+        for loc, v in (await broadcasts.versions_of(session, broadcast.id)).items()
     }
     names = await _case_names(session, Draft(broadcast.audience, broadcast.audience_value), visitor)
     await _send_preview(bot, callback.from_user.id, versions, broadcast.photo)
@@ -732,22 +732,13 @@ async def control(
         except BroadcastError:
             await callback.answer(_("This button is no longer valid."))
             return
-    await session.flush()
     report = await broadcasts.report(session, broadcast)
     rendered = bviews.progress_message(broadcast.id, report)
     await show(callback, rendered.text, rendered.markup)
 
 
 async def listing(callback: CallbackQuery, session: AsyncSession) -> None:
-    live = await repo.with_status(
-        session,
-        [
-            BroadcastStatus.AWAITING,
-            BroadcastStatus.SCHEDULED,
-            BroadcastStatus.SENDING,
-            BroadcastStatus.PAUSED,
-        ],
-    )
+    live = await broadcasts.unfinished(session)
     if not live:
         await callback.answer(_("No broadcast is waiting or running."), show_alert=True)
         return

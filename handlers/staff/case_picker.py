@@ -8,9 +8,9 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.middlewares.identity import Visitor
 from bot.presentation import views
 from bot.services import case_editing, cases
+from bot.services.identity import Visitor
 from handlers.common import MAX_ARGUMENT, show
 
 

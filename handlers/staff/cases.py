@@ -27,7 +27,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
 from bot.i18n import LANGUAGE_NAMES
-from bot.middlewares.identity import Visitor
 from bot.presentation import views
 from bot.presentation.callbacks import CaseEditCb
 from bot.services import case_editing, cases, staff
@@ -45,6 +44,7 @@ from bot.services.case_rules import (
     is_optional,
     limit_of,
 )
+from bot.services.identity import Visitor
 from db.models import Case, StaffRole, Visibility
 from handlers.common import MAX_ARGUMENT, show
 from handlers.filters import HasRole
@@ -472,7 +472,7 @@ async def save(
         return
     try:
         if data.get("mode") == "lang":
-            case = await session.get(Case, int(data.get("case", 0)))
+            case = await cases.by_id(session, int(data.get("case", 0)))
             if case is None:
                 await state.clear()
                 await callback.answer(_("This case is not available."), show_alert=True)
@@ -914,7 +914,7 @@ async def value_step(
     visitor: Visitor,
 ) -> None:
     data = await state.get_data()
-    case = await session.get(Case, int(data.get("case", 0)))
+    case = await cases.by_id(session, int(data.get("case", 0)))
     actor = _actor(cipher, visitor)
     if case is None or case.id is None or actor is None:
         await state.clear()
@@ -941,7 +941,7 @@ async def set_button(
     visitor: Visitor,
 ) -> None:
     """A value chosen with a button ("set") or an optional field emptied ("clear")."""
-    case = await session.get(Case, callback_data.case)
+    case = await cases.by_id(session, callback_data.case)
     actor = _actor(cipher, visitor)
     field = callback_data.field
     value: Any
@@ -1000,7 +1000,7 @@ async def language_button(
 async def photo_button(
     callback: CallbackQuery, callback_data: CaseEditCb, state: FSMContext, session: AsyncSession
 ) -> None:
-    case = await session.get(Case, callback_data.case)
+    case = await cases.by_id(session, callback_data.case)
     if case is None or case.id is None:
         await callback.answer(_("This case is not available."), show_alert=True)
         return
@@ -1033,7 +1033,7 @@ async def photo_step(
     visitor: Visitor,
 ) -> None:
     data = await state.get_data()
-    case = await session.get(Case, int(data.get("case", 0)))
+    case = await cases.by_id(session, int(data.get("case", 0)))
     actor = _actor(cipher, visitor)
     if case is None or case.id is None or actor is None or not message.photo:
         await state.clear()
@@ -1061,7 +1061,7 @@ async def unphoto_button(
     cipher: IdentityCipher,
     visitor: Visitor,
 ) -> None:
-    case = await session.get(Case, callback_data.case)
+    case = await cases.by_id(session, callback_data.case)
     actor = _actor(cipher, visitor)
     if case is None or case.id is None or actor is None:
         await callback.answer(_("This case is not available."), show_alert=True)
@@ -1079,7 +1079,7 @@ async def visibility_button(
     cipher: IdentityCipher,
     visitor: Visitor,
 ) -> None:
-    case = await session.get(Case, callback_data.case)
+    case = await cases.by_id(session, callback_data.case)
     actor = _actor(cipher, visitor)
     notices = {
         Visibility.PUBLIC.value: _("The case is public: supporters can find it now."),

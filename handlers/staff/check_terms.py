@@ -24,9 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
 from bot.i18n import LANGUAGE_NAMES
-from bot.middlewares.identity import Visitor
 from bot.presentation.callbacks import CheckTermsCb
 from bot.services import letter_check, staff
+from bot.services.identity import Visitor
 from bot.services.letter_check import TermError
 from config.settings import SUPPORTED_LOCALES
 from db.models import StaffRole

@@ -20,12 +20,11 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
-from bot.middlewares.identity import Visitor
 from bot.presentation import views
 from bot.presentation.callbacks import FamilyCb
 from bot.services import case_editing, cases, families, staff
+from bot.services.identity import Visitor
 from db.models import Case, StaffRole
-from db.repositories import cases as cases_repo
 from handlers.common import MAX_ARGUMENT, show
 from handlers.filters import HasRole
 
@@ -77,7 +76,7 @@ async def _pick(
     query = query[:MAX_ARGUMENT]
     found = await case_editing.find_any(session, query, visitor.chain)
     if len(found) == 1:
-        return await cases_repo.by_id(session, found[0].id)
+        return await cases.by_id(session, found[0].id)
     shown = escape(cases.normalise_query(query))
     if not found:
         await message.answer(
@@ -125,7 +124,7 @@ async def invite_button(
     visitor: Visitor,
     bot: Bot,
 ) -> None:
-    case = await cases_repo.by_id(session, callback_data.case)
+    case = await cases.by_id(session, callback_data.case)
     if case is None:
         await callback.answer(_("This case is not available."), show_alert=True)
         return
@@ -189,7 +188,7 @@ async def list_button(
     cipher: IdentityCipher,
     visitor: Visitor,
 ) -> None:
-    case = await cases_repo.by_id(session, callback_data.case)
+    case = await cases.by_id(session, callback_data.case)
     if case is None:
         await callback.answer(_("This case is not available."), show_alert=True)
         return
@@ -200,7 +199,7 @@ async def list_button(
 async def unlink_ask(
     callback: CallbackQuery, callback_data: FamilyCb, session: AsyncSession, visitor: Visitor
 ) -> None:
-    case = await cases_repo.by_id(session, callback_data.case)
+    case = await cases.by_id(session, callback_data.case)
     if case is None or not callback_data.who:
         await callback.answer(_("This button is no longer valid."))
         return
@@ -226,7 +225,7 @@ async def unlink_confirmed(
     cipher: IdentityCipher,
     visitor: Visitor,
 ) -> None:
-    case = await cases_repo.by_id(session, callback_data.case)
+    case = await cases.by_id(session, callback_data.case)
     if case is None or visitor.person is None:
         await callback.answer(_("This button is no longer valid."))
         return

@@ -20,12 +20,11 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
-from bot.middlewares.identity import Visitor
 from bot.presentation import views
 from bot.presentation.callbacks import HearingCb
 from bot.services import cases, hearings, staff
+from bot.services.identity import Visitor
 from db.models import Case, Hearing, HearingKind, HearingStatus, StaffRole
-from db.repositories import cases as cases_repo
 from handlers.common import show
 from handlers.filters import HasRole
 from handlers.staff import case_picker
@@ -66,7 +65,7 @@ async def _case_screen(
     now = dt.datetime.now(dt.UTC)
     upcoming = [
         h
-        for h in await cases_repo.hearings(session, case.id)
+        for h in await hearings.of_case(session, case.id)
         if h.status == HearingStatus.SCHEDULED.value and h.starts_at > now
     ]
     lines = [_("<b>Hearings: {name}</b>").format(name=escape(name)), ""]
@@ -118,7 +117,7 @@ async def _pick_case(
     )
     if case_id is None:
         return
-    case = await cases_repo.by_id(session, case_id)
+    case = await cases.by_id(session, case_id)
     assert case is not None
     await state.clear()
     await _case_screen(message, session, visitor, case)
@@ -133,7 +132,7 @@ async def case_step(
 async def start_form(
     callback: CallbackQuery, callback_data: HearingCb, state: FSMContext, session: AsyncSession
 ) -> None:
-    case = await cases_repo.by_id(session, callback_data.case)
+    case = await cases.by_id(session, callback_data.case)
     if case is None:
         await callback.answer(_("This case is not available."), show_alert=True)
         return
@@ -171,7 +170,7 @@ async def time_step(message: Message, state: FSMContext, session: AsyncSession) 
         )
         return
     data = await state.get_data()
-    case = await cases_repo.by_id(session, int(data["case"]))
+    case = await cases.by_id(session, int(data["case"]))
     if case is None:
         await state.clear()
         await message.answer(_("This case is not available."))
@@ -225,7 +224,7 @@ async def _confirm(
     event: Message | CallbackQuery, state: FSMContext, session: AsyncSession
 ) -> None:
     data = await state.get_data()
-    case = await cases_repo.by_id(session, int(data["case"]))
+    case = await cases.by_id(session, int(data["case"]))
     assert case is not None and case.id is not None
     await state.set_state(HearingForm.confirm)
     kb = InlineKeyboardBuilder()
@@ -262,7 +261,7 @@ async def _confirm(
 async def cancel_start(
     callback: CallbackQuery, callback_data: HearingCb, state: FSMContext, session: AsyncSession
 ) -> None:
-    hearing = await session.get(Hearing, callback_data.hearing)
+    hearing = await hearings.by_id(session, callback_data.hearing)
     if hearing is None or hearing.case_id != callback_data.case:
         await callback.answer(_("This button is no longer valid."))
         return
@@ -279,14 +278,14 @@ async def save(
 ) -> None:
     data = await state.get_data()
     await state.clear()
-    case = await cases_repo.by_id(session, int(data.get("case", 0)))
+    case = await cases.by_id(session, int(data.get("case", 0)))
     if case is None or visitor.person is None:
         await callback.answer(_("This case is not available."), show_alert=True)
         return
     actor = staff.actor_of(cipher, visitor.person.id)
     try:
         if data["mode"] == "cancel":
-            hearing = await session.get(Hearing, int(data["hearing"]))
+            hearing = await hearings.by_id(session, int(data["hearing"]))
             if hearing is not None:
                 await hearings.cancel(session, hearing, actor)
             notice = _("The hearing is cancelled.")
@@ -295,7 +294,7 @@ async def save(
                 case, dt.date.fromisoformat(data["day"]), dt.time.fromisoformat(data["time"])
             )
             if data["mode"] == "move":
-                hearing = await session.get(Hearing, int(data["hearing"]))
+                hearing = await hearings.by_id(session, int(data["hearing"]))
                 if hearing is None:
                     raise hearings.HearingError("gone")
                 await hearings.move(session, hearing, starts, actor)

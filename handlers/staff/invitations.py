@@ -19,10 +19,10 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
-from bot.middlewares.identity import Visitor
 from bot.presentation import views
 from bot.presentation.callbacks import InviteCb
 from bot.services import invitations, staff
+from bot.services.identity import Visitor
 from bot.services.invitations import Kind, Outcome, Pending
 from db.models import StaffRole
 from handlers.common import show

@@ -23,10 +23,10 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
-from bot.middlewares.identity import Visitor
 from bot.presentation import views
 from bot.presentation.callbacks import CaseEditCb, ReportCb
 from bot.services import cases, reports, staff
+from bot.services.identity import Visitor
 from db.models import Report, ReportKind, ReportStatus, StaffRole
 from handlers.common import show
 from handlers.filters import HasRole

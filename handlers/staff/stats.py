@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from functools import partial
 from html import escape
 
@@ -16,18 +15,13 @@ from babel.numbers import format_decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import LANGUAGE_NAMES
-from bot.middlewares.identity import Visitor
 from bot.presentation import views
 from bot.presentation.callbacks import StaffCb
-from bot.services import cases, stats_chart
+from bot.services import stats, stats_chart
+from bot.services.identity import Visitor
 from db.models import StaffRole
-from db.repositories import cases as cases_repo
-from db.repositories import stats as repo
-from db.types import utcnow
 from handlers.common import show
 from handlers.filters import HasRole
-
-MAX_CASES = 15
 
 
 async def stats_command(message: Message, session: AsyncSession, visitor: Visitor) -> None:
@@ -46,23 +40,7 @@ async def stats_button(callback: CallbackQuery, session: AsyncSession, visitor: 
 
 async def _chart(session: AsyncSession, visitor: Visitor) -> BufferedInputFile:
     """The chart of letters and follows per week and per case: counts and case names only."""
-    today = cases.today()
-    since = stats_chart.monday_of(today) - dt.timedelta(weeks=stats_chart.WEEKS - 1)
-    weeks = stats_chart.week_series(
-        await repo.letters_per_week(session, since),
-        await repo.follows_per_week(session, since),
-        today,
-    )
-    top = (await repo.per_case(session))[: stats_chart.MAX_CASES]
-    texts = await cases_repo.texts(session, [cid for cid, _f, _l in top])
-    bars = [
-        stats_chart.CaseBar(
-            name=cases.pick_text(texts[cid], visitor.chain).name if texts.get(cid) else "?",
-            follows=followers,
-            letters=letters,
-        )
-        for cid, followers, letters in top
-    ]
+    weeks, bars = await stats.chart_data(session, visitor.chain)
     # Formatters bound to the locale now: the drawing runs in a worker thread.
     words = stats_chart.ChartWords(
         title_weeks=_("Letters and follows per week"),
@@ -77,13 +55,8 @@ async def _chart(session: AsyncSession, visitor: Visitor) -> BufferedInputFile:
 
 
 async def _stats_text(session: AsyncSession, visitor: Visitor) -> str:
-    people = await repo.people_by_locale(session)
-    countries = await repo.follows_by_country(session)
-    per_case = await repo.per_case(session)
-    since = utcnow() - dt.timedelta(days=30)
-    alerts = await repo.deliveries_since(session, since, broadcasts=False)
-    broadcasts = await repo.deliveries_since(session, since, broadcasts=True)
-    texts = await cases_repo.texts(session, [cid for cid, _f, _l in per_case[:MAX_CASES]])
+    figures = await stats.overview(session, visitor.chain)
+    people = figures.people_by_locale
     lines = [
         _("<b>Statistics</b>"),
         "",
@@ -94,21 +67,22 @@ async def _stats_text(session: AsyncSession, visitor: Visitor) -> str:
     ]
     lines += ["", _("Follows by country:")]
     lines += [
-        f"  {views.country_label(c)}: {views.number(n)}" for c, n in sorted(countries.items())
+        f"  {views.country_label(c)}: {views.number(n)}"
+        for c, n in sorted(figures.follows_by_country.items())
     ]
     lines += ["", _("Cases (followers · letters):")]
-    for case_id, followers, letters in per_case[:MAX_CASES]:
-        name = cases.pick_text(texts[case_id], visitor.chain).name if texts.get(case_id) else "?"
-        lines.append(f"  {escape(name)}: {views.number(followers)} · {views.number(letters)}")
+    lines += [
+        f"  {escape(c.name)}: {views.number(c.followers)} · {views.number(c.letters)}"
+        for c in figures.cases
+    ]
     lines += [
         "",
         _("Alerts in the last 30 days: {sent} delivered, {failed} not delivered.").format(
-            sent=views.number(alerts.get(repo.SENT, 0)),
-            failed=views.number(alerts.get(repo.FAILED, 0)),
+            sent=views.number(figures.alerts.sent), failed=views.number(figures.alerts.failed)
         ),
         _("Broadcasts in the last 30 days: {sent} delivered, {failed} not delivered.").format(
-            sent=views.number(broadcasts.get(repo.SENT, 0)),
-            failed=views.number(broadcasts.get(repo.FAILED, 0)),
+            sent=views.number(figures.broadcasts.sent),
+            failed=views.number(figures.broadcasts.failed),
         ),
     ]
     return "\n".join(lines)

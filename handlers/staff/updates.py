@@ -26,11 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
 from bot.i18n import LANGUAGE_NAMES
-from bot.middlewares.identity import Visitor
 from bot.presentation import alert_views, views
 from bot.presentation.callbacks import UpdateCb
 from bot.services import actions, cases, reports, staff, updates
-from db.models import Case, CaseStatus, CaseUpdate, StaffRole, UpdateKind
+from bot.services.identity import Visitor
+from db.models import Case, CaseStatus, StaffRole, UpdateKind
 from db.types import utcnow
 from handlers.common import show
 from handlers.filters import HasRole
@@ -568,7 +568,7 @@ async def publish(
     family = bool(data.get("family"))
     actor = staff.actor_of(cipher, visitor.person.id)
     deadline = dt.datetime.fromisoformat(data["deadline"]) if data.get("deadline") else None
-    action = await session.get(CaseUpdate, int(data["action"])) if data.get("action") else None
+    action = await updates.by_id(session, int(data["action"])) if data.get("action") else None
     try:
         await updates.publish(
             session,

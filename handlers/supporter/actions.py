@@ -8,11 +8,10 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.middlewares.identity import Visitor
 from bot.presentation.alert_views import action_buttons
 from bot.presentation.callbacks import ActionCb
-from bot.services import actions
-from db.models import CaseUpdate
+from bot.services import actions, updates
+from bot.services.identity import Visitor
 from handlers.supporter.cases import render_card
 
 
@@ -29,7 +28,7 @@ async def did_it(
         if outcome
         else _("You have already marked it done. Thank you!")
     )
-    action = await session.get(CaseUpdate, callback_data.id)
+    action = await updates.by_id(session, callback_data.id)
     if callback_data.card and action is not None:
         # Pressed on the case card: the card shows it done, the thanks come as a toast.
         await render_card(callback, session, visitor, action.case_id, thanks)

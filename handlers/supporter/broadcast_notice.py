@@ -16,10 +16,10 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
-from bot.middlewares.identity import Visitor
 from bot.presentation import broadcast_views
 from bot.presentation.callbacks import ShowBroadcastCb
 from bot.services import broadcasts, panic
+from bot.services.identity import Visitor
 
 
 async def show_broadcast(

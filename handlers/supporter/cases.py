@@ -11,11 +11,11 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.middlewares.identity import Visitor
 from bot.presentation import keyboards, views
 from bot.presentation.callbacks import CaseCb, FilterCb, ListCb, MenuCb
 from bot.services import cases, follows
 from bot.services.cases import CaseSummary
+from bot.services.identity import Visitor
 from db.models import CaseStatus
 from handlers.common import MAX_ARGUMENT, show
 

@@ -8,10 +8,10 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.middlewares.identity import Visitor
 from bot.presentation.callbacks import CaseCb
 from bot.services import follows
 from bot.services.follows import FollowResult
+from bot.services.identity import Visitor
 from handlers.supporter.cases import render_card, resolve_one
 
 

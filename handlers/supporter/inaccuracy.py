@@ -16,10 +16,10 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
-from bot.middlewares.identity import Visitor
 from bot.presentation import views
 from bot.presentation.callbacks import CaseCb
 from bot.services import cases, reports
+from bot.services.identity import Visitor
 from db.models import ReportKind
 from handlers.common import show
 from handlers.supporter.cases import render_card

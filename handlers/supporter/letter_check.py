@@ -24,10 +24,10 @@ from babel import Locale, UnknownLocaleError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import LANGUAGE_NAMES
-from bot.middlewares.identity import Visitor
 from bot.presentation import views
 from bot.presentation.callbacks import CheckCb, LetterCb, MenuCb
 from bot.services import letter_check
+from bot.services.identity import Visitor
 from bot.services.letter_check import LIMITS, RISK, Findings, Hit, Target
 from db.models import LetterKind
 from handlers.common import show

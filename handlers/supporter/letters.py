@@ -13,10 +13,10 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.middlewares.identity import Visitor
 from bot.presentation import keyboards, views
 from bot.presentation.callbacks import CaseCb, LetterCb, MenuCb, NeedCb
 from bot.services import cases, letter_pdf, letters, matching
+from bot.services.identity import Visitor
 from db.models import LetterKind
 from handlers.common import show
 from handlers.supporter.cases import render_card, resolve_one

@@ -7,10 +7,10 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.middlewares.identity import Visitor
 from bot.presentation import keyboards, views
 from bot.presentation.callbacks import MenuCb
 from bot.services import my_record
+from bot.services.identity import Visitor
 from handlers.common import show
 
 

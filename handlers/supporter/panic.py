@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
 from bot.middlewares import sent as sent_log
-from bot.middlewares.identity import Visitor
 from bot.presentation.callbacks import SetCb
 from bot.services import panic
+from bot.services.identity import Visitor
 from config import Settings
 from handlers.common import show
 

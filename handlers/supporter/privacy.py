@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.middlewares.identity import Visitor
 from bot.presentation import keyboards, views
 from bot.presentation.callbacks import ForgetCb, MenuCb
 from bot.services import privacy
-from db.repositories import outbox as outbox_repo
+from bot.services.identity import Visitor
 from handlers.common import show
 
 
@@ -47,6 +46,7 @@ async def forget_answer(
     session: AsyncSession,
     visitor: Visitor,
     state: FSMContext,
+    bot: Bot,
 ) -> None:
     if not callback_data.confirm:
         await show(callback, _("Nothing was deleted."), keyboards.back_to_menu())
@@ -54,13 +54,7 @@ async def forget_answer(
     # A dialogue's step and what was typed into it (a draft, a report) go too, wherever
     # the dialogue state is kept (in Redis it would outlive the rows).
     await state.clear()
-    if visitor.person is not None and visitor.person.id is not None and callback.bot is not None:
-        await privacy.erase_from_chat(
-            callback.bot,
-            callback.from_user.id,
-            await outbox_repo.message_ids_of(session, visitor.person.id),
-        )
-    await privacy.forget(session, visitor.person)
+    await privacy.forget_here(session, bot, callback.from_user.id, visitor.person)
     visitor.person = None
     await show(
         callback,

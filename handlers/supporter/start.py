@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import commands
 from bot.i18n import LANGUAGE_NAMES
-from bot.middlewares.identity import Visitor
 from bot.presentation import keyboards, views
 from bot.presentation.callbacks import LangCb, MenuCb
 from bot.services import preferences
+from bot.services.identity import Visitor
 from handlers.common import show
 from handlers.supporter.cases import open_case_by_slug
 
