@@ -34,3 +34,14 @@ async def test_debug_logs_hold_no_sql_and_no_values(driver: Driver, small_cases,
         assert tell not in text, tell
     loud = {r.name for r in debug_logs.records if r.name.startswith(logs.SILENT)}
     assert loud == set()
+
+
+async def test_logs_hold_no_ids_or_text(driver: Driver, small_cases, caplog):
+    caplog.set_level(logging.DEBUG)
+    person = Person(id=8_123_456_789)
+    for text in ("/start", "/follow Testov", "my secret words", "/forget"):
+        await driver.send(person, text)
+    await driver.press(person, "🗑")
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "8123456789" not in logged
+    assert "secret words" not in logged
