@@ -159,7 +159,14 @@ async def main(args: argparse.Namespace) -> None:
         async with storage.sessionmaker() as session, session.begin():
             case = await cases_repo.by_slug(session, SLUG)
             assert case is not None
-            await updates.publish(session, case, "status", {}, False, "released", "benchmark")
+            await updates.publish(
+                session,
+                case,
+                "status",
+                {},
+                new_status="released",
+                actor="benchmark",
+            )
         published = time.monotonic()
         sent_at_publish = emulator.sent_count
         browsers = [emulator.add_user(random.choice(LANGUAGES)) for _ in range(args.browsers)]

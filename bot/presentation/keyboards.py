@@ -265,7 +265,7 @@ def settings(person: Person) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def safety(safest: bool) -> InlineKeyboardMarkup:
+def safety(*, safest: bool) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     if not safest:
         kb.button(text=_("🛡 Turn on every protection"), callback_data=SetCb(field="safest"))

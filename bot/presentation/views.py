@@ -140,7 +140,7 @@ def moment(at: dt.datetime, tz: str) -> str:
     )
 
 
-def welcome(returning: bool) -> str:
+def welcome(*, returning: bool) -> str:
     intro = (
         _("Welcome back to <b>Umid</b>.")
         if returning
@@ -497,7 +497,7 @@ def settings_text(person: Person) -> str:
     return "\n".join(lines)
 
 
-def safety_text(safest: bool) -> str:
+def safety_text(*, safest: bool) -> str:
     """One screen on why the safety settings exist, for someone whose phone may be searched."""
     lines = [
         _("<b>🛡 Why these settings</b>"),

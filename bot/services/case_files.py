@@ -329,7 +329,14 @@ async def apply(session: AsyncSession, parsed: CaseFile, actor: str = "cli") -> 
         if status != case.status:
             report.status_changes.append((item.slug, case.status, status))
             # Written in this transaction: the import and its alerts land together or not at all.
-            await updates.publish(session, case, UpdateKind.STATUS.value, {}, False, status, actor)
+            await updates.publish(
+                session,
+                case,
+                UpdateKind.STATUS.value,
+                {},
+                new_status=status,
+                actor=actor,
+            )
             changed = True
         if changed:
             case.updated_at = utcnow()

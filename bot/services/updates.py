@@ -75,10 +75,10 @@ async def publish(
     case: Case,
     kind: str,
     texts: Mapping[str, str],
-    family_only: bool,
-    new_status: str | None,
-    actor: str,
     *,
+    family_only: bool = False,
+    new_status: str | None = None,
+    actor: str,
     deadline: dt.datetime | None = None,
     action: CaseUpdate | None = None,
 ) -> CaseUpdate:

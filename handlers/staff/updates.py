@@ -575,9 +575,9 @@ async def publish(
             case,
             str(data.get("kind")),
             dict(data.get("texts", {})),
-            family,
-            data.get("new"),
-            actor,
+            family_only=family,
+            new_status=data.get("new"),
+            actor=actor,
             deadline=deadline,
             action=action,
         )

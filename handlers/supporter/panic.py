@@ -108,7 +108,7 @@ class PanicWordMiddleware(BaseMiddleware):
         return await handler(event, data)
 
 
-def _word_menu(has_word: bool) -> InlineKeyboardMarkup:
+def _word_menu(*, has_word: bool) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(
         text=_("✏️ Change the word") if has_word else _("✏️ Set a word"),
@@ -121,7 +121,7 @@ def _word_menu(has_word: bool) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def _word_text(has_word: bool) -> str:
+def _word_text(*, has_word: bool) -> str:
     status = _("A panic word is set.") if has_word else _("No panic word is set.")
     return "\n\n".join(
         [
@@ -158,12 +158,12 @@ async def word_menu(
         return
     if callback_data.value == "off":
         await panic.set_word(session, cipher, person, None)
-        await show(callback, _word_text(False), _word_menu(False), _("Saved."))
+        await show(callback, _word_text(has_word=False), _word_menu(has_word=False), _("Saved."))
         return
     await show(
         callback,
-        _word_text(panic.has_word(person)),
-        _word_menu(panic.has_word(person)),
+        _word_text(has_word=panic.has_word(person)),
+        _word_menu(has_word=panic.has_word(person)),
     )
 
 
@@ -185,7 +185,7 @@ async def word_sent(
     # Too late or already gone: the word is saved all the same.
     with contextlib.suppress(TelegramAPIError):
         await bot.delete_message(message.chat.id, message.message_id)
-    await message.answer(_word_text(True), reply_markup=_word_menu(True))
+    await message.answer(_word_text(has_word=True), reply_markup=_word_menu(has_word=True))
 
 
 def router() -> Router:

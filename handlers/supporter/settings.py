@@ -47,7 +47,7 @@ async def change(
             )
         elif value == "why":
             safest = preferences.is_safest(person)
-            await show(callback, views.safety_text(safest), keyboards.safety(safest))
+            await show(callback, views.safety_text(safest=safest), keyboards.safety(safest=safest))
         elif value == "delivery":
             await show(
                 callback,
@@ -59,7 +59,9 @@ async def change(
         return
     if field == "safest":
         await preferences.make_safest(session, person)
-        await show(callback, views.safety_text(True), keyboards.safety(True), _("Saved."))
+        await show(
+            callback, views.safety_text(safest=True), keyboards.safety(safest=True), _("Saved.")
+        )
         return
     ok = False
     if field == "tz":

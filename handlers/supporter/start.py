@@ -29,11 +29,11 @@ async def start(
         message, link.removeprefix("case-"), visitor, session
     ):
         return
-    await message.answer(views.welcome(returning), reply_markup=keyboards.main_menu())
+    await message.answer(views.welcome(returning=returning), reply_markup=keyboards.main_menu())
 
 
 async def menu(callback: CallbackQuery, visitor: Visitor) -> None:
-    await show(callback, views.welcome(visitor.person is not None), keyboards.main_menu())
+    await show(callback, views.welcome(returning=visitor.person is not None), keyboards.main_menu())
 
 
 async def help_command(message: Message) -> None:
@@ -76,7 +76,7 @@ async def choose_language(
         text = _("Language changed to {language}.").format(
             language=LANGUAGE_NAMES[callback_data.locale]
         )
-        await show(callback, f"{text}\n\n{views.welcome(True)}", keyboards.main_menu())
+        await show(callback, f"{text}\n\n{views.welcome(returning=True)}", keyboards.main_menu())
 
 
 def router() -> Router:

@@ -27,7 +27,13 @@ async def test_panic_leaves_no_deletable_bot_message(live: Live, storage):
     async with storage.sessionmaker() as session, session.begin():
         case = await cases_repo.by_slug(session, "erzhan-elshibayev")
         assert case is not None
-        await updates.publish(session, case, "news", {"ru": "Свидание разрешили"}, False, None, "t")
+        await updates.publish(
+            session,
+            case,
+            "news",
+            {"ru": "Свидание разрешили"},
+            actor="t",
+        )
     for _ in range(200):  # delivered by the running worker
         if any("Свидание" in m.text for m in emu.messages(user) if m.from_bot):
             break

@@ -85,7 +85,14 @@ async def test_a_busy_day_loses_nothing_and_meets_no_flood_limit(
             async with storage.sessionmaker() as session, session.begin():
                 case = await cases_repo.by_slug(session, SLUG)
                 assert case is not None
-                await updates.publish(session, case, "status", {}, False, "released", "test")
+                await updates.publish(
+                    session,
+                    case,
+                    "status",
+                    {},
+                    new_status="released",
+                    actor="test",
+                )
             live.running.engine.worker.wake()
             browsers = [emu.add_user("en") for _ in range(BROWSING)]
             await asyncio.gather(*(browse(user) for user in browsers))

@@ -36,7 +36,7 @@ async def publish(env: Env, kind: str, texts: dict[str, str], new: str | None = 
     async with env.storage.sessionmaker() as session, session.begin():
         case = await cases_repo.by_slug(session, "test-detained")
         assert case is not None
-        await updates.publish(session, case, kind, texts, False, new, "test")
+        await updates.publish(session, case, kind, texts, new_status=new, actor="test")
 
 
 async def test_news_reaches_each_reader_once_in_their_language(env: Env):

@@ -26,7 +26,7 @@ async def test_an_urgent_action_its_reminder_and_its_follow_up(live: Live, stora
         case = await cases_repo.by_slug(session, "erzhan-elshibayev")
         assert case is not None
         await updates.publish(
-            session, case, "action", {"en": CALL}, False, None, "t",
+            session, case, "action", {"en": CALL}, actor="t",
             deadline=start + dt.timedelta(hours=30),
         )  # fmt: skip
 
@@ -57,7 +57,14 @@ async def test_an_urgent_action_its_reminder_and_its_follow_up(live: Live, stora
         case = await cases_repo.by_slug(session, "erzhan-elshibayev")
         assert case is not None and case.id is not None
         action = await actions.latest(session, case.id)
-        await updates.publish(session, case, "info", {"en": INFO}, False, None, "t", action=action)
+        await updates.publish(
+            session,
+            case,
+            "info",
+            {"en": INFO},
+            actor="t",
+            action=action,
+        )
     await eventually(lambda: bool(seen(acting, "Further information")))
     assert "letters were read out" in seen(acting, "Further information")[0]
     await live.settled()

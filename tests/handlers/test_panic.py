@@ -134,7 +134,13 @@ async def a_follower_gets_news(driver: Driver, storage, person: Person) -> Case:
     async with storage.sessionmaker() as s, s.begin():
         case = await cases_repo.by_slug(s, "test-detained")
         assert case is not None
-        await updates.publish(s, case, "news", {"en": "A visit was allowed"}, False, None, "t")
+        await updates.publish(
+            s,
+            case,
+            "news",
+            {"en": "A visit was allowed"},
+            actor="t",
+        )
     return case
 
 
@@ -162,7 +168,13 @@ async def test_an_alert_in_flight_at_the_panic_is_deleted_when_it_lands(
 
     # An alert made after the panic is the person's to keep.
     async with storage.sessionmaker() as s, s.begin():
-        await updates.publish(s, case, "news", {"en": "A parcel arrived"}, False, None, "t2")
+        await updates.publish(
+            s,
+            case,
+            "news",
+            {"en": "A parcel arrived"},
+            actor="t2",
+        )
     async with storage.sessionmaker() as s, s.begin():
         later = await outbox_repo.claim(s, utcnow(), 10, dt.timedelta(minutes=2))
         await outbox_repo.mark_sent_many(s, [(later[0].id, utcnow(), 778, None)])

@@ -107,7 +107,7 @@ async def test_the_case_card_shows_an_open_action(driver: Driver, storage, setti
     case = await the_case(storage)
     async with storage.sessionmaker() as s, s.begin():
         await updates.publish(
-            s, case, "action", {"en": CALL}, False, None, "t",
+            s, case, "action", {"en": CALL}, actor="t",
             deadline=utcnow() + dt.timedelta(days=3),
         )  # fmt: skip
     supporter = Person(id=9_920_000_011)
