@@ -47,6 +47,7 @@ from db.repositories import key_rotation as repo
 
 BATCH = 500
 Row = TypeVar("Row", bound=tuple[Any, ...])
+T = TypeVar("T", str, bytes)
 # Audit actors that name no person.
 _FIXED_ACTORS = frozenset({"cli", "config"})
 # Audit targets that carry a person's short hash: "<role>:<hash>" and "<role>:<hash>:...".
@@ -256,17 +257,20 @@ def _audit_hashes(names: set[str]) -> set[str]:
     return found | {m.group(2) for n in names if (m := _TARGET_WITH_ACTOR.match(n))}
 
 
+def _pair(mapping: dict[T, T], stored: set[T], old: T, new: T) -> None:
+    """Map `old` to `new` when either is stored: an old value is to be carried, and a new
+    one (a rotation run again after this part was done) is to be kept, not dropped."""
+    if old in stored or new in stored:
+        mapping[old] = new
+
+
 def _follow(keys: _Keys, maps: _Maps, person_id: int, tg_id: int, wanted: _Wanted) -> None:
-    if (actor := actor_of(keys.old, person_id)) in wanted.actors:
-        maps.actors[actor] = actor_of(keys.new, person_id)
-    if (attempt := attempt_key(keys.old, tg_id)) in wanted.attempts:
-        maps.attempts[attempt] = attempt_key(keys.new, tg_id)
-    if (chat := keys.old.index(tg_id)) in wanted.chats:
-        maps.chats[chat] = keys.new.index(tg_id)
-    if (fsm_chat := chat_part(keys.old, tg_id)) in wanted.fsm:
-        maps.fsm_chats[fsm_chat] = chat_part(keys.new, tg_id)
-    if (fsm_user := user_part(keys.old, tg_id)) in wanted.fsm:
-        maps.fsm_users[fsm_user] = user_part(keys.new, tg_id)
+    old, new = keys.old, keys.new
+    _pair(maps.actors, wanted.actors, actor_of(old, person_id), actor_of(new, person_id))
+    _pair(maps.attempts, wanted.attempts, attempt_key(old, tg_id), attempt_key(new, tg_id))
+    _pair(maps.chats, wanted.chats, old.index(tg_id), new.index(tg_id))
+    _pair(maps.fsm_chats, wanted.fsm, chat_part(old, tg_id), chat_part(new, tg_id))
+    _pair(maps.fsm_users, wanted.fsm, user_part(old, tg_id), user_part(new, tg_id))
 
 
 async def _reports(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlmodel import col
 
-from db.models import KeyCheck, KeyRotation
+from db.models import KeyCheck, KeyRotation, Person
 
 
 async def _has_table(engine: AsyncEngine, name: str) -> bool:
@@ -23,6 +24,17 @@ async def rotating(engine: AsyncEngine, session: AsyncSession) -> bool:
     if not await _has_table(engine, "key_rotation"):
         return False
     return await session.get(KeyRotation, 1) is not None
+
+
+async def some_identities(engine: AsyncEngine, session: AsyncSession, limit: int) -> list[bytes]:
+    """A few stored identity ciphertexts, to tell whether a key can read them (none in a
+    database not made yet)."""
+    if not await _has_table(engine, "people"):
+        return []
+    rows = await session.execute(
+        select(col(Person.tg_cipher)).order_by(col(Person.id)).limit(limit)
+    )
+    return [bytes(blob) for blob in rows.scalars()]
 
 
 async def stored(session: AsyncSession) -> bytes | None:

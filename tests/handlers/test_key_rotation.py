@@ -25,6 +25,7 @@ from config import ConfigError, Settings
 from db.models import AuditEntry, Delivery, JoinAttempt, Report, SentMessage, StaffInvite
 from db.models import Person as PersonRow
 from db.repositories import key_check as key_check_repo
+from db.repositories import key_rotation as key_rotation_repo
 from db.repositories import staff as staff_repo
 from tests.support import Driver, Person, RecordingSession, make_bot
 
@@ -273,3 +274,27 @@ async def test_a_dialogue_half_way_in_redis_continues_under_the_new_key(storage,
         if names:
             await redis.delete(*names)
         await redis.aclose()
+
+
+async def test_a_rotation_stopped_just_before_its_end_keeps_everything_when_run_again(
+    driver: Driver, storage: Storage, settings: Settings, small_cases, monkeypatch
+):
+    await everything_a_campaign_keeps(driver, storage, settings)
+    old, new = IdentityCipher(settings.key_bytes), IdentityCipher(os.urandom(32))
+    finish = key_rotation_repo.finish
+
+    async def fail_once(*args, **kwargs):
+        monkeypatch.setattr(key_rotation_repo, "finish", finish)
+        raise Interrupted
+
+    monkeypatch.setattr(key_rotation_repo, "finish", fail_once)
+    with pytest.raises(Interrupted):
+        await rotate(storage.sessionmaker, old, new)
+    async with storage.sessionmaker() as s:
+        messages = await s.scalar(select(func.count()).select_from(SentMessage))
+    done = await rotate(storage.sessionmaker, old, new)
+    assert done.resumed
+    assert (done.attempts_dropped, done.message_chats_dropped, done.invitation_makers) == (0, 0, 0)
+    async with storage.sessionmaker() as s:
+        assert await s.scalar(select(func.count()).select_from(SentMessage)) == messages
+    await exactly_one_key(storage, old, new)

@@ -40,3 +40,31 @@ def test_the_fingerprint_tells_keys_apart():
     assert one.fingerprint() == IdentityCipher(bytes(range(32))).fingerprint()
     assert one.fingerprint() != two.fingerprint()
     assert bytes(range(32)) not in one.fingerprint()
+
+
+async def test_a_database_from_before_fingerprints_takes_only_a_key_that_reads_it(settings):
+    """Upgraded from before migration 0009, a database has no fingerprint: the first key to
+    start must read its people, or a wrong one would be taken for good."""
+    from sqlalchemy import text
+
+    storage = await prepare(settings)
+    async with storage.sessionmaker() as session, session.begin():
+        await identity.ensure(session, IdentityCipher(settings.key_bytes), 7_700_000_002, "en")
+        await session.execute(text("DROP TABLE key_rotation"))
+        await session.execute(text("DROP TABLE key_check"))
+        await session.execute(text("ALTER TABLE people DROP COLUMN panic_seal"))
+        await session.execute(text("UPDATE alembic_version SET version_num = '0008'"))
+    await storage.engine.dispose()
+
+    wrong = settings.model_copy(update={"data_key": SecretStr(generate_key())})
+    with pytest.raises(ConfigError) as err:
+        await prepare(wrong)
+    assert str(err.value).startswith("DATA_KEY: not the key this database was made with")
+    storage = await prepare(settings)  # nothing was changed: the right key upgrades it
+    async with storage.sessionmaker() as session:
+        stored = (await session.execute(select(col(KeyCheck.fingerprint)))).scalar_one()
+        assert stored == IdentityCipher(settings.key_bytes).fingerprint()
+        assert await session.scalar(select(func.count()).select_from(Person)) == 1
+    await storage.engine.dispose()
+    with pytest.raises(ConfigError):
+        await prepare(wrong)
