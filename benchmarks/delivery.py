@@ -27,6 +27,7 @@ from sqlmodel import col
 
 from bot.crypto import IdentityCipher, generate_key
 from bot.delivery.outbox import enqueue
+from bot.delivery.specs import StatusSpec
 from bot.delivery.worker import DeliveryWorker, WorkerConfig
 from bot.emulator import flood_gate
 from bot.i18n import make_i18n
@@ -137,7 +138,7 @@ async def broadcast(storage: Storage, key: str) -> None:
         await enqueue(
             session,
             person_ids=[i for i in ids if i],
-            spec={"t": "status", "case": 1, "old": "detained", "new": "released"},
+            spec=StatusSpec(case_id=1, old_status="detained", new_status="released"),
             batch=key,
             key=key,
         )

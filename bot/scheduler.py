@@ -12,7 +12,6 @@ instead of being dropped (APScheduler's default grace of one second would drop i
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from zoneinfo import ZoneInfo
 
@@ -24,10 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.crypto import IdentityCipher
 from bot.delivery.monitor import BroadcastMonitor
 from bot.delivery.outbox import enqueue, enqueued
+from bot.delivery.specs import DigestItem, DigestSpec, UnreadableSpec, read_spec
 from bot.delivery.worker import DeliveryWorker
 from bot.services import alerts, families, invitations, panic, prompts
 from config import Settings
-from db.models import DeliveryMode, DeliveryState, Person
+from db.models import Delivery, DeliveryMode, DeliveryState, Person
 from db.repositories import outbox as outbox_repo
 from db.repositories import people as people_repo
 from db.repositories import sent as sent_repo
@@ -45,6 +45,27 @@ def digest_key(person: Person, now: dt.datetime) -> str | None:
     if local.hour < person.digest_hour or (weekly and local.weekday() != 0):
         return None
     return f"digest:{local.date().isoformat()}"
+
+
+def _digest_items(held: list[Delivery]) -> tuple[list[DigestItem], list[int]]:
+    """The held alerts' specs, for a digest, and the ids of those that no longer read as
+    any kind (logged by kind, and settled apart, so none is dropped silently)."""
+    items: list[DigestItem] = []
+    unreadable: list[int] = []
+    for delivery in held:
+        left_out: list[str] = []
+        try:
+            spec = read_spec(delivery.spec, left_out=left_out)
+        except UnreadableSpec as exc:
+            left_out.append(exc.kind)
+            if delivery.id:
+                unreadable.append(delivery.id)
+        else:
+            # Digests are never held themselves; were one, its items would go on.
+            items.extend(spec.items if isinstance(spec, DigestSpec) else [spec])
+        for kind in left_out:
+            log.warning("a held delivery's spec of kind %r no longer reads; left out", kind)
+    return items, unreadable
 
 
 class Planner:
@@ -107,25 +128,30 @@ class Planner:
                 held = await outbox_repo.held_for(session, person_id)
                 if not held:
                     continue
-                items = [json.loads(d.spec) for d in held]
-                added = await enqueue(
-                    session,
-                    person_ids=[person_id],
-                    spec={"t": "digest", "items": items},
-                    batch="digest",
-                    key=key,
-                    urgent=True,
-                )
-                if not added:
-                    # Another run made this period's digest meanwhile: these wait for the next.
-                    continue
+                items, unreadable = _digest_items(held)
+                added = 0
+                if items:
+                    added = await enqueue(
+                        session,
+                        person_ids=[person_id],
+                        spec=DigestSpec(items=tuple(items)),
+                        batch="digest",
+                        key=key,
+                        urgent=True,
+                    )
+                    if not added:
+                        # Another run made this period's digest meanwhile: these wait for
+                        # the next.
+                        continue
                 made += added
+                gathered = [d.id for d in held if d.id and d.id not in unreadable]
                 await outbox_repo.settle(
-                    session,
-                    [d.id for d in held if d.id],
-                    state=DeliveryState.SKIPPED,
-                    error="in_digest",
+                    session, gathered, state=DeliveryState.SKIPPED, error="in_digest"
                 )
+                if unreadable:
+                    await outbox_repo.settle(
+                        session, unreadable, state=DeliveryState.SKIPPED, error="unreadable"
+                    )
         if made:
             self._wake()
         return made

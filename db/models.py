@@ -530,8 +530,9 @@ class KeyCheck(SQLModel, table=True):
 
 
 class KeyRotation(SQLModel, table=True):
-    """A rotation of DATA_KEY under way: the new key's fingerprint, and how far the audit
-    log has been carried (its short hashes cannot tell which key made them).
+    """A rotation of DATA_KEY under way: the new key's fingerprint, and how far the tables
+    that name staff by a short keyed hash have been carried (such a hash cannot tell
+    which key made it, so each row is rewritten exactly once).
 
     While this row exists the bot does not start; `python -m bot keys rotate` finishes."""
 
@@ -540,3 +541,16 @@ class KeyRotation(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     fingerprint: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
     audit_done: int = 0
+    broadcasts_done: int = 0
+    updates_done: int = 0
+
+
+class RunningProcess(SQLModel, table=True):
+    """A bot or worker process that is running, as it last said (every few seconds), so
+    that a key rotation refuses to start under it. A process that stops cleanly removes
+    its row; a killed one's row simply grows old."""
+
+    __tablename__ = "running_processes"
+
+    id: str = Field(primary_key=True, max_length=32)
+    seen_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -27,10 +27,10 @@ from aiogram.methods import (
 from aiogram.types import Chat, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update, User
 
 from bot.crypto import IdentityCipher
+from bot.delivery.worker import Reader
 from bot.storage import Storage
 from db.models import Delivery
 from db.models import Person as PersonRow
-from db.repositories.outbox import Claimed
 
 ALLOWED_TAGS = {
     "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a",
@@ -347,28 +347,15 @@ async def reader_for(
     *,
     person_id: int | None = None,
     discreet: bool | None = None,
-    spec: str | None = None,
-) -> Claimed:
-    """A delivery as the worker claims it, for a renderer: for its recipient, or for
-    another person or with another spec, as a forger would have it."""
+) -> Reader:
+    """A delivery's reader as the worker hands it to a renderer: its recipient, or
+    another person, as a forger would have it."""
     async with storage.sessionmaker() as s:
         person = await s.get(PersonRow, person_id or delivery.person_id)
     assert person is not None and person.id is not None
-    return Claimed(
-        id=delivery.id or 0,
+    return Reader(
         person_id=person.id,
-        spec=spec or delivery.spec,
-        urgent=False,
-        paid=False,
-        attempts=0,
-        tg_cipher=person.tg_cipher,
         locale=person.locale,
         timezone=person.timezone,
-        quiet_from=None,
-        quiet_to=None,
-        delivery="instant",
         discreet=person.discreet if discreet is None else discreet,
-        protect_content=person.protect_content,
-        autodelete_hours=None,
-        leased_until=dt.datetime.now(dt.UTC),
     )

@@ -16,6 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.client import build_bot
 from bot.crypto import IdentityCipher
+from bot.delivery.heartbeat import Heartbeat
 from bot.delivery.leader import Leadership
 from bot.delivery.monitor import BroadcastMonitor, ProgressView
 from bot.delivery.worker import DeliveryWorker, Renderer, WorkerConfig
@@ -43,9 +44,11 @@ class DeliveryEngine:
     planner: Planner
     scheduler: AsyncIOScheduler
     leadership: Leadership
+    heartbeat: Heartbeat
     _stop: asyncio.Event
     _task: asyncio.Task[object] | None = None
     _campaign: asyncio.Task[None] | None = None
+    _beating: asyncio.Task[None] | None = None
 
     @classmethod
     def build(
@@ -83,11 +86,13 @@ class DeliveryEngine:
             planner,
             build_scheduler(planner),
             Leadership(storage.engine),
+            Heartbeat(storage.sessionmaker),
             asyncio.Event(),
         )
 
     async def start(self, *, with_scheduler: bool = True) -> None:
-        """Every instance delivers; only the leader plans."""
+        """Every instance delivers (and says it is running); only the leader plans."""
+        self._beating = asyncio.create_task(self.heartbeat.run(self._stop))
         self._task = asyncio.create_task(self.worker.run(self._stop))
         if with_scheduler:
             self._campaign = asyncio.create_task(self._lead())
@@ -114,4 +119,8 @@ class DeliveryEngine:
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self._beating is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._beating
+            await self.heartbeat.leave()
         await self.bot.session.close()

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.delivery.specs import Spec, write_spec
 from db.models import DeliveryState
 from db.repositories import outbox as repo
 from db.types import utcnow
@@ -30,16 +30,19 @@ async def enqueue(
     session: AsyncSession,
     *,
     person_ids: Iterable[int],
-    spec: dict[str, Any],
+    spec: Spec,
     batch: str,
     key: str,
     urgent: bool = False,
     paid: bool = False,
     not_before: dt.datetime | None = None,
 ) -> int:
-    """One delivery per person, deduplicated by `key:<person>`; returns how many are new."""
+    """One delivery per person, deduplicated by `key:<person>`; returns how many are new.
+
+    The spec is one of bot.delivery.specs' models, stored as `write_spec` writes it: the
+    worker reads it back typed, and renders it for each reader when it is sent."""
     now = utcnow()
-    body = json.dumps(spec, separators=(",", ":"), sort_keys=True)
+    body = write_spec(spec)
     added = 0
     chunk: list[dict[str, Any]] = []
     for person_id in person_ids:

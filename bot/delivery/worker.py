@@ -12,11 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import json
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.crypto import IdentityCipher
 from bot.delivery.quiet import quiet_until
+from bot.delivery.specs import Spec, UnreadableSpec, read_spec
 from bot.pacing import SendBudget, prepaced
 from db.models import DeliveryMode, DeliveryState
 from db.repositories import outbox as repo
@@ -50,19 +50,45 @@ class Rendered:
     photo: str | None = None  # a Telegram file id: sent as a photo with `text` as caption
 
 
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """Who a delivery is rendered for: as much of the person as a renderer may use.
+
+    Their language, time zone and discreet mode shape the text; the person id lets a
+    renderer check what depends on who reads (family news, a report's answer, an action
+    already taken). Nothing of their Telegram identity: sending is the worker's, and so
+    are the preferences applied around the message (quiet hours, digests, protected
+    content, deletion after a while)."""
+
+    person_id: int
+    locale: str
+    timezone: str
+    discreet: bool
+
+
+def reader_of(item: Claimed) -> Reader:
+    """The reader of a claimed delivery, as its renderer gets it."""
+    return Reader(
+        person_id=item.person_id,
+        locale=item.locale,
+        timezone=item.timezone,
+        discreet=item.discreet,
+    )
+
+
 # spec, reader -> the message, or None when it no longer applies (a cancelled hearing)
-Renderer = Callable[[dict[str, Any], Claimed], Awaitable[Rendered | None]]
+Renderer = Callable[[Spec, Reader], Awaitable[Rendered | None]]
 
 
 class RendererBySpec:
-    """One renderer per kind of spec (its "t"), and a default for the rest."""
+    """One renderer per kind of spec (its `kind`), and a default for the rest."""
 
-    def __init__(self, default: Renderer, by_kind: dict[str, Renderer]) -> None:
+    def __init__(self, default: Renderer, by_kind: Mapping[str, Renderer]) -> None:
         self.default = default
-        self.by_kind = by_kind
+        self.by_kind = dict(by_kind)
 
-    async def __call__(self, spec: dict[str, Any], reader: Claimed) -> Rendered | None:
-        return await self.by_kind.get(str(spec.get("t")), self.default)(spec, reader)
+    async def __call__(self, spec: Spec, reader: Reader) -> Rendered | None:
+        return await self.by_kind.get(spec.kind, self.default)(spec, reader)
 
 
 @dataclass
@@ -88,6 +114,7 @@ class Stats:
     rate_limited: int = 0
     blocked: int = 0
     expired: int = 0
+    unreadable: int = 0  # specs (or digest items) that no longer read as any kind
     started: float = field(default_factory=time.monotonic)
 
 
@@ -206,9 +233,10 @@ class DeliveryWorker:
             # another worker's) may hold it now. Sending it here could send it twice.
             self.stats.expired += 1
             return
-        spec = json.loads(item.spec)
-        digestible = spec.get("digest", True)
-        if not item.urgent and digestible and item.delivery != DeliveryMode.INSTANT.value:
+        spec = self._read(item)
+        if spec is None:
+            return
+        if not item.urgent and spec.digestible and item.delivery != DeliveryMode.INSTANT.value:
             self._result(("hold", (item.id,)))
             return
         quiet = (
@@ -217,7 +245,7 @@ class DeliveryWorker:
         if quiet is not None:
             self._result(("later", (item.id, quiet, "quiet_hours", False)))
             return
-        rendered = await self.render(spec, item)
+        rendered = await self.render(spec, reader_of(item))
         if rendered is None:
             self.stats.skipped += 1
             self._result(("skip", (item.id, "obsolete")))
@@ -289,6 +317,24 @@ class DeliveryWorker:
                 else None
             )
             self._result(("sent", (item.id, sent_at, message.message_id, delete_at)))
+
+    def _read(self, item: Claimed) -> Spec | None:
+        """The delivery's spec, or None when it reads as no kind any more (a kind since
+        retired): then it is settled as skipped, counted and logged by its kind alone,
+        rather than lost silently or stopping the sender. Items of a digest that no longer
+        read are counted and logged the same way, and the rest of the digest goes."""
+        left_out: list[str] = []
+        spec: Spec | None
+        try:
+            spec = read_spec(item.spec, left_out=left_out)
+        except UnreadableSpec as exc:
+            spec = None
+            left_out.append(exc.kind)
+            self._result(("skip", (item.id, "unreadable")))
+        for kind in left_out:
+            self.stats.unreadable += 1
+            log.warning("a delivery's spec of kind %r no longer reads; left out", kind)
+        return spec
 
     def _unreachable(self, item: Claimed, code: str) -> None:
         self.stats.blocked += 1

@@ -7,8 +7,8 @@ notification preview nor a glance at the chat list shows it; a button opens the 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from html import escape
-from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n, ngettext
@@ -16,8 +16,19 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery.specs import (
+    ActionReminderSpec,
+    DigestItem,
+    DigestSpec,
+    HearingCancelledSpec,
+    HearingMovedSpec,
+    HearingReminderSpec,
+    Spec,
+    StatusSpec,
+    UpdateSpec,
+)
 from bot.delivery.ttl_cache import TtlCache
-from bot.delivery.worker import Rendered
+from bot.delivery.worker import Reader, Rendered
 from bot.presentation import views
 from bot.presentation.callbacks import ActionCb, CaseCb, MenuCb
 from bot.services.cases import fallback_chain, pick_text
@@ -25,7 +36,6 @@ from bot.services.updates import pick_note
 from db.models import CaseStatus, CaseText, Hearing, HearingStatus, UpdateKind
 from db.repositories import cases as cases_repo
 from db.repositories import updates as updates_repo
-from db.repositories.outbox import Claimed
 
 
 def _status_sentence(status: str) -> str:
@@ -69,12 +79,28 @@ def alert_text(name: str, headline: str, body: str) -> str:
     return f"<b>{escape(name)}</b>\n{headline}\n{body}".rstrip()
 
 
-def _per_reader(spec: dict[str, Any]) -> bool:
+# The kinds this renderer shows; the delivery engine's default for the rest, too.
+KINDS = (
+    "update",
+    "action_reminder",
+    "status",
+    "reminder",
+    "hearing_cancelled",
+    "hearing_moved",
+    "digest",
+)
+
+# An action's deadline where none was stored (never, since actions have one): as before.
+_EPOCH = dt.datetime.fromtimestamp(0, dt.UTC)
+
+
+def _per_reader(spec: Spec) -> bool:
     """Whether rendering depends on who reads: family news, an action's reminder."""
-    if spec.get("t") == "action_reminder":
-        return True
-    items = spec.get("items") if spec.get("t") == "digest" else [spec]
-    return any(isinstance(item, dict) and item.get("fam") for item in items or [])
+    items = spec.items if isinstance(spec, DigestSpec) else (spec,)
+    return any(
+        isinstance(item, ActionReminderSpec) or (isinstance(item, UpdateSpec) and item.family_only)
+        for item in items
+    )
 
 
 def _open_case(case_id: int) -> InlineKeyboardMarkup:
@@ -129,7 +155,7 @@ class AlertRenderer:
         self._texts: TtlCache[int, dict[str, CaseText]] = TtlCache(self.TTL)
         self._hearings: TtlCache[int, Hearing | None] = TtlCache(self.TTL)
         self._updates: TtlCache[int, dict[str, str]] = TtlCache(self.TTL)
-        self._rendered: TtlCache[tuple[str, str, str, bool, int], Rendered | None] = TtlCache(
+        self._rendered: TtlCache[tuple[Spec, str, str, bool, int], Rendered | None] = TtlCache(
             self.TTL, 4096
         )
 
@@ -154,14 +180,9 @@ class AlertRenderer:
 
         return await self._updates.get(update_id, load)
 
-    async def _note(self, spec: dict[str, Any], reader: Claimed) -> str | None:
-        texts = await self._update_texts(int(spec["update"]))
+    async def _note(self, update_id: int, reader: Reader) -> str | None:
+        texts = await self._update_texts(update_id)
         return pick_note(texts, fallback_chain(reader.locale, self.fallbacks))
-
-    @staticmethod
-    def _until(spec: dict[str, Any], reader: Claimed) -> str:
-        until = dt.datetime.fromtimestamp(int(spec.get("until", 0)), dt.UTC)
-        return views.moment(until, reader.timezone)
 
     async def _has_acted(self, update_id: int, person_id: int) -> bool:
         # Not cached: pressing "I did it" a minute ago must spare the reminder.
@@ -179,83 +200,80 @@ class AlertRenderer:
             return None
         return pick_text(texts, fallback_chain(locale, self.fallbacks)).name
 
-    async def __call__(self, spec: dict[str, Any], reader: Claimed) -> Rendered | None:
+    async def __call__(self, spec: Spec, reader: Reader) -> Rendered | None:
+        """The alert for this reader; None when it no longer applies (a hearing moved
+        since, an action already taken, family news for someone outside the family)."""
         # Thousands of readers share a handful of (language, zone, discretion) versions;
         # family-only news is checked for each reader, so it is kept per reader.
         gate = reader.person_id if _per_reader(spec) else 0
-        key = (reader.spec, reader.locale, reader.timezone, reader.discreet, gate)
+        key = (spec, reader.locale, reader.timezone, reader.discreet, gate)
         return await self._rendered.get(key, lambda: self._render(spec, reader))
 
-    async def _render(self, spec: dict[str, Any], reader: Claimed) -> Rendered | None:
+    async def _render(self, spec: Spec, reader: Reader) -> Rendered | None:
         with self.i18n.context(), self.i18n.use_locale(reader.locale):
-            if spec["t"] == "digest":
-                return await self._digest(spec["items"], reader)
+            if isinstance(spec, DigestSpec):
+                return await self._digest(spec.items, reader)
             line = await self._line(spec, reader)
             if line is None:
                 return None
             case_id, headline, body, discreet_text = line
             markup = _open_case(case_id)
-            if spec.get("kind") == UpdateKind.ACTION.value or spec["t"] == "action_reminder":
-                markup = action_buttons(int(spec["update"]), case_id)
+            if isinstance(spec, ActionReminderSpec) or (
+                isinstance(spec, UpdateSpec) and spec.action_kind == UpdateKind.ACTION.value
+            ):
+                markup = action_buttons(spec.update_id, case_id)
             if reader.discreet:
                 return Rendered(discreet_text, markup)
             name = await self._name(case_id, reader.locale) or ""
             return Rendered(alert_text(name, headline, body), markup)
 
-    async def _line(
-        self, spec: dict[str, Any], reader: Claimed
-    ) -> tuple[int, str, str, str] | None:
+    async def _line(self, spec: DigestItem, reader: Reader) -> tuple[int, str, str, str] | None:
         """(case id, headline, details, the discreet version) for one alert."""
-        kind = spec["t"]
-        if kind == "update":
-            case_id = int(spec["case"])
-            family_only = bool(spec.get("fam"))
-            if family_only and not await self._in_family(case_id, reader.person_id):
+        if isinstance(spec, UpdateSpec):
+            case_id = spec.case_id
+            if spec.family_only and not await self._in_family(case_id, reader.person_id):
                 return None  # family news never reaches anyone outside the family
-            new = spec.get("new")
-            note = await self._note(spec, reader)
-            if new is None and note is None:
+            note = await self._note(spec.update_id, reader)
+            if spec.new_status is None and note is None:
                 return None  # news whose case (and so the news) was deleted since
-            action_kind = spec.get("kind")
-            if action_kind in (UpdateKind.ACTION.value, UpdateKind.INFO.value):
-                until = self._until(spec, reader)
+            if spec.action_kind is not None:
+                until = views.moment(spec.deadline or _EPOCH, reader.timezone)
                 return (
                     case_id,
-                    action_headline(str(action_kind), until),
+                    action_headline(spec.action_kind, until),
                     escape(note or ""),
-                    action_discreet(str(action_kind)),
+                    action_discreet(spec.action_kind),
                 )
-            headline, body = update_parts(new, note, family_only)
+            headline, body = update_parts(spec.new_status, note, spec.family_only)
             return case_id, headline, body, update_discreet()
-        if kind == "action_reminder":
-            update_id = int(spec["update"])
-            if await self._has_acted(update_id, reader.person_id):
+        if isinstance(spec, ActionReminderSpec):
+            if await self._has_acted(spec.update_id, reader.person_id):
                 return None  # marked done since the reminder was planned
-            note = await self._note(spec, reader)
+            note = await self._note(spec.update_id, reader)
             if note is None:
                 return None
             return (
-                int(spec["case"]),
+                spec.case_id,
                 _(
                     "⏳ Reminder: the urgent action ends {when}. If you have not acted yet, "
                     "there is still time."
-                ).format(when=self._until(spec, reader)),
+                ).format(when=views.moment(spec.deadline, reader.timezone)),
                 escape(note),
                 _("⏳ An urgent action on a case you follow ends soon."),
             )
-        if kind == "status":
+        if isinstance(spec, StatusSpec):
             return (
-                int(spec["case"]),
-                _status_sentence(spec["new"]),
+                spec.case_id,
+                _status_sentence(spec.new_status),
                 "",
                 _("🔔 There is news about a case you follow."),
             )
-        if kind == "reminder":
-            hearing = await self._hearing(int(spec["hearing"]))
+        if isinstance(spec, HearingReminderSpec):
+            hearing = await self._hearing(spec.hearing_id)
             if (
                 hearing is None
                 or hearing.status != HearingStatus.SCHEDULED.value
-                or int(hearing.starts_at.timestamp()) != int(spec["at"])
+                or int(hearing.starts_at.timestamp()) != int(spec.starts_at.timestamp())
             ):
                 return None  # cancelled or moved since: the change notice says so
             return (
@@ -264,26 +282,23 @@ class AlertRenderer:
                 views.hearing_line(hearing, reader.timezone),
                 _("⏰ A hearing in a case you follow is coming up."),
             )
-        if kind in {"hearing_cancelled", "hearing_moved"}:
-            old = dt.datetime.fromtimestamp(int(spec["at"]), dt.UTC)
-            when = views.moment(old, reader.timezone)
-            if kind == "hearing_cancelled":
+        if isinstance(spec, HearingCancelledSpec | HearingMovedSpec):
+            when = views.moment(spec.starts_at, reader.timezone)
+            if isinstance(spec, HearingCancelledSpec):
                 headline = _("❌ The hearing set for {when} has been cancelled.").format(when=when)
             else:
-                new = dt.datetime.fromtimestamp(int(spec["to"]), dt.UTC)
                 headline = _("📅 The hearing set for {when} has been moved to {new_when}.").format(
-                    when=when, new_when=views.moment(new, reader.timezone)
+                    when=when, new_when=views.moment(spec.moved_to, reader.timezone)
                 )
-            court = escape(str(spec.get("court", "")))
             return (
-                int(spec["case"]),
+                spec.case_id,
                 headline,
-                court,
+                escape(spec.court),
                 _("📅 A hearing in a case you follow has changed."),
             )
         return None
 
-    async def _digest(self, items: list[dict[str, Any]], reader: Claimed) -> Rendered | None:
+    async def _digest(self, items: Sequence[DigestItem], reader: Reader) -> Rendered | None:
         lines: list[str] = []
         for item in items:
             line = await self._line(item, reader)
@@ -292,7 +307,7 @@ class AlertRenderer:
             case_id, headline, _body, _discreet = line
             name = await self._name(case_id, reader.locale) or ""
             lines.append(f"• <b>{escape(name)}</b> — {headline}")
-            if item["t"] == "update" and (note := await self._note(item, reader)):
+            if isinstance(item, UpdateSpec) and (note := await self._note(item.update_id, reader)):
                 lines.append(views.snippet(note, 200))
         if not lines:
             return None

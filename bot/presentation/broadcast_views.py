@@ -7,7 +7,6 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from html import escape
-from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n, get_i18n, ngettext
@@ -16,8 +15,9 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery.specs import ApprovalSpec, BroadcastSpec, ReviewedSpec, Spec
 from bot.delivery.ttl_cache import TtlCache
-from bot.delivery.worker import Rendered
+from bot.delivery.worker import Reader, Rendered
 from bot.i18n import LANGUAGE_NAMES
 from bot.presentation import views
 from bot.presentation.callbacks import BroadcastCb, ShowBroadcastCb
@@ -25,7 +25,8 @@ from bot.services.broadcasts import Report, Version, pick_version
 from bot.services.cases import fallback_chain
 from db.models import Audience, Broadcast, BroadcastStatus, BroadcastVersion
 from db.repositories import broadcasts as repo
-from db.repositories.outbox import Claimed
+
+KINDS = ("broadcast", "approval", "reviewed")
 
 
 def message(version: Version, photo: str | None) -> Rendered:
@@ -170,14 +171,15 @@ class BroadcastRenderer:
 
         return await self._cache.get(broadcast_id, load, fresh=fresh)
 
-    async def __call__(self, spec: dict[str, Any], reader: Claimed) -> Rendered | None:
-        kind = spec["t"]
-        if kind == "broadcast":
-            broadcast, versions = await self._load(int(spec["id"]))
+    async def __call__(self, spec: Spec, reader: Reader) -> Rendered | None:
+        """A broadcast for this reader, or a message about one to staff; None when it no
+        longer applies (cancelled, or approved by someone else already)."""
+        if isinstance(spec, BroadcastSpec):
+            broadcast, versions = await self._load(spec.broadcast_id)
             live = {BroadcastStatus.SENDING.value, BroadcastStatus.PAUSED.value}
             if broadcast is not None and broadcast.status not in live:
                 # Cached while it waited for approval, perhaps: look again before dropping.
-                broadcast, versions = await self._load(int(spec["id"]), fresh=True)
+                broadcast, versions = await self._load(spec.broadcast_id, fresh=True)
             # A paused broadcast's in-flight messages still go; a cancelled one's do not.
             if broadcast is None or not versions or broadcast.status not in live:
                 return None
@@ -186,11 +188,13 @@ class BroadcastRenderer:
                     return discreet_notice(broadcast.id or 0)
             chain = fallback_chain(reader.locale, self.fallbacks)
             return message(version_of(pick_version(versions, chain)), broadcast.photo)
+        if not isinstance(spec, ApprovalSpec | ReviewedSpec):
+            return None
         with self.i18n.context(), self.i18n.use_locale(reader.locale):
-            broadcast, _versions = await self._load(int(spec["broadcast"]))
+            broadcast, _versions = await self._load(spec.broadcast_id)
             if broadcast is None or broadcast.id is None:
                 return None
-            if kind == "approval":
+            if isinstance(spec, ApprovalSpec):
                 if broadcast.status != BroadcastStatus.AWAITING.value:
                     return None  # someone approved or declined it already
                 kb = InlineKeyboardBuilder()
@@ -205,12 +209,10 @@ class BroadcastRenderer:
                     broadcast.recipients,
                 ).format(id=broadcast.id, count=views.number(broadcast.recipients))
                 return Rendered(text, kb.as_markup())
-            if kind == "reviewed":
-                if spec.get("ok"):
-                    return Rendered(_("✅ Broadcast #{id} was approved.").format(id=broadcast.id))
-                return Rendered(
-                    _("❌ Broadcast #{id} was not approved; it will not be sent.").format(
-                        id=broadcast.id
-                    )
+            if spec.approved:
+                return Rendered(_("✅ Broadcast #{id} was approved.").format(id=broadcast.id))
+            return Rendered(
+                _("❌ Broadcast #{id} was not approved; it will not be sent.").format(
+                    id=broadcast.id
                 )
-        return None
+            )

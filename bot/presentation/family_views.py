@@ -9,18 +9,17 @@ staff member either: it comes from "the campaign team".
 from __future__ import annotations
 
 from html import escape
-from typing import Any
 
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.crypto import IdentityCipher
-from bot.delivery.worker import Rendered
+from bot.delivery.specs import ReportAnswerSpec, ReportReadSpec, Spec
+from bot.delivery.worker import Reader, Rendered
 from bot.presentation import views
 from bot.services import reports
 from db.models import ReportKind
-from db.repositories.outbox import Claimed
 
 KINDS = ("report_read", "report_answer")
 
@@ -71,18 +70,19 @@ class FamilyRenderer:
         self.i18n = i18n
         self.cipher = cipher
 
-    async def __call__(self, spec: dict[str, Any], reader: Claimed) -> Rendered | None:
-        kind = spec.get("t")
-        if kind not in KINDS:
+    async def __call__(self, spec: Spec, reader: Reader) -> Rendered | None:
+        """The note or answer for the report's sender; None when the report is gone or
+        the reader is not its sender (a spec is never trusted to say whose it is)."""
+        if not isinstance(spec, ReportReadSpec | ReportAnswerSpec):
             return None
         async with self.sessionmaker() as session:
             # Not cached: one message per report, and a report may be deleted meanwhile.
-            report = await reports.for_renderer(session, int(spec["report"]), reader.person_id)
+            report = await reports.for_renderer(session, spec.report_id, reader.person_id)
         if report is None:
             return None  # deleted since (/forget), or a spec that is not the reader's
         with self.i18n.context(), self.i18n.use_locale(reader.locale):
             sent = views.moment(report.created_at, reader.timezone)
-            if kind == "report_read":
+            if isinstance(spec, ReportReadSpec):
                 return Rendered(read_text(sent))
             answer = reports.unseal_answer(self.cipher, spec)
             if not answer:

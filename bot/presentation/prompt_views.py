@@ -8,9 +8,7 @@ Discreet readers get no name and no address in the message; the button opens the
 
 from __future__ import annotations
 
-import datetime as dt
 from html import escape
-from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
@@ -18,8 +16,9 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery.specs import BirthdaySpec, ReleaseSoonSpec, Spec, TransferSpec
 from bot.delivery.ttl_cache import TtlCache
-from bot.delivery.worker import Rendered
+from bot.delivery.worker import Reader, Rendered
 from bot.presentation import views
 from bot.presentation.callbacks import CaseCb, LetterCb
 from bot.services import letters
@@ -27,7 +26,6 @@ from bot.services.cases import fallback_chain, pick_text, pick_value
 from bot.services.transfers import address_tag
 from db.models import Case, CaseText, LetterKind, Visibility
 from db.repositories import cases as cases_repo
-from db.repositories.outbox import Claimed
 
 KINDS = ("transfer", "birthday", "release_soon")
 
@@ -106,11 +104,12 @@ class PromptRenderer:
 
         return await self._cases.get(case_id, load, fresh=fresh)
 
-    async def __call__(self, spec: dict[str, Any], reader: Claimed) -> Rendered | None:
-        kind = spec.get("t")
-        if kind not in KINDS:
+    async def __call__(self, spec: Spec, reader: Reader) -> Rendered | None:
+        """The prompt for this reader; None when events overtook it (moved again,
+        released early, a corrected date) or the case is no longer public."""
+        if not isinstance(spec, TransferSpec | BirthdaySpec | ReleaseSoonSpec):
             return None
-        case, texts = await self._case(int(spec["case"]), fresh=kind == "transfer")
+        case, texts = await self._case(spec.case_id, fresh=isinstance(spec, TransferSpec))
         if case is None or case.id is None or not texts:
             return None
         if case.visibility != Visibility.PUBLIC.value:
@@ -120,8 +119,8 @@ class PromptRenderer:
         name = pick_text(texts, chain).name
         with self.i18n.context(), self.i18n.use_locale(reader.locale):
             markup = _write_card(case.id)
-            if kind == "transfer":
-                if not case.prison_address or address_tag(case.prison_address) != spec["addr"]:
+            if isinstance(spec, TransferSpec):
+                if not case.prison_address or address_tag(case.prison_address) != spec.address_tag:
                     return None  # moved again since: that notice has the address
                 if reader.discreet:
                     return Rendered(
@@ -130,10 +129,10 @@ class PromptRenderer:
                     )
                 place = pick_value(texts, chain, "place_of_detention")
                 return Rendered(transfer_text(name, case.prison_address, place), markup)
-            day = dt.date.fromisoformat(str(spec["on"]))
+            day = spec.day
             if not writable:
                 return None  # released, or letters no longer reach them
-            if kind == "birthday":
+            if isinstance(spec, BirthdaySpec):
                 born = case.born_on
                 if born is None or (born.month, born.day) != (day.month, day.day):
                     return None

@@ -9,6 +9,7 @@ from bot.crypto import IdentityCipher
 from bot.delivery.engine import Screens
 from bot.delivery.worker import RendererBySpec
 from bot.presentation.alert_views import AlertRenderer
+from bot.presentation.broadcast_views import KINDS as BROADCAST_KINDS
 from bot.presentation.broadcast_views import BroadcastRenderer, progress_message
 from bot.presentation.family_views import KINDS as FAMILY_KINDS
 from bot.presentation.family_views import FamilyRenderer
@@ -29,7 +30,7 @@ def delivery_screens(
     renderer = RendererBySpec(
         AlertRenderer(storage.sessionmaker, i18n, fallbacks),
         {
-            **{kind: broadcast_renderer for kind in ("broadcast", "approval", "reviewed")},
+            **{kind: broadcast_renderer for kind in BROADCAST_KINDS},
             **{kind: family_renderer for kind in FAMILY_KINDS},
             **{kind: prompt_renderer for kind in PROMPT_KINDS},
         },

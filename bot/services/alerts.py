@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.delivery.outbox import enqueue
+from bot.delivery.specs import (
+    ActionReminderSpec,
+    HearingCancelledSpec,
+    HearingMovedSpec,
+    HearingReminderSpec,
+    UpdateSpec,
+)
 from db.models import Case, CaseUpdate, Hearing, HearingStatus, UpdateKind
 from db.repositories import follows as follows_repo
 from db.repositories import outbox as outbox_repo
@@ -65,20 +72,21 @@ async def case_update(session: AsyncSession, case: Case, update: CaseUpdate) -> 
         people = await follows_repo.family_ids(session, case.id)
     else:
         people = await follows_repo.reader_ids(session, case.id)
-    spec: dict[str, Any] = {
-        "t": "update",
-        "case": case.id,
-        "update": update.id,
-        "fam": update.family_only,
-    }
-    if update.kind == UpdateKind.STATUS.value:
-        spec["new"] = update.new_status
-    if update.kind in (UpdateKind.ACTION.value, UpdateKind.INFO.value):
+    action: Literal["action", "info"] | None = None
+    if update.kind == UpdateKind.ACTION.value:
+        action = "action"
+    elif update.kind == UpdateKind.INFO.value:
+        action = "info"
+    spec = UpdateSpec(
+        case_id=case.id,
+        update_id=update.id,
+        family_only=update.family_only,
+        new_status=update.new_status if update.kind == UpdateKind.STATUS.value else None,
+        action_kind=action,
         # A call to act has a deadline: it does not wait for a digest.
-        spec["kind"] = update.kind
-        spec["digest"] = False
-    if update.deadline is not None:
-        spec["until"] = int(update.deadline.timestamp())
+        digest=False if action is not None else None,
+        deadline=update.deadline,
+    )
     return await enqueue(
         session,
         person_ids=people,
@@ -118,7 +126,9 @@ async def plan_reminders(
             added += await enqueue(
                 session,
                 person_ids=await follows_repo.reader_ids(session, hearing.case_id),
-                spec={"t": "reminder", "hearing": hearing.id, "at": stamp, "lead": label},
+                spec=HearingReminderSpec(
+                    hearing_id=hearing.id, starts_at=hearing.starts_at, lead=label
+                ),
                 batch=hearing_batch(hearing.id),
                 key=f"hearing:{hearing.id}:{stamp}:reminder:{label}",
                 urgent=lead <= URGENT_LEAD,
@@ -135,21 +145,30 @@ async def hearing_withdrawn(
     batch = hearing_batch(hearing.id)
     await outbox_repo.withdraw(session, batch)
     reminded = await outbox_repo.sent_in_batch(session, batch)
-    spec = {
-        "t": "hearing_moved" if moved_to else "hearing_cancelled",
-        "case": hearing.case_id,
-        "at": int(hearing.starts_at.timestamp()),
-        "tz": hearing.timezone,
-        "court": hearing.court,
-    }
+    spec: HearingMovedSpec | HearingCancelledSpec
     if moved_to is not None:
-        spec["to"] = int(moved_to.timestamp())
+        spec = HearingMovedSpec(
+            case_id=hearing.case_id,
+            starts_at=hearing.starts_at,
+            moved_to=moved_to,
+            court=hearing.court,
+            court_timezone=hearing.timezone,
+        )
+    else:
+        spec = HearingCancelledSpec(
+            case_id=hearing.case_id,
+            starts_at=hearing.starts_at,
+            court=hearing.court,
+            court_timezone=hearing.timezone,
+        )
+    was = int(hearing.starts_at.timestamp())
+    to = int(moved_to.timestamp()) if moved_to is not None else 0
     return await enqueue(
         session,
         person_ids=reminded,
         spec=spec,
         batch=f"{batch}:change",
-        key=f"{batch}:{spec['t']}:{spec['at']}:{spec.get('to', 0)}",
+        key=f"{batch}:{spec.kind}:{was}:{to}",
         urgent=True,
     )
 
@@ -176,13 +195,9 @@ async def plan_action_reminders(session: AsyncSession, now: dt.datetime) -> int:
         added += await enqueue(
             session,
             person_ids=readers,
-            spec={
-                "t": "action_reminder",
-                "case": action.case_id,
-                "update": action.id,
-                "until": int(action.deadline.timestamp()),
-                "digest": False,
-            },
+            spec=ActionReminderSpec(
+                case_id=action.case_id, update_id=action.id, deadline=action.deadline
+            ),
             batch=f"case:{action.case_id}:action",
             key=f"action:{action.id}:reminder",
         )

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.outbox import dedupe_key, enqueue, progress
+from bot.delivery.specs import ApprovalSpec, BroadcastSpec, ReviewedSpec
 from bot.services import staff
 from db.models import Audience, Broadcast, BroadcastStatus, BroadcastVersion, StaffRole
 from db.repositories import broadcasts as repo
@@ -181,7 +182,7 @@ async def submit(
         await enqueue(
             session,
             person_ids=await repo.approver_ids(session, APPROVERS, exclude=author_id),
-            spec={"t": "approval", "broadcast": broadcast.id},
+            spec=ApprovalSpec(broadcast_id=broadcast.id),
             batch=f"{repo.batch_of(broadcast.id)}:approval",
             key=f"{repo.batch_of(broadcast.id)}:approval",
             urgent=True,
@@ -199,8 +200,9 @@ async def start(session: AsyncSession, broadcast: Broadcast, *, paid: bool) -> i
     added = await enqueue(
         session,
         person_ids=people,
-        # Not gathered into digests: a campaign action is for now, not for Monday.
-        spec={"t": "broadcast", "id": broadcast.id, "digest": False},
+        # Not gathered into digests (its `digest` is False): a campaign action is for now,
+        # not for Monday.
+        spec=BroadcastSpec(broadcast_id=broadcast.id),
         batch=repo.batch_of(broadcast.id),
         key=repo.batch_of(broadcast.id),
         paid=paid,
@@ -253,7 +255,7 @@ async def _tell_author(session: AsyncSession, broadcast: Broadcast, *, approved:
     await enqueue(
         session,
         person_ids=[broadcast.author_id],
-        spec={"t": "reviewed", "broadcast": broadcast.id, "ok": approved},
+        spec=ReviewedSpec(broadcast_id=broadcast.id, approved=approved),
         batch=f"{repo.batch_of(broadcast.id)}:review",
         key=f"{repo.batch_of(broadcast.id)}:review",
         urgent=True,

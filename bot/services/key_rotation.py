@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 from bot.crypto import IdentityCipher
 from bot.fsm_keys import PREFIX as FSM_PREFIX
 from bot.fsm_keys import chat_part, user_part
+from bot.services import processes
 from bot.services.families import attempt_key
 from bot.services.panic import PANIC_LABEL
 from bot.services.reports import ANSWER_LABEL, ATTACHMENT_LABEL, BODY_LABEL
@@ -71,7 +72,7 @@ class Rotated:
     old_panic_words_dropped: int = 0
     reports: int = 0
     answers: int = 0
-    audit_entries: int = 0
+    staff_marks: int = 0
     invitation_makers: int = 0
     attempts_carried: int = 0
     attempts_dropped: int = 0
@@ -127,6 +128,12 @@ async def rotate(
     if hmac.compare_digest(old.fingerprint(), new.fingerprint()):
         raise RotationError("NEW_DATA_KEY is the same key as DATA_KEY; nothing was changed")
     async with sessionmaker() as session, session.begin():
+        if alive := await processes.running(session):
+            raise RotationError(
+                f"{alive} bot or worker process(es) said they were running within the last "
+                f"{int(processes.GONE_AFTER.total_seconds())} s; stop every instance and "
+                "worker first. Nothing was changed"
+            )
         known = await key_check_repo.stored(session)
         under_way = await repo.state(session)
         if (
@@ -154,7 +161,7 @@ async def rotate(
     maps = await _people(sessionmaker, keys, fsm_parts, batch, done, progress)
     await _reports(sessionmaker, keys, batch, done)
     await _answers(sessionmaker, keys, batch, done)
-    await _audit(sessionmaker, keys, maps, batch, done)
+    await _actors(sessionmaker, keys, maps, batch, done)
     async with sessionmaker() as session, session.begin():
         await _invitations(session, maps, done)
         await _keyed_rows(session, maps, done)
@@ -203,7 +210,7 @@ async def _people(
         # Only values that are stored need a mapping; these sets stay small.
         wanted = _Wanted(
             actors=await invites_repo.makers(session)
-            | _audit_hashes(await repo.audit_names(session)),
+            | _audit_hashes(await repo.actor_names(session)),
             attempts=await repo.attempt_senders(session),
             chats=await repo.message_chats(session),
             fsm=fsm_parts,
@@ -324,41 +331,54 @@ async def _answers(
     )
 
 
-async def _audit(
+async def _actors(
     sessionmaker: async_sessionmaker[AsyncSession],
     keys: _Keys,
     maps: _Maps,
     batch: int,
     done: Rotated,
 ) -> None:
-    """Carry the audit log's short hashes; its progress is kept, since a short hash does
-    not say which key made it and must be rewritten exactly once."""
+    """Carry the short hashes that name staff (the audit log, broadcasts' authors and
+    approvers, updates' authors). A short hash does not say which key made it, so each
+    table's progress is kept and every row is rewritten exactly once. The hash of a
+    person no longer here is re-hashed under the new key, so that their entries still go
+    together."""
 
     def carried(actor: str) -> str:
         if actor in _FIXED_ACTORS:
             return actor
         return maps.actors.get(actor) or keys.new.log_hash(f"former:{actor}")
 
-    def carry(row: tuple[int, str, str | None]) -> dict[str, Any]:
-        entry_id, actor, target = row
-        if target is not None and (found := _TARGET_WITH_ACTOR.match(target)):
+    def carry_value(column: str, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if column != "target":
+            return carried(value)
+        if found := _TARGET_WITH_ACTOR.match(value):
             role, hashed, rest = found.groups()
-            target = f"{role}:{carried(hashed)}{rest or ''}"
-        return {"id": entry_id, "actor": carried(actor), "target": target}
+            return f"{role}:{carried(hashed)}{rest or ''}"
+        return value
 
-    async def write(session: AsyncSession, changes: list[dict[str, Any]], after: int) -> None:
-        await repo.rewrite_audit(session, changes, after)
-        done.audit_entries += len(changes)
+    for table, (_model, columns, _progress) in repo.ACTOR_TABLES.items():
 
-    async with sessionmaker() as session:
-        state = await repo.state(session)
-    await _in_batches(
-        sessionmaker,
-        lambda session, after: repo.audit_entries(session, after, batch),
-        carry,
-        write,
-        after=state.audit_done if state is not None else 0,
-    )
+        def carry(row: tuple[Any, ...], columns: tuple[str, ...] = columns) -> dict[str, Any]:
+            carried_row = {c: carry_value(c, v) for c, v in zip(columns, row[1:], strict=True)}
+            return {"id": row[0], **carried_row}
+
+        async def write(
+            session: AsyncSession, changes: list[dict[str, Any]], after: int, table: str = table
+        ) -> None:
+            await repo.rewrite_actors(session, table, changes, after)
+            done.staff_marks += len(changes)
+
+        async def fetch(
+            session: AsyncSession, after: int, table: str = table
+        ) -> list[tuple[Any, ...]]:
+            return await repo.actor_rows(session, table, after, batch)
+
+        async with sessionmaker() as session:
+            begun = await repo.carried_through(session, table)
+        await _in_batches(sessionmaker, fetch, carry, write, after=begun)
 
 
 async def _invitations(session: AsyncSession, maps: _Maps, done: Rotated) -> None:

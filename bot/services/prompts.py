@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.outbox import enqueue
+from bot.delivery.specs import BirthdaySpec, ReleaseSoonSpec
 from bot.services.cases import IN_CUSTODY
 from db.models import Case
 from db.repositories import cases as cases_repo
@@ -49,7 +51,7 @@ def local_moment(day: dt.date, tz: str) -> dt.datetime:
 async def _plan_one(
     session: AsyncSession,
     case: Case,
-    kind: str,
+    kind: Literal["birthday", "release_soon"],
     day: dt.date,
     readers: list[tuple[int, str]],
     now: dt.datetime,
@@ -60,13 +62,18 @@ async def _plan_one(
         moment = local_moment(day - AHEAD, tz)
         if now - LOOKBACK <= moment <= now + HORIZON:
             by_moment[moment].append(person_id)
+    # Not gathered into digests (their `digest` is False): a card has to be posted in time.
+    spec: BirthdaySpec | ReleaseSoonSpec = (
+        BirthdaySpec(case_id=case.id, day=day)
+        if kind == "birthday"
+        else ReleaseSoonSpec(case_id=case.id, day=day)
+    )
     added = 0
     for moment, people in by_moment.items():
         added += await enqueue(
             session,
             person_ids=people,
-            # Not gathered into digests: a card has to be posted in time.
-            spec={"t": kind, "case": case.id, "on": day.isoformat(), "digest": False},
+            spec=spec,
             batch=f"case:{case.id}:{kind}",
             key=f"{kind}:{case.id}:{day.isoformat()}",
             not_before=moment,

@@ -14,12 +14,12 @@ import binascii
 import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
 from bot.delivery.outbox import enqueue
+from bot.delivery.specs import ReportAnswerSpec, ReportReadSpec
 from bot.services import staff
 from bot.services.updates import clean_text
 from db.models import Report, ReportKind, ReportStatus
@@ -203,7 +203,7 @@ async def open_report(
         await enqueue(
             session,
             person_ids=[report.person_id],
-            spec={"t": "report_read", "report": report.id, "digest": False},
+            spec=ReportReadSpec(report_id=report.id),
             batch=_batch(report.id),
             key=f"{_batch(report.id)}:read",
         )
@@ -232,7 +232,7 @@ async def answer(
     await enqueue(
         session,
         person_ids=[report.person_id],
-        spec={"t": "report_answer", "report": report.id, "a": sealed, "digest": False},
+        spec=ReportAnswerSpec(report_id=report.id, sealed_answer=sealed),
         batch=_batch(report.id),
         key=f"{_batch(report.id)}:answer:{stamp}",
     )
@@ -241,10 +241,10 @@ async def answer(
     return True
 
 
-def unseal_answer(cipher: IdentityCipher, spec: dict[str, Any]) -> str | None:
+def unseal_answer(cipher: IdentityCipher, spec: ReportAnswerSpec) -> str | None:
     """The answer a report_answer spec carries, or None if it does not authenticate."""
     try:
-        blob = base64.b64decode(str(spec.get("a", "")), validate=True)
+        blob = base64.b64decode(spec.sealed_answer, validate=True)
         return cipher.unseal(blob, ANSWER_LABEL).decode()
     except (ValueError, binascii.Error):
         return None

@@ -13,6 +13,7 @@ import hashlib
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.outbox import enqueue
+from bot.delivery.specs import TransferSpec
 from db.models import Case, LetterKind, Visibility
 from db.repositories import letters as letters_repo
 
@@ -37,7 +38,7 @@ async def announce(session: AsyncSession, case: Case, old_address: str | None) -
     return await enqueue(
         session,
         person_ids=writers,
-        spec={"t": "transfer", "case": case.id, "addr": tag},
+        spec=TransferSpec(case_id=case.id, address_tag=tag),
         batch=f"case:{case.id}:transfer",
         key=f"transfer:{case.id}:{tag}",
     )

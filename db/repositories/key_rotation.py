@@ -11,6 +11,8 @@ from sqlmodel import col
 
 from db.models import (
     AuditEntry,
+    Broadcast,
+    CaseUpdate,
     Delivery,
     JoinAttempt,
     KeyCheck,
@@ -27,7 +29,7 @@ async def state(session: AsyncSession) -> KeyRotation | None:
 
 
 async def begin(session: AsyncSession, fingerprint: bytes) -> None:
-    session.add(KeyRotation(id=1, fingerprint=fingerprint, audit_done=0))
+    session.add(KeyRotation(id=1, fingerprint=fingerprint))
     await session.flush()
 
 
@@ -108,34 +110,54 @@ async def message_chats(session: AsyncSession) -> set[bytes]:
     return {bytes(v) for v in await distinct(session, col(SentMessage.chat_index))}
 
 
-async def audit_names(session: AsyncSession) -> set[str]:
-    """Every actor of the audit log, and every target (short hashes hide in some)."""
-    actors = await distinct(session, col(AuditEntry.actor))
-    targets = await distinct(session, col(AuditEntry.target))
-    return {str(a) for a in actors} | {str(t) for t in targets if t is not None}
+# Tables that name staff by a short keyed hash (an "actor"): the columns that hold one, and
+# the KeyRotation column that keeps how far the table has been carried.
+ACTOR_TABLES: dict[str, tuple[Any, tuple[str, ...], str]] = {
+    "audit": (AuditEntry, ("actor", "target"), "audit_done"),
+    "broadcasts": (Broadcast, ("author", "approved_by"), "broadcasts_done"),
+    "updates": (CaseUpdate, ("author",), "updates_done"),
+}
 
 
-async def audit_entries(
-    session: AsyncSession, after: int, limit: int
-) -> list[tuple[int, str, str | None]]:
+async def actor_names(session: AsyncSession) -> set[str]:
+    """Every value of those columns (audit targets included: hashes hide in some)."""
+    found: set[str] = set()
+    for model, columns, _progress in ACTOR_TABLES.values():
+        for column in columns:
+            found |= {str(v) for v in await distinct(session, getattr(model, column)) if v}
+    return found
+
+
+async def actor_rows(
+    session: AsyncSession, table: str, after: int, limit: int
+) -> list[tuple[Any, ...]]:
+    """(id, *actor columns) of a table's rows after `after`, in id order."""
+    model, columns, _progress = ACTOR_TABLES[table]
     rows = await session.execute(
-        select(col(AuditEntry.id), col(AuditEntry.actor), col(AuditEntry.target))
-        .where(col(AuditEntry.id) > after)
-        .order_by(col(AuditEntry.id))
+        select(col(model.id), *(getattr(model, c) for c in columns))
+        .where(col(model.id) > after)
+        .order_by(col(model.id))
         .limit(limit)
     )
-    return [(int(i), str(a), t) for i, a, t in rows]
+    return [tuple(row) for row in rows]
 
 
-async def rewrite_audit(
-    session: AsyncSession, rows: Sequence[Mapping[str, Any]], done: int
+async def rewrite_actors(
+    session: AsyncSession, table: str, rows: Sequence[Mapping[str, Any]], done: int
 ) -> None:
-    """Rows of {id, actor, target}, and how far the audit log is carried, together."""
+    """Rows of {id, column: value, ...}, and how far the table is carried, together."""
+    model, _columns, progress = ACTOR_TABLES[table]
     if rows:
-        await session.execute(update(AuditEntry), list(rows))
+        await session.execute(update(model), list(rows))
     await session.execute(
-        update(KeyRotation).where(col(KeyRotation.id) == 1).values(audit_done=done)
+        update(KeyRotation).where(col(KeyRotation.id) == 1).values({progress: done})
     )
+
+
+async def carried_through(session: AsyncSession, table: str) -> int:
+    """How far a table's actors have been carried (0: not begun)."""
+    state = await session.get(KeyRotation, 1)
+    return int(getattr(state, ACTOR_TABLES[table][2])) if state is not None else 0
 
 
 async def reports(

@@ -18,12 +18,21 @@ from sqlalchemy import func, select
 
 from bot.app import build_dispatcher
 from bot.crypto import IdentityCipher, generate_key
-from bot.services import families, identity, key_check, panic, reports, staff
+from bot.services import families, identity, key_check, panic, reports, staff, updates
 from bot.services.key_rotation import RotationError, rotate
 from bot.storage import Storage, prepare
 from config import ConfigError, Settings
-from db.models import AuditEntry, Delivery, JoinAttempt, Report, SentMessage, StaffInvite
+from db.models import (
+    AuditEntry,
+    CaseUpdate,
+    Delivery,
+    JoinAttempt,
+    Report,
+    SentMessage,
+    StaffInvite,
+)
 from db.models import Person as PersonRow
+from db.repositories import cases as cases_repo
 from db.repositories import key_check as key_check_repo
 from db.repositories import key_rotation as key_rotation_repo
 from db.repositories import staff as staff_repo
@@ -81,6 +90,12 @@ async def everything_a_campaign_keeps(driver: Driver, storage: Storage, settings
         assert await reports.answer(
             s, IdentityCipher(settings.key_bytes), report.id, "Thank you, we know.", actor
         )
+    async with storage.sessionmaker() as s, s.begin():
+        editor = await identity.lookup(s, IdentityCipher(settings.key_bytes), EDITOR.id)
+        case = await cases_repo.by_slug(s, "test-detained")
+        assert editor is not None and editor.id is not None and case is not None
+        author = staff.actor_of(IdentityCipher(settings.key_bytes), editor.id)
+        await updates.publish(s, case, "news", {"en": "A visit was allowed."}, actor=author)
     pending = STAFF_LINK.search((await driver.send(ADMIN, "/invite editor")).text)
     assert pending
     return pending.group(1)
@@ -179,6 +194,8 @@ async def exactly_one_key(storage: Storage, old: IdentityCipher, new: IdentityCi
         assert {a.actor for a in audit if a.action == "staff.invite"} <= actors_new
         grants = [a.target or "" for a in audit if a.action == "staff.grant"]
         assert grants and all(t.split(":")[1] in actors_new for t in grants)
+        authors = {u.author for u in (await s.execute(select(CaseUpdate))).scalars()}
+        assert authors and authors <= actors_new
         makers = {i.created_by for i in (await s.execute(select(StaffInvite))).scalars()}
         assert makers and makers <= actors_new
 
@@ -298,3 +315,18 @@ async def test_a_rotation_stopped_just_before_its_end_keeps_everything_when_run_
     async with storage.sessionmaker() as s:
         assert await s.scalar(select(func.count()).select_from(SentMessage)) == messages
     await exactly_one_key(storage, old, new)
+
+
+async def test_a_rotation_refuses_while_a_bot_or_worker_is_running(storage, settings):
+    from bot.services import processes
+
+    old, new = IdentityCipher(settings.key_bytes), IdentityCipher(os.urandom(32))
+    async with storage.sessionmaker() as s, s.begin():
+        await processes.beat(s, "a-running-bot")
+    with pytest.raises(RotationError, match="stop every instance and worker first"):
+        await rotate(storage.sessionmaker, old, new)
+    async with storage.sessionmaker() as s:
+        assert await key_rotation_repo.state(s) is None  # nothing was changed
+    async with storage.sessionmaker() as s, s.begin():
+        await processes.leave(s, "a-running-bot")
+    assert not (await rotate(storage.sessionmaker, old, new)).already_done

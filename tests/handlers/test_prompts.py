@@ -11,6 +11,7 @@ from dataclasses import replace
 from sqlalchemy import update
 from sqlmodel import col
 
+from bot.delivery.specs import read_spec
 from bot.i18n import make_i18n
 from bot.presentation.prompt_views import PromptRenderer
 from bot.services import prompts
@@ -65,12 +66,12 @@ async def test_who_is_prompted_and_when(driver: Driver, storage, small_cases):
     renderer = PromptRenderer(storage.sessionmaker, make_i18n(), ["ru", "en"])
     [release] = [d for d in made if "release_soon" in d.spec]
     reader = await reader_for(storage, release)
-    shown = await renderer(json.loads(release.spec), reader)
+    shown = await renderer(read_spec(release.spec), reader)
     assert shown is not None and "welcome-home note" in shown.text
     assert "March 8, 2027" in shown.text and "Alisher Testov" in shown.text
     # A discreet reader sees no name; nor "a case you follow", which not all of them do.
     [birthday, *_] = [d for d in made if '"birthday"' in d.spec]
-    quiet = await renderer(json.loads(birthday.spec), replace(reader, discreet=True))
+    quiet = await renderer(read_spec(birthday.spec), replace(reader, discreet=True))
     assert quiet is not None and "birthday is coming up" in quiet.text
     assert "Testov" not in quiet.text and "follow" not in quiet.text
     # Released early: the prompt is overtaken and says nothing.
@@ -79,4 +80,4 @@ async def test_who_is_prompted_and_when(driver: Driver, storage, small_cases):
             update(Case).where(col(Case.slug) == "test-detained").values(status="released")
         )
     fresh = PromptRenderer(storage.sessionmaker, make_i18n(), ["ru", "en"])
-    assert await fresh(json.loads(release.spec), reader) is None
+    assert await fresh(read_spec(release.spec), reader) is None

@@ -15,6 +15,7 @@ from sqlalchemy import select, text
 from sqlmodel import col
 
 from bot.crypto import IdentityCipher
+from bot.delivery.specs import read_spec
 from bot.i18n import make_i18n
 from bot.presentation.callbacks import FamilyReportCb, ReportCb
 from bot.presentation.family_views import FamilyRenderer
@@ -88,7 +89,7 @@ async def render(storage, settings, delivery: Delivery, *, person_id: int | None
     someone else, as a forger would have it)."""
     reader = await reader_for(storage, delivery, person_id=person_id)
     renderer = FamilyRenderer(storage.sessionmaker, make_i18n(), IdentityCipher(settings.key_bytes))
-    return await renderer(json.loads(delivery.spec), reader)
+    return await renderer(read_spec(delivery.spec), reader)
 
 
 async def file_report(storage, settings, person_id: int, slug: str, body: str, **fields) -> int:

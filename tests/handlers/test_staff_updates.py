@@ -240,11 +240,13 @@ async def test_status_changes_are_not_family_only(storage, settings, small_cases
         case = await cases_repo.by_slug(s, "test-detained")
         assert case is not None
         with pytest.raises(updates.UpdateError):
-            await updates.publish(s, case, "status", {}, True, "released", "test")
+            await updates.publish(
+                s, case, "status", {}, family_only=True, new_status="released", actor="test"
+            )
         with pytest.raises(updates.UpdateError):
-            await updates.publish(s, case, "news", {"en": "x" * 3001}, False, None, "test")
+            await updates.publish(s, case, "news", {"en": "x" * 3001}, actor="test")
         with pytest.raises(updates.UpdateError):
-            await updates.publish(s, case, "news", {}, False, None, "test")
+            await updates.publish(s, case, "news", {}, actor="test")
     assert await rows(storage, CaseUpdate) == [] and await rows(storage, Delivery) == []
 
 

@@ -8,6 +8,7 @@ import json
 
 from sqlmodel import col
 
+from bot.delivery.specs import read_spec
 from bot.i18n import make_i18n
 from bot.presentation.prompt_views import PromptRenderer
 from bot.services import case_files
@@ -50,7 +51,7 @@ async def test_a_new_address_goes_to_card_writers_only(
     renderer = PromptRenderer(storage.sessionmaker, make_i18n(), ["ru", "en"])
     reader = await reader_for(storage, first)
     assert reader.person_id == first.person_id
-    rendered = await renderer(json.loads(first.spec), reader)
+    rendered = await renderer(read_spec(first.spec), reader)
     assert rendered is not None and "Навои, Узбекистан" in rendered.text
     assert "Alisher Testov" in rendered.text and OLD not in rendered.text
     assert "Write a card" in str(rendered.markup)
@@ -62,8 +63,8 @@ async def test_a_new_address_goes_to_card_writers_only(
         await case_files.apply(s, case_files.parse(text, "moved.yaml"), "cli")
     first_again, second = await transfers(storage)
     assert first_again.id == first.id and second.person_id == first.person_id
-    assert await renderer(json.loads(first.spec), reader) is None
-    moved = await renderer(json.loads(second.spec), reader)
+    assert await renderer(read_spec(first.spec), reader) is None
+    moved = await renderer(read_spec(second.spec), reader)
     assert moved is not None and "Учреждение 47" in moved.text
 
     # Set on a hidden case: nobody is told.

@@ -13,6 +13,7 @@ from sqlmodel import col
 
 from bot.crypto import IdentityCipher
 from bot.delivery.outbox import enqueue
+from bot.delivery.specs import UpdateSpec
 from bot.scheduler import Planner
 from bot.services import identity
 from db.models import Delivery, DeliveryMode, DeliveryState
@@ -41,7 +42,7 @@ async def reader(storage, settings, tg_id: int, mode: DeliveryMode) -> int:
 async def held_alert(storage, person_id: int, update_id: int) -> None:
     """An alert the worker held for the reader's digest."""
     async with storage.sessionmaker() as s, s.begin():
-        spec = {"t": "update", "case": 1, "update": update_id, "fam": False}
+        spec = UpdateSpec(case_id=1, update_id=update_id)
         assert await enqueue(
             s, person_ids=[person_id], spec=spec, batch="case:1:news", key=f"update:{update_id}"
         )

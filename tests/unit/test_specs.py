@@ -28,6 +28,7 @@ from bot.delivery.specs import (
     read_spec,
     write_spec,
 )
+from bot.presentation import alert_views, broadcast_views, family_views, prompt_views
 
 AT = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)  # 1767225600
 LATER = dt.datetime(2026, 1, 8, 9, 30, tzinfo=dt.UTC)  # 1767864600
@@ -208,3 +209,12 @@ def test_a_digest_keeps_what_reads_and_reports_the_kinds_it_left_out():
     assert digest == DigestSpec(items=(UpdateSpec(case_id=1, update_id=7),))
     assert left_out == ["petition", "update"]
 
+
+def test_every_kind_has_its_renderer_and_one_only():
+    shown = [
+        *alert_views.KINDS,
+        *broadcast_views.KINDS,
+        *family_views.KINDS,
+        *prompt_views.KINDS,
+    ]
+    assert sorted(shown) == sorted(specs.KINDS)
