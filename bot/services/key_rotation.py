@@ -22,7 +22,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import json
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, fields
@@ -34,6 +33,7 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 from bot.crypto import IdentityCipher
+from bot.delivery.specs import ReportAnswerSpec, UnreadableSpec, read_spec, write_spec
 from bot.fsm_keys import PREFIX as FSM_PREFIX
 from bot.fsm_keys import chat_part, user_part
 from bot.services import processes
@@ -308,16 +308,21 @@ async def _answers(
 
     def reseal(row: tuple[int, str]) -> dict[str, Any] | None:
         delivery_id, text = row
-        spec = json.loads(text)
         try:
-            blob = base64.b64decode(str(spec.get("a", "")), validate=True)
+            spec = read_spec(text)
+        except UnreadableSpec:
+            return None  # the worker skips it as unreadable; nothing sealed to carry
+        if not isinstance(spec, ReportAnswerSpec):
+            return None  # another kind that only mentions the name
+        try:
+            blob = base64.b64decode(spec.sealed_answer, validate=True)
             sealed = keys.reseal(blob, ANSWER_LABEL)
         except (ValueError, binascii.Error):
             return None  # not an answer that ever authenticated: it renders as nothing
         if sealed is None:
             return None
-        spec["a"] = base64.b64encode(sealed).decode()
-        return {"id": delivery_id, "spec": json.dumps(spec, separators=(",", ":"), sort_keys=True)}
+        resealed = spec.model_copy(update={"sealed_answer": base64.b64encode(sealed).decode()})
+        return {"id": delivery_id, "spec": write_spec(resealed)}
 
     async def write(session: AsyncSession, changes: list[dict[str, Any]], _after: int) -> None:
         await repo.rewrite_deliveries(session, changes)

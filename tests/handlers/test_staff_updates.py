@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from bot.crypto import IdentityCipher
+from bot.delivery.specs import read_spec
 from bot.i18n import make_i18n
 from bot.presentation.alert_views import AlertRenderer
 from bot.presentation.callbacks import UpdateCb
@@ -71,9 +72,9 @@ async def render(
 ):  # fmt: skip
     """What the worker's renderer makes of a delivery for its recipient (or another person,
     or another spec, as a forger would have it)."""
-    reader = await reader_for(storage, delivery, person_id=person_id, discreet=discreet, spec=spec)
+    reader = await reader_for(storage, delivery, person_id=person_id, discreet=discreet)
     renderer = AlertRenderer(storage.sessionmaker, make_i18n(), ["ru", "en"])
-    return await renderer(json.loads(reader.spec), reader)
+    return await renderer(read_spec(spec or delivery.spec), reader)
 
 
 async def news_until_preview(driver: Driver, person: Person, text: str = "A lawyer visited him."):
