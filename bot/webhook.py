@@ -39,8 +39,9 @@ class GuardedRequestHandler(SimpleRequestHandler):
         try:
             raw = bot.session.json_loads(await request.text())
             update = Update.model_validate(raw, context={"bot": bot})
-        except (ValueError, ValidationError, UnicodeDecodeError) as exc:
+        except (ValueError, ValidationError, UnicodeDecodeError, RecursionError) as exc:
             # ValidationError is a ValueError; its text quotes the input, so only its kind.
+            # RecursionError: JSON nested deeper than the parser goes ("[[[[...").
             log.warning("webhook: refused a request that is not an update (%s)", type(exc).__name__)
             return web.Response(body="Bad Request", status=400)
         task = asyncio.create_task(self._feed(bot, update))

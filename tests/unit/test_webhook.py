@@ -108,6 +108,7 @@ async def test_what_is_not_an_update_is_refused_and_not_logged(
     forged["message"]["chat"]["id"] = "private words"  # type: ignore[index]
     assert await post(hook, json.dumps(forged).encode()) == 400
     assert await post(hook, b'["private words"]') == 400
+    assert await post(hook, b"[" * 200_000) == 400  # deeper than the parser goes
     await asyncio.gather(*hook.handler._background_feed_update_tasks)
     assert "private words" not in caplog.text
     assert hook.session.calls == []
