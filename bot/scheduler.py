@@ -25,7 +25,7 @@ from bot.delivery.monitor import BroadcastMonitor
 from bot.delivery.outbox import enqueue, enqueued
 from bot.delivery.specs import DigestItem, DigestSpec, UnreadableSpec, read_spec
 from bot.delivery.worker import DeliveryWorker
-from bot.services import alerts, families, invitations, panic, prompts
+from bot.services import alerts, families, invitations, panic, prompts, staff
 from config import Settings
 from db.models import Delivery, DeliveryMode, DeliveryState, Person
 from db.repositories import outbox as outbox_repo
@@ -211,6 +211,7 @@ class Planner:
             cutoff = (now - dt.timedelta(days=self.settings.inactive_retention_days)).date()
             gone = await people_repo.inactive_before(session, cutoff)
             for person_id in gone:
+                await staff.departed(session, self.cipher, person_id)
                 await people_repo.delete_everything(session, person_id)
         return purged, len(gone)
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher, code_digest
 from bot.services import identity
-from db.models import AuditEntry, Person, StaffInvite, StaffMember, StaffRole
+from db.models import AuditEntry, FamilyInvite, Person, StaffInvite, StaffMember, StaffRole
 from db.repositories import invites as invites_repo
 from db.repositories import staff as repo
 from db.types import utcnow
@@ -44,6 +44,34 @@ async def audit(session: AsyncSession, actor: str, action: str, target: str | No
     await repo.audit(session, AuditEntry(actor=actor, action=action, target=target))
 
 
+# Who may make which invitations (see bot/services/invitations.py for who may cancel them).
+_MAKES_STAFF_INVITES = {StaffRole.ADMIN.value}
+_MAKES_FAMILY_INVITES = {StaffRole.ADMIN.value, StaffRole.EDITOR.value}
+
+
+async def _set_role(
+    session: AsyncSession, cipher: IdentityCipher, person_id: int, role: str
+) -> int:
+    """Give the person `role`; the pending invitations they made that their new role
+    could not make are spent (a demoted admin's admin links must not make admins).
+    How many were spent."""
+    await repo.set_role(session, person_id, role)
+    lost: list[invites_repo.Model] = []
+    if role not in _MAKES_STAFF_INVITES:
+        lost.append(StaffInvite)
+    if role not in _MAKES_FAMILY_INVITES:
+        lost.append(FamilyInvite)
+    if not lost:
+        return 0
+    return await invites_repo.cancel_by(session, actor_of(cipher, person_id), tuple(lost))
+
+
+async def departed(session: AsyncSession, cipher: IdentityCipher, person_id: int) -> int:
+    """A person leaves (by /forget, or deleted by retention): the invitations they made
+    that are still pending are spent with them. How many."""
+    return await invites_repo.cancel_by(session, actor_of(cipher, person_id))
+
+
 async def grant(
     session: AsyncSession, cipher: IdentityCipher, tg_id: int, role: str, actor: str, locale: str
 ) -> Person:
@@ -53,8 +81,9 @@ async def grant(
     person = await identity.ensure(session, cipher, tg_id, locale)
     assert person.id is not None
     if await repo.role_of(session, person.id) != role:
-        await repo.set_role(session, person.id, role)
-        await audit(session, actor, "staff.grant", f"{role}:{actor_of(cipher, person.id)}")
+        spent = await _set_role(session, cipher, person.id, role)
+        target = f"{role}:{actor_of(cipher, person.id)}" + (f":invites:{spent}" if spent else "")
+        await audit(session, actor, "staff.grant", target)
     return person
 
 
@@ -123,6 +152,11 @@ async def redeem(
     if taken is None:
         return None
     role = str(taken)
-    await repo.set_role(session, person.id, role)
-    await audit(session, actor_of(cipher, person.id), "staff.join", role)
+    spent = await _set_role(session, cipher, person.id, role)
+    await audit(
+        session,
+        actor_of(cipher, person.id),
+        "staff.join",
+        role + (f":invites:{spent}" if spent else ""),
+    )
     return role

@@ -64,10 +64,13 @@ async def spend(session: AsyncSession, model: Model, code_hash: bytes, now: dt.d
     return bool(_count(result))
 
 
-async def cancel_by(session: AsyncSession, created_by: str) -> int:
-    """Spend every pending invitation (of either kind) its creator made; how many."""
+async def cancel_by(
+    session: AsyncSession, created_by: str, models: tuple[Model, ...] = MODELS
+) -> int:
+    """Spend every pending invitation (of the kinds given: both by default) its creator
+    made; how many."""
     cancelled = 0
-    for model in MODELS:
+    for model in models:
         result = await session.execute(
             update(model)
             .where(col(model.created_by) == created_by, col(model.used).is_(False))

@@ -9,6 +9,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.crypto import IdentityCipher
 from bot.presentation import keyboards, views
 from bot.presentation.callbacks import ForgetCb, MenuCb
 from bot.services import privacy
@@ -47,6 +48,7 @@ async def forget_answer(
     visitor: Visitor,
     state: FSMContext,
     bot: Bot,
+    cipher: IdentityCipher,
 ) -> None:
     if not callback_data.confirm:
         await show(callback, _("Nothing was deleted."), keyboards.back_to_menu())
@@ -54,7 +56,7 @@ async def forget_answer(
     # A dialogue's step and what was typed into it (a draft, a report) go too, wherever
     # the dialogue state is kept (in Redis it would outlive the rows).
     await state.clear()
-    await privacy.forget_here(session, bot, callback.from_user.id, visitor.person)
+    await privacy.forget_here(session, cipher, bot, callback.from_user.id, visitor.person)
     visitor.person = None
     await show(
         callback,
