@@ -3,7 +3,6 @@ bot could still delete is left in the chat, alerts from the outbox included."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 
 from bot.client import build_bot
@@ -13,6 +12,7 @@ from bot.services import updates
 from db.repositories import cases as cases_repo
 from db.types import utcnow
 from tests.e2e.conftest import Live
+from tests.e2e.talk import eventually
 
 
 async def test_panic_leaves_no_deletable_bot_message(live: Live, storage):
@@ -34,11 +34,9 @@ async def test_panic_leaves_no_deletable_bot_message(live: Live, storage):
             {"ru": "Свидание разрешили"},
             actor="t",
         )
-    for _ in range(200):  # delivered by the running worker
-        if any("Свидание" in m.text for m in emu.messages(user) if m.from_bot):
-            break
-        await asyncio.sleep(0.05)
-    assert any("Свидание" in m.text for m in emu.messages(user) if m.from_bot)
+    await eventually(  # delivered by the running worker
+        lambda: any("Свидание" in m.text for m in emu.messages(user) if m.from_bot)
+    )
     bot_messages = [m for m in emu.messages(user) if m.from_bot]
     assert len(bot_messages) >= 4
 
@@ -53,18 +51,20 @@ async def test_panic_leaves_no_deletable_bot_message(live: Live, storage):
     try:
         # The /panic itself and every earlier message are gone; an alert whose sending was
         # recorded only after the panic goes with the scheduler's next deletions run.
-        for _ in range(100):
+        async def only_the_notice() -> bool:
             if emu.messages(user) == [notice]:
-                break
+                return True
             await planner.deletions()
-            await asyncio.sleep(0.05)
-        assert emu.messages(user) == [notice]
+            return False
+
+        await eventually(only_the_notice, what="a deletable bot message was left")
+
         # The note deletes itself too (once the handler has committed its end); then
         # nothing at all is left.
-        for _ in range(100):
-            if await planner.deletions(utcnow() + dt.timedelta(minutes=3)):
-                break
-            await asyncio.sleep(0.05)
+        async def notice_gone() -> bool:
+            return bool(await planner.deletions(utcnow() + dt.timedelta(minutes=3)))
+
+        await eventually(notice_gone, what="the note did not delete itself")
     finally:
         await bot.session.close()
     assert emu.messages(user) == []
