@@ -301,3 +301,46 @@ async def test_broadcast_reaches_each_reader_once_in_their_language(env: Env):
         report = await broadcasts.report(session, broadcast)
     assert (report.delivered, report.unreachable, report.failed, report.left) == (10, 2, 0, 0)
     assert worker.stats.rate_limited == 1 and worker.stats.retried >= 2
+
+
+async def test_a_spec_that_no_longer_reads_is_skipped_counted_and_logged_by_kind(env: Env, caplog):
+    [user] = await env.followers(1)
+    async with env.storage.sessionmaker() as session, session.begin():
+        person_id = (await session.execute(select(col(Person.id)))).scalar_one()
+        case = await cases_repo.by_slug(session, "test-detained")
+        assert person_id is not None and case is not None and case.id is not None
+        released = f'{{"case":{case.id},"new":"released","old":"detained","t":"status"}}'
+        stored = {
+            # A kind since retired, with something in it that is not for logs.
+            "retired": '{"case":1,"t":"petition","text":"Alisher Testov"}',
+            "damaged": '{"t":"update","update":1}',  # a known kind without its case
+            "digest": f'{{"items":[{{"t":"petition","case":1}},{released}],"t":"digest"}}',
+            "fine": released,
+        }
+        for key, spec in stored.items():
+            session.add(Delivery(dedupe_key=key, person_id=person_id, batch=key, spec=spec))
+    worker = env.worker()
+    await worker.run(until_idle=True)
+
+    # The worker went on past them: the rest of the digest and the alert after it arrived.
+    texts = received(env.emulator, user)
+    assert len(texts) == 2
+    assert any("digest" in t and "Released" in t for t in texts)
+    assert any("Alisher Testov" in t and "Released" in t and "digest" not in t for t in texts)
+    async with env.storage.sessionmaker() as session:
+        rows = (await session.execute(select(Delivery))).scalars()
+        settled = {d.dedupe_key: (d.state, d.last_error) for d in rows}
+    assert settled == {
+        "retired": ("skipped", "unreadable"),
+        "damaged": ("skipped", "unreadable"),
+        "digest": ("sent", None),
+        "fine": ("sent", None),
+    }
+    # Counted: two whole specs and one digest item; logged by kind alone.
+    assert worker.stats.unreadable == 3 and worker.stats.sent == 2
+    logged = [r.getMessage() for r in caplog.records if "no longer reads" in r.getMessage()]
+    assert sorted(logged) == sorted(
+        f"a delivery's spec of kind {kind!r} no longer reads; left out"
+        for kind in ("petition", "update", "petition")
+    )
+    assert "Testov" not in caplog.text
