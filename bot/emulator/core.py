@@ -13,6 +13,7 @@ import json
 import logging
 import time
 from collections import deque
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -101,6 +102,25 @@ class EmulatedMessage:
         }
 
 
+def form_params(fields: Mapping[str, str], uploads: Iterable[str]) -> dict[str, Any]:
+    """The parameters of a multipart request: its text fields, and its files.
+
+    A file sent beside the parameters is named in one of them as attach://<field>; a file
+    may also be a parameter itself. Either way it stands for itself as "<uploaded NAME>":
+    the emulator keeps no file content."""
+    files = set(uploads)
+    params: dict[str, Any] = {}
+    for key, value in fields.items():
+        if key in files:
+            continue
+        attached = value.removeprefix("attach://") if value.startswith("attach://") else ""
+        params[key] = f"<uploaded {key}>" if attached in files else value
+    for key in files:
+        if f"attach://{key}" not in fields.values():
+            params[key] = f"<uploaded {key}>"
+    return params
+
+
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -140,7 +160,7 @@ class Faults:
 class _Callback:
     id: str
     user_id: int
-    message: EmulatedMessage
+    message: EmulatedMessage | None
     data: str
     answered: bool = False
 
@@ -246,7 +266,8 @@ class Emulator:
     def _chat_json(self, user: EmulatedUser) -> dict[str, Any]:
         return {"id": user.id, "type": "private", "first_name": user.first_name}
 
-    def _message_json(self, msg: EmulatedMessage) -> dict[str, Any]:
+    def message_json(self, msg: EmulatedMessage) -> dict[str, Any]:
+        """The message as the Bot API gives it (a Message object)."""
         user = self.users[msg.chat_id]
         data: dict[str, Any] = {
             "message_id": msg.message_id,
@@ -287,6 +308,23 @@ class Emulator:
 
     async def send_text(self, user: EmulatedUser, text: str) -> EmulatedMessage:
         """The person types `text` and sends it."""
+        return await self._incoming(user, "text", text, None)
+
+    async def send_message(self, user: EmulatedUser, content: dict[str, Any]) -> EmulatedMessage:
+        """The person sends a message of any kind: `content` holds its Bot API fields other
+        than the ids, date, chat and sender (a photo with a caption, a document, a
+        location, a part of an album...), and the bot gets exactly those.
+
+        Handler tests send what the page cannot (a relative's photo of a transfer order);
+        the message is kept in the chat like typed text, so the bot's copies and
+        deletions of it meet what Telegram would have."""
+        kind = "photo" if "photo" in content else "document" if "document" in content else "text"
+        shown = content.get("text") if kind == "text" else content.get("caption")
+        return await self._incoming(user, kind, str(shown or ""), content)
+
+    async def _incoming(
+        self, user: EmulatedUser, kind: str, text: str, content: dict[str, Any] | None
+    ) -> EmulatedMessage:
         user.started = True
         msg = EmulatedMessage(
             chat_id=user.id,
@@ -295,10 +333,15 @@ class Emulator:
             text=text,
             page_html=telegram_html.plain(text).page_html,
             date=self.now(),
+            kind=kind,
         )
         self._messages[user.id].append(msg)
         await self._emit(Event("message", user.id, msg))
-        await self._deliver({"message": self._message_json(msg)})
+        message = self.message_json(msg)
+        if content is not None:
+            envelope = {k: message[k] for k in ("message_id", "date", "chat", "from")}
+            message = {**envelope, **content}
+        await self._deliver({"message": message})
         return msg
 
     async def send_sticker(self, user: EmulatedUser) -> None:
@@ -343,20 +386,23 @@ class Emulator:
         msg, button = self.find_button(user, label, message)
         return await self.press_data(user, msg, button["callback_data"])
 
-    async def press_data(self, user: EmulatedUser, msg: EmulatedMessage, data: str) -> str:
+    async def press_data(self, user: EmulatedUser, msg: EmulatedMessage | None, data: str) -> str:
+        """The person's client sends a callback query with `data` from `msg`.
+
+        `data` need not be on any button, and `msg` may be None: a modified client can
+        send what it likes, and the bot must take callback data as untrusted (the
+        handler tests forge both)."""
         query_id = f"{self.bot_id}{next(self._callback_ids):08d}"
         self._callbacks[query_id] = _Callback(query_id, user.id, msg, data)
-        await self._deliver(
-            {
-                "callback_query": {
-                    "id": query_id,
-                    "from": user.as_json(),
-                    "message": self._message_json(msg),
-                    "chat_instance": str(user.id),
-                    "data": data,
-                }
-            }
-        )
+        query: dict[str, Any] = {
+            "id": query_id,
+            "from": user.as_json(),
+            "chat_instance": str(user.id),
+            "data": data,
+        }
+        if msg is not None:
+            query["message"] = self.message_json(msg)
+        await self._deliver({"callback_query": query})
         return query_id
 
     def callback_answered(self, query_id: str) -> bool:
@@ -388,6 +434,14 @@ class Emulator:
         event = await self.next_event(user, ("message", "edit"), timeout)
         assert event.message is not None
         return event.message
+
+    def take_updates(self) -> list[dict[str, Any]]:
+        """Every pending update, handed over and forgotten, as getUpdates with the next
+        offset would: for a bot in this process that is fed directly (tests/support.py's
+        Driver feeds them to the Dispatcher one by one, to see what each one caused)."""
+        updates = list(self._updates)
+        self._updates.clear()
+        return updates
 
     def skip_pending(self, user: EmulatedUser) -> None:
         """Forget events not yet read, so the next wait sees only what comes after now."""
@@ -477,6 +531,26 @@ class Emulator:
             if key in self.commands:
                 return self.commands[key]
         return []
+
+    async def respond(
+        self, token: str, method: str, raw: dict[str, Any]
+    ) -> tuple[int, dict[str, Any]]:
+        """One Bot API request answered as Telegram answers it: the HTTP status and the
+        JSON body, `{"ok": true, "result": ...}` or the refusal in Telegram's words.
+
+        The HTTP server (server.py) and the in-process session (session.py) both answer
+        through here, so a bot hears the same whether or not a socket is between them. A
+        dropped connection (an injected fault) comes out as ConnectionResetError, for
+        each transport to act out its own way."""
+        if token != self.token:
+            return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        try:
+            result = await self.call(method, raw)
+        except BotApiError as exc:
+            return exc.code, exc.payload()
+        except ValueError:
+            return 400, bad_request("can't parse request").payload()
+        return 200, {"ok": True, "result": result}
 
     async def call(self, method: str, raw: dict[str, Any]) -> Any:
         """Run one Bot API method with raw parameters; BotApiError on refusal."""
@@ -636,10 +710,10 @@ class Emulator:
         )
         self.sent_count += 1
         if not self.keep_messages:
-            return self._message_json(msg)
+            return self.message_json(msg)
         self._messages[user.id].append(msg)
         await self._emit(Event("message", user.id, msg))
-        return self._message_json(msg)
+        return self.message_json(msg)
 
     async def _m_getme(self, params: dict[str, Any]) -> Any:
         return self.me()
@@ -792,7 +866,7 @@ class Emulator:
             True,
         )
         await self._emit(Event("edit", msg.chat_id, msg))
-        return self._message_json(msg)
+        return self.message_json(msg)
 
     async def _m_editmessagereplymarkup(self, params: dict[str, Any]) -> Any:
         if self.strict:
@@ -806,7 +880,7 @@ class Emulator:
             )
         msg.reply_markup, msg.edited = markup, True
         await self._emit(Event("edit", msg.chat_id, msg))
-        return self._message_json(msg)
+        return self.message_json(msg)
 
     async def _delete(self, chat_id: Any, message_id: int) -> None:
         user = self.users.get(int(chat_id))

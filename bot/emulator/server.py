@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
-from bot.emulator.core import LOOPBACK_HOSTS, BotApiError, Emulator, is_loopback_url
+from bot.emulator.core import (
+    LOOPBACK_HOSTS,
+    BotApiError,
+    Emulator,
+    bad_request,
+    form_params,
+    is_loopback_url,
+)
 
 log = logging.getLogger(__name__)
 EMULATOR_KEY = web.AppKey("emulator", Emulator)
@@ -27,40 +33,28 @@ async def _params(request: web.Request) -> dict[str, Any]:
         params.update(body)
         return params
     form = await request.post()
+    fields = {key: value for key, value in form.items() if isinstance(value, str)}
     uploads = {key for key, value in form.items() if not isinstance(value, str)}
-    for key, value in form.items():
-        if key in uploads:
-            continue
-        # A file sent beside the parameters is named in them as attach://<field>.
-        attached = value.removeprefix("attach://") if isinstance(value, str) else ""
-        # An uploaded file stands for itself; the emulator keeps no file content.
-        params[key] = f"<uploaded {key}>" if attached in uploads else value
-    for key in uploads:
-        if not any(v == f"attach://{key}" for v in form.values()):
-            params[key] = f"<uploaded {key}>"
+    params.update(form_params(fields, uploads))
     return params
 
 
 async def bot_api(request: web.Request) -> web.StreamResponse:
     emulator = request.app[EMULATOR_KEY]
-    if request.match_info["token"] != emulator.token:
-        return web.json_response(
-            {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
-        )
-    method = request.match_info["method"]
+    token, method = request.match_info["token"], request.match_info["method"]
     try:
-        params = await _params(request)
-        result = await emulator.call(method, params)
+        params = await _params(request) if token == emulator.token else {}
     except BotApiError as exc:
         return web.json_response(exc.payload(), status=exc.code)
+    except ValueError:  # json.JSONDecodeError among them
+        return web.json_response(bad_request("can't parse request").payload(), status=400)
+    try:
+        status, body = await emulator.respond(token, method, params)
     except ConnectionResetError:
         if request.transport is not None:
             request.transport.close()
         return web.Response(status=500)
-    except (ValueError, json.JSONDecodeError):
-        error = BotApiError(400, "Bad Request: can't parse request")
-        return web.json_response(error.payload(), status=400)
-    return web.json_response({"ok": True, "result": result})
+    return web.json_response(body, status=status)
 
 
 def make_webhook_sender(session_holder: dict[str, aiohttp.ClientSession]) -> Any:
