@@ -1,4 +1,5 @@
-"""The emulator refuses what Telegram refuses, with Telegram's words, over real HTTP."""
+"""The emulator refuses what Telegram refuses, with Telegram's words: over real HTTP, and
+in-process through EmulatorSession (what the handler tests use), alike."""
 
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
+    TelegramNetworkError,
     TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
 )
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 from aiohttp import web
@@ -24,6 +28,7 @@ from aiohttp import web
 from bot.emulator import Emulator
 from bot.emulator.page import PERSONAS
 from bot.emulator.server import RunningEmulator, serve
+from bot.emulator.session import EmulatorSession
 
 
 @pytest.fixture
@@ -36,14 +41,32 @@ async def served() -> AsyncIterator[tuple[Emulator, RunningEmulator, Bot]]:
     await server.stop()
 
 
+@pytest.fixture(params=["http", "in-process"])
+async def telegram(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Emulator, Bot]]:
+    """A bot and its emulator, over HTTP or through the in-process session: every test
+    that takes this fixture holds for both, so the two transports cannot drift apart."""
+    emulator = Emulator()
+    server = None
+    if request.param == "http":
+        server = await serve(emulator, 0, with_page=False)
+        api = TelegramAPIServer.from_base(server.url)
+        bot = Bot(emulator.token, session=AiohttpSession(api=api))
+    else:
+        bot = Bot(emulator.token, session=EmulatorSession(emulator))
+    yield emulator, bot
+    await bot.session.close()
+    if server is not None:
+        await server.stop()
+
+
 async def started(emulator: Emulator, language: str = "en"):
     user = emulator.add_user(language)
     await emulator.send_text(user, "/start")
     return user
 
 
-async def test_text_limits_and_html(served):
-    emulator, _, bot = served
+async def test_text_limits_and_html(telegram):
+    emulator, bot = telegram
     user = await started(emulator)
     with pytest.raises(TelegramBadRequest, match="message is too long"):
         await bot.send_message(user.id, "x" * 4097)
@@ -57,8 +80,8 @@ async def test_text_limits_and_html(served):
     assert ok.message_id
 
 
-async def test_callback_data_limit(served):
-    emulator, _, bot = served
+async def test_callback_data_limit(telegram):
+    emulator, bot = telegram
     user = await started(emulator)
     markup = InlineKeyboardMarkup(
         inline_keyboard=[[InlineKeyboardButton(text="b", callback_data="x" * 65)]]
@@ -67,8 +90,8 @@ async def test_callback_data_limit(served):
         await bot.send_message(user.id, "hi", reply_markup=markup)
 
 
-async def test_unknown_and_blocked_chats(served):
-    emulator, _, bot = served
+async def test_unknown_and_blocked_chats(telegram):
+    emulator, bot = telegram
     never = emulator.add_user("en")
     with pytest.raises(TelegramBadRequest, match="chat not found"):
         await bot.send_message(never.id, "hi")
@@ -78,8 +101,8 @@ async def test_unknown_and_blocked_chats(served):
         await bot.send_message(user.id, "hi")
 
 
-async def test_edit_delete_and_answer_rules(served):
-    emulator, _, bot = served
+async def test_edit_delete_and_answer_rules(telegram):
+    emulator, bot = telegram
     user = await started(emulator)
     markup = InlineKeyboardMarkup(
         inline_keyboard=[[InlineKeyboardButton(text="go", callback_data="go")]]
@@ -102,8 +125,8 @@ async def test_edit_delete_and_answer_rules(served):
         await bot.delete_message(user.id, old.message_id)
 
 
-async def test_flood_limit_and_paid_broadcast(served):
-    emulator, _, bot = served
+async def test_flood_limit_and_paid_broadcast(telegram):
+    emulator, bot = telegram
     users = [await started(emulator) for _ in range(40)]
     with pytest.raises(TelegramRetryAfter) as err:
         for user in users:
@@ -114,8 +137,8 @@ async def test_flood_limit_and_paid_broadcast(served):
         await bot.send_message(user.id, "paid news", allow_paid_broadcast=True)
 
 
-async def test_strict_mode_has_no_slack_and_counts_edits(served):
-    emulator, _, bot = served
+async def test_strict_mode_has_no_slack_and_counts_edits(telegram):
+    emulator, bot = telegram
     emulator.strict, emulator.flood_limit = True, 10
     user = await started(emulator)
     first = await bot.send_message(user.id, "one")
@@ -129,6 +152,31 @@ async def test_strict_mode_has_no_slack_and_counts_edits(served):
         await bot.edit_message_text("again", chat_id=user.id, message_id=first.message_id)
     assert emulator.flood_refusals == 2
     assert emulator.problems == []  # a flood refusal is Telegram's answer, not a bot error
+
+
+async def test_faults_and_tokens_reach_the_bot_as_aiogram_errors(telegram):
+    emulator, bot = telegram
+    user = await started(emulator)
+    emulator.faults.server_errors = 1
+    with pytest.raises(TelegramServerError, match="Bad Gateway"):
+        await bot.send_message(user.id, "hi")
+    emulator.faults.drops = 1
+    with pytest.raises(TelegramNetworkError):
+        await bot.send_message(user.id, "hi")
+    stranger = Bot("1:WRONG", session=bot.session)
+    with pytest.raises(TelegramUnauthorizedError):
+        await stranger.get_me()
+
+
+async def test_message_ids_are_the_chats_own(telegram):
+    """In a private chat the person's messages and the bot's take turns at one counter."""
+    emulator, bot = telegram
+    user = await started(emulator)  # /start is message 1
+    assert (await bot.send_message(user.id, "welcome")).message_id == 2
+    await emulator.send_message(user, {"location": {"latitude": 41.3, "longitude": 69.2}})
+    assert (await bot.send_message(user.id, "noted")).message_id == 4
+    other = await started(emulator)
+    assert (await bot.send_message(other.id, "welcome")).message_id == 2
 
 
 async def test_unknown_method_and_parameter_are_reported(served):
@@ -154,8 +202,8 @@ async def test_unknown_method_and_parameter_are_reported(served):
     assert "sendMessage: unknown parameter 'colour'" in emulator.problems
 
 
-async def test_multipart_upload_with_caption(served):
-    emulator, _, bot = served
+async def test_multipart_upload_with_caption(telegram):
+    emulator, bot = telegram
     user = await started(emulator)
     photo = BufferedInputFile(b"\x89PNG fake", filename="a.png")
     sent = await bot.send_photo(user.id, photo, caption="<b>caption</b>", parse_mode="HTML")
@@ -163,8 +211,8 @@ async def test_multipart_upload_with_caption(served):
     assert emulator.messages(user)[-1].kind == "photo"
 
 
-async def test_long_polling_wakes_on_a_new_update(served):
-    emulator, _, bot = served
+async def test_long_polling_wakes_on_a_new_update(telegram):
+    emulator, bot = telegram
     user = emulator.add_user("en")
     poll = asyncio.create_task(bot.get_updates(timeout=10))
     await asyncio.sleep(0.1)
