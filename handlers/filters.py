@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import reports
 from bot.services.identity import Visitor
+from db.models import StaffRole
 
 
 class HasRole(Filter):
@@ -20,6 +21,12 @@ class HasRole(Filter):
 
     async def __call__(self, event: Any, visitor: Visitor | None = None) -> bool:
         return visitor is not None and visitor.role in self.roles
+
+
+ADMINS = HasRole(StaffRole.ADMIN.value)
+EDITORS = HasRole(StaffRole.ADMIN.value, StaffRole.EDITOR.value)
+BROADCASTERS = HasRole(StaffRole.ADMIN.value, StaffRole.BROADCASTER.value)
+EVERY_ROLE = HasRole(*(role.value for role in StaffRole))
 
 
 class IsFamily(Filter):

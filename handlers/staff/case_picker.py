@@ -14,13 +14,17 @@ from bot.services.identity import Visitor
 from handlers.common import MAX_ARGUMENT, show
 
 
+def question() -> str:
+    return _("Which case? Send the person's name or the case's slug.")
+
+
 async def ask(
     event: Message | CallbackQuery, state: FSMContext, step: State, markup: InlineKeyboardMarkup
 ) -> None:
     """Start afresh at the dialogue's case step."""
     await state.clear()
     await state.set_state(step)
-    await show(event, _("Which case? Send the person's name or the case's slug."), markup)
+    await show(event, question(), markup)
 
 
 async def find_one(

@@ -2,21 +2,23 @@
 
 State lives in aiogram's FSM storage (memory, or Redis with hashed keys), so a dialogue
 survives across updates and instances. /cancel or "Stop" ends it with nothing changed;
-"Back" returns to the previous step.
+"Back" returns to the previous step (handlers/dialog.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from html import escape
+from typing import Any, Literal
 
 from aiogram import F, Router
-from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
@@ -24,14 +26,11 @@ from bot.presentation import views
 from bot.presentation.callbacks import HearingCb
 from bot.services import cases, hearings, staff
 from bot.services.identity import Visitor
-from db.models import Case, Hearing, HearingKind, HearingStatus, StaffRole
+from db.models import Case, Hearing, HearingKind, HearingStatus
 from handlers.common import show
-from handlers.filters import HasRole
+from handlers.dialog import Dialog, Event
+from handlers.filters import EDITORS
 from handlers.staff import case_picker
-
-EDITORS = HasRole(StaffRole.ADMIN.value, StaffRole.EDITOR.value)
-# A command typed in the middle of the dialogue is a command, not an answer to the step.
-NOT_COMMAND = ~F.text.startswith("/")
 
 
 class HearingForm(StatesGroup):
@@ -43,13 +42,55 @@ class HearingForm(StatesGroup):
     confirm = State()
 
 
-def _nav(back: bool = True) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    if back:
-        kb.button(text=_("« Back"), callback_data=HearingCb(action="back"))
-    kb.button(text=_("✖ Stop"), callback_data=HearingCb(action="stop"))
-    kb.adjust(2)
-    return kb.as_markup()
+class HearingDraft(BaseModel):
+    """What the dialogue has collected: which hearing of which case, and its new facts."""
+
+    case: int = 0
+    hearing: int = 0
+    mode: Literal["new", "move", "cancel"] = "new"
+    day: dt.date | None = None
+    time: dt.time | None = None
+    court: str = ""
+    kind: str = ""
+
+
+dialog = Dialog("staff-hearings", HearingForm, HearingDraft, HearingCb, EDITORS)
+
+
+@dialog.screen(HearingForm.case)
+async def _ask_case(event: Event, state: FSMContext, step: State, **_deps: Any) -> None:
+    await show(event, case_picker.question(), dialog.nav(back=False))
+
+
+@dialog.screen(HearingForm.day)
+async def _ask_day(event: Event, state: FSMContext, step: State, **_deps: Any) -> None:
+    await show(
+        event,
+        _("The date of the hearing, as the court has it (YYYY-MM-DD):"),
+        dialog.nav(back=await dialog.can_go_back(state)),
+    )
+
+
+@dialog.screen(HearingForm.time)
+async def _ask_time(event: Event, state: FSMContext, step: State, **_deps: Any) -> None:
+    await show(event, _("The time, court's local time (HH:MM):"), dialog.nav())
+
+
+@dialog.screen(HearingForm.court)
+async def _ask_court(event: Event, state: FSMContext, step: State, **_deps: Any) -> None:
+    await show(event, _("Which court? (for example: Tashkent City Court)"), dialog.nav())
+
+
+@dialog.screen(HearingForm.kind)
+async def _ask_kind(event: Event, state: FSMContext, step: State, **_deps: Any) -> None:
+    kinds = InlineKeyboardBuilder()
+    for kind in HearingKind:
+        kinds.button(
+            text=str(views.HEARING_KINDS[kind.value]),
+            callback_data=HearingCb(action="kind", value=kind.value),
+        )
+    kinds.adjust(1)
+    await show(event, _("What kind of hearing?"), dialog.nav(above=kinds))
 
 
 async def _case_screen(
@@ -100,12 +141,12 @@ async def hearing_command(
         await state.clear()
         await _pick_case(message, command.args, state, session, visitor)
         return
-    await case_picker.ask(message, state, HearingForm.case, _nav(back=False))
+    await dialog.begin(message, state, HearingForm.case)
 
 
 async def start_button(callback: CallbackQuery, state: FSMContext) -> None:
     """The /admin menu's way in: the same first step as /hearing."""
-    await case_picker.ask(callback, state, HearingForm.case, _nav(back=False))
+    await dialog.begin(callback, state, HearingForm.case)
 
 
 async def _pick_case(
@@ -113,7 +154,14 @@ async def _pick_case(
 ) -> None:
     # Staff find hidden cases too: a new case may have a hearing before it is published.
     case_id = await case_picker.find_one(
-        message, query, state, HearingForm.case, _nav(back=False), session, visitor, hidden_too=True
+        message,
+        query,
+        state,
+        HearingForm.case,
+        dialog.nav(back=False),
+        session,
+        visitor,
+        hidden_too=True,
     )
     if case_id is None:
         return
@@ -133,14 +181,12 @@ async def start_form(
     callback: CallbackQuery, callback_data: HearingCb, state: FSMContext, session: AsyncSession
 ) -> None:
     case = await cases.by_id(session, callback_data.case)
-    if case is None:
+    if case is None or case.id is None:
         await callback.answer(_("This case is not available."), show_alert=True)
         return
-    await state.set_state(HearingForm.day)
-    await state.update_data(case=case.id, hearing=callback_data.hearing, mode=callback_data.action)
-    await show(
-        callback, _("The date of the hearing, as the court has it (YYYY-MM-DD):"), _nav(back=False)
-    )
+    mode: Literal["new", "move"] = "move" if callback_data.action == "move" else "new"
+    await dialog.begin(callback, state, HearingForm.day)
+    await dialog.keep(state, HearingDraft(case=case.id, hearing=callback_data.hearing, mode=mode))
 
 
 async def day_step(message: Message, state: FSMContext) -> None:
@@ -148,17 +194,17 @@ async def day_step(message: Message, state: FSMContext) -> None:
         day = dt.date.fromisoformat((message.text or "").strip())
     except ValueError:
         await message.answer(
-            _("That is not a date. Please write it like 2026-12-10."), reply_markup=_nav()
+            _("That is not a date. Please write it like 2026-12-10."), reply_markup=dialog.nav()
         )
         return
     if day < dt.date.today() - dt.timedelta(days=1):
         await message.answer(
-            _("That date has passed. Please send a date ahead."), reply_markup=_nav()
+            _("That date has passed. Please send a date ahead."), reply_markup=dialog.nav()
         )
         return
-    await state.update_data(day=day.isoformat())
-    await state.set_state(HearingForm.time)
-    await message.answer(_("The time, court's local time (HH:MM):"), reply_markup=_nav())
+    draft = await dialog.draft(state)
+    await dialog.keep(state, draft.model_copy(update={"day": day}))
+    await dialog.go(message, state, HearingForm.time)
 
 
 async def time_step(message: Message, state: FSMContext, session: AsyncSession) -> None:
@@ -166,48 +212,39 @@ async def time_step(message: Message, state: FSMContext, session: AsyncSession) 
         at = dt.time.fromisoformat((message.text or "").strip())
     except ValueError:
         await message.answer(
-            _("That is not a time. Please write it like 10:30."), reply_markup=_nav()
+            _("That is not a time. Please write it like 10:30."), reply_markup=dialog.nav()
         )
         return
-    data = await state.get_data()
-    case = await cases.by_id(session, int(data["case"]))
-    if case is None:
+    draft = await dialog.draft(state)
+    case = await cases.by_id(session, draft.case)
+    if case is None or draft.day is None:
         await state.clear()
         await message.answer(_("This case is not available."))
         return
-    starts, _tz = hearings.court_time(case, dt.date.fromisoformat(data["day"]), at)
+    starts, _tz = hearings.court_time(case, draft.day, at)
     if starts <= dt.datetime.now(dt.UTC):
         await message.answer(
-            _("That moment has passed. Please send a time ahead."), reply_markup=_nav()
+            _("That moment has passed. Please send a time ahead."), reply_markup=dialog.nav()
         )
         return
-    await state.update_data(time=at.isoformat(timespec="minutes"))
-    if data.get("mode") == "move":
-        await _confirm(message, state, session)
+    await dialog.keep(state, draft.model_copy(update={"time": at}))
+    if draft.mode == "move":
+        await dialog.go(message, state, HearingForm.confirm, session=session)
         return
-    await state.set_state(HearingForm.court)
-    await message.answer(_("Which court? (for example: Tashkent City Court)"), reply_markup=_nav())
+    await dialog.go(message, state, HearingForm.court)
 
 
 async def court_step(message: Message, state: FSMContext) -> None:
     court = " ".join((message.text or "").split())
     if not court or len(court) > hearings.MAX_COURT:
         await message.answer(
-            _("Please send the court's name in at most 300 characters."), reply_markup=_nav()
+            _("Please send the court's name in at most 300 characters."),
+            reply_markup=dialog.nav(),
         )
         return
-    await state.update_data(court=court)
-    await state.set_state(HearingForm.kind)
-    kb = InlineKeyboardBuilder()
-    for kind in HearingKind:
-        kb.button(
-            text=str(views.HEARING_KINDS[kind.value]),
-            callback_data=HearingCb(action="kind", value=kind.value),
-        )
-    kb.button(text=_("« Back"), callback_data=HearingCb(action="back"))
-    kb.button(text=_("✖ Stop"), callback_data=HearingCb(action="stop"))
-    kb.adjust(1)
-    await message.answer(_("What kind of hearing?"), reply_markup=kb.as_markup())
+    draft = await dialog.draft(state)
+    await dialog.keep(state, draft.model_copy(update={"court": court}))
+    await dialog.go(message, state, HearingForm.kind)
 
 
 async def kind_step(
@@ -216,57 +253,53 @@ async def kind_step(
     if callback_data.value not in {k.value for k in HearingKind}:
         await callback.answer(_("This button is no longer valid."))
         return
-    await state.update_data(kind=callback_data.value)
-    await _confirm(callback, state, session)
+    draft = await dialog.draft(state)
+    await dialog.keep(state, draft.model_copy(update={"kind": callback_data.value}))
+    await dialog.go(callback, state, HearingForm.confirm, session=session)
 
 
+@dialog.screen(HearingForm.confirm)
 async def _confirm(
-    event: Message | CallbackQuery, state: FSMContext, session: AsyncSession
+    event: Event, state: FSMContext, step: State, *, session: AsyncSession, **_deps: Any
 ) -> None:
-    data = await state.get_data()
-    case = await cases.by_id(session, int(data["case"]))
+    draft = await dialog.draft(state)
+    case = await cases.by_id(session, draft.case)
     assert case is not None and case.id is not None
-    await state.set_state(HearingForm.confirm)
     kb = InlineKeyboardBuilder()
     kb.button(text=_("✅ Save"), callback_data=HearingCb(action="save"))
-    kb.button(text=_("« Back"), callback_data=HearingCb(action="back"))
-    kb.button(text=_("✖ Stop"), callback_data=HearingCb(action="stop"))
-    kb.adjust(1, 2)
-    if data.get("mode") == "cancel":
-        await show(
-            event,
-            _("Cancel this hearing? Followers who were reminded of it will be told."),
-            kb.as_markup(),
-        )
+    markup = dialog.nav(above=kb)
+    if draft.mode == "cancel":
+        text = _("Cancel this hearing? Followers who were reminded of it will be told.")
+        await show(event, text, markup)
         return
-    starts, tz = hearings.court_time(
-        case, dt.date.fromisoformat(data["day"]), dt.time.fromisoformat(data["time"])
-    )
-    if data.get("mode") == "move":
+    assert draft.day is not None and draft.time is not None
+    starts, tz = hearings.court_time(case, draft.day, draft.time)
+    if draft.mode == "move":
         text = _("Move the hearing to {when}? Followers who were reminded will be told.").format(
             when=views.moment(starts, tz)
         )
     else:
         preview = Hearing(
-            case_id=case.id, starts_at=starts, timezone=tz, court=data["court"], kind=data["kind"]
+            case_id=case.id, starts_at=starts, timezone=tz, court=draft.court, kind=draft.kind
         )
         text = (
             _("Schedule this hearing? Followers will be reminded before it.")
             + "\n\n"
             + views.hearing_line(preview, tz)
         )
-    await show(event, text, kb.as_markup())
+    await show(event, text, markup)
 
 
 async def cancel_start(
     callback: CallbackQuery, callback_data: HearingCb, state: FSMContext, session: AsyncSession
 ) -> None:
     hearing = await hearings.by_id(session, callback_data.hearing)
-    if hearing is None or hearing.case_id != callback_data.case:
+    if hearing is None or hearing.id is None or hearing.case_id != callback_data.case:
         await callback.answer(_("This button is no longer valid."))
         return
-    await state.set_data({"case": hearing.case_id, "hearing": hearing.id, "mode": "cancel"})
-    await _confirm(callback, state, session)
+    await state.clear()
+    await dialog.keep(state, HearingDraft(case=hearing.case_id, hearing=hearing.id, mode="cancel"))
+    await dialog.go(callback, state, HearingForm.confirm, session=session)
 
 
 async def save(
@@ -276,33 +309,30 @@ async def save(
     cipher: IdentityCipher,
     visitor: Visitor,
 ) -> None:
-    data = await state.get_data()
+    draft = await dialog.draft(state)
     await state.clear()
-    case = await cases.by_id(session, int(data.get("case", 0)))
+    case = await cases.by_id(session, draft.case)
     if case is None or visitor.person is None:
         await callback.answer(_("This case is not available."), show_alert=True)
         return
     actor = staff.actor_of(cipher, visitor.person.id)
     try:
-        if data["mode"] == "cancel":
-            hearing = await hearings.by_id(session, int(data["hearing"]))
+        if draft.mode == "cancel":
+            hearing = await hearings.by_id(session, draft.hearing)
             if hearing is not None:
                 await hearings.cancel(session, hearing, actor)
             notice = _("The hearing is cancelled.")
         else:
-            starts, tz = hearings.court_time(
-                case, dt.date.fromisoformat(data["day"]), dt.time.fromisoformat(data["time"])
-            )
-            if data["mode"] == "move":
-                hearing = await hearings.by_id(session, int(data["hearing"]))
+            assert draft.day is not None and draft.time is not None
+            starts, tz = hearings.court_time(case, draft.day, draft.time)
+            if draft.mode == "move":
+                hearing = await hearings.by_id(session, draft.hearing)
                 if hearing is None:
                     raise hearings.HearingError("gone")
                 await hearings.move(session, hearing, starts, actor)
                 notice = _("The hearing is moved.")
             else:
-                await hearings.schedule(
-                    session, case, starts, tz, data["court"], data["kind"], actor
-                )
+                await hearings.schedule(session, case, starts, tz, draft.court, draft.kind, actor)
                 notice = _("The hearing is scheduled.")
     except hearings.HearingError:
         await callback.answer(_("That moment has passed. Nothing was changed."), show_alert=True)
@@ -310,57 +340,17 @@ async def save(
     await _case_screen(callback, session, visitor, case, notice)
 
 
-def _prompt(step: State) -> str:
-    if step == HearingForm.day:
-        return _("The date of the hearing, as the court has it (YYYY-MM-DD):")
-    if step == HearingForm.time:
-        return _("The time, court's local time (HH:MM):")
-    return _("Which court? (for example: Tashkent City Court)")
-
-
-async def back(callback: CallbackQuery, state: FSMContext) -> None:
-    current = await state.get_state()
-    mode = (await state.get_data()).get("mode")
-    steps = {
-        HearingForm.time.state: HearingForm.day,
-        HearingForm.court.state: HearingForm.time,
-        HearingForm.kind.state: HearingForm.court,
-        HearingForm.confirm.state: HearingForm.time if mode == "move" else HearingForm.court,
-    }
-    previous = steps.get(current or "")
-    if previous is None or mode == "cancel":
-        await stop(callback, state)
-        return
-    await state.set_state(previous)
-    await show(callback, _prompt(previous), _nav(back=previous != HearingForm.day))
-
-
-async def stop(event: Message | CallbackQuery, state: FSMContext) -> None:
-    await state.clear()
-    await show(event, _("Stopped. Nothing was changed."))
-
-
-async def stop_command(message: Message, state: FSMContext) -> None:
-    await stop(message, state)
+dialog.on_message(hearing_command, Command("hearing"))
+dialog.on_text(HearingForm.case, case_step)
+dialog.on_text(HearingForm.day, day_step)
+dialog.on_text(HearingForm.time, time_step)
+dialog.on_text(HearingForm.court, court_step)
+dialog.on_button("start", start_button)
+dialog.on_callback(start_form, HearingCb.filter(F.action.in_({"new", "move"})))
+dialog.on_button("cancel", cancel_start)
+dialog.on_button("kind", kind_step, HearingForm.kind)
+dialog.on_button("save", save, HearingForm.confirm)
 
 
 def router() -> Router:
-    r = Router(name="staff-hearings")
-    r.message.register(stop_command, Command("cancel"), EDITORS, StateFilter(HearingForm))
-    r.message.register(hearing_command, Command("hearing"), EDITORS)
-    r.message.register(case_step, HearingForm.case, F.text, NOT_COMMAND, EDITORS)
-    r.message.register(day_step, HearingForm.day, F.text, NOT_COMMAND, EDITORS)
-    r.message.register(time_step, HearingForm.time, F.text, NOT_COMMAND, EDITORS)
-    r.message.register(court_step, HearingForm.court, F.text, NOT_COMMAND, EDITORS)
-    r.callback_query.register(start_button, HearingCb.filter(F.action == "start"), EDITORS)
-    r.callback_query.register(start_form, HearingCb.filter(F.action.in_({"new", "move"})), EDITORS)
-    r.callback_query.register(cancel_start, HearingCb.filter(F.action == "cancel"), EDITORS)
-    r.callback_query.register(
-        kind_step, HearingCb.filter(F.action == "kind"), HearingForm.kind, EDITORS
-    )
-    r.callback_query.register(
-        save, HearingCb.filter(F.action == "save"), HearingForm.confirm, EDITORS
-    )
-    r.callback_query.register(back, HearingCb.filter(F.action == "back"), EDITORS)
-    r.callback_query.register(stop, HearingCb.filter(F.action == "stop"), EDITORS)
-    return r
+    return dialog.router()

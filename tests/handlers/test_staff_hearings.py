@@ -126,3 +126,24 @@ async def test_a_command_mid_dialogue_is_a_command(driver: Driver, storage, sett
     stats = await driver.send(person, "/stats")
     assert "Statistics" in stats.text and "not a date" not in stats.text
     assert "The time" in (await driver.send(person, FUTURE)).text  # still at the date step
+
+
+async def test_back_follows_the_way_the_dialogue_came(
+    driver: Driver, storage, settings, small_cases
+):
+    """Moving a hearing skips the court and the kind: Back from the confirmation returns to
+    the time, then to the date, which has no Back (the dialogue began there)."""
+    person = await editor(storage, settings)
+    await driver.send(person, "/hearing Testov")
+    await driver.press(person, "Move")
+    await driver.send(person, FUTURE2)
+    await driver.send(person, "09:00")
+    time_again = await driver.press(person, "« Back")
+    assert "court's local time" in time_again.text
+    day_again = await driver.press(person, "« Back")
+    assert "The date of the hearing" in day_again.text
+    assert "« Back" not in day_again.labels()
+    await driver.send(person, FUTURE2)
+    await driver.send(person, "09:30")
+    await driver.press(person, "Save")
+    assert (await hearings_of(storage))[0].starts_at.strftime("%M") == "30"

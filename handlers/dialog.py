@@ -1,0 +1,181 @@
+"""One way to build a staff dialogue: its steps with a trail, Back, Stop and /cancel
+registered once, the "a command is not an answer" rule once, a typed draft, and the role
+check on the dialogue's router.
+
+A small helper of our own rather than aiogram-dialog: the dialogues are a few linear
+forms whose screens are ordinary messages that the tests (and the e2e tests) read as
+Telegram shows them; aiogram-dialog would bring its own windows, callback format and
+message handling, and the screens would have to be rewritten around it. Why, in short:
+README, "Layout".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
+
+from aiogram import F, Router
+from aiogram.filters import Command, Filter, StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from pydantic import BaseModel
+
+from handlers.common import show
+
+# A command typed in the middle of a dialogue is a command, not an answer to the step.
+NOT_COMMAND = ~F.text.startswith("/")
+
+D = TypeVar("D", bound=BaseModel)
+Event = Message | CallbackQuery
+# Shows a step's question again (when Back returns to it): the event, the dialogue's
+# state, the step, and what aiogram injects into handlers (session, visitor, ...).
+StepScreen = Callable[..., Awaitable[None]]
+
+_TRAIL = "_trail"
+_DRAFT = "draft"
+
+
+class Dialog(Generic[D]):
+    """A staff dialogue: `states` are its steps, `draft` what it collects, `nav` the
+    CallbackData factory of its buttons (it must take an `action`), `who` the filter
+    every update of the dialogue must pass."""
+
+    def __init__(
+        self,
+        name: str,
+        states: type[StatesGroup],
+        draft: type[D],
+        nav: type[CallbackData],
+        who: Filter,
+        *,
+        stopped: Callable[[], str] = lambda: _("Stopped. Nothing was changed."),
+    ) -> None:
+        self.name = name
+        self.states = states
+        self.draft_type = draft
+        self.nav_type = nav
+        self.who = who
+        self.stopped = stopped
+        self._screens: dict[str, StepScreen] = {}
+        self._messages: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
+        self._callbacks: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
+
+    # -- the way through -----------------------------------------------------------
+
+    def screen(self, step: State) -> Callable[[StepScreen], StepScreen]:
+        """Register how `step` asks its question (shown on the way forward and on Back)."""
+
+        def register(show_step: StepScreen) -> StepScreen:
+            assert step.state is not None
+            self._screens[step.state] = show_step
+            return show_step
+
+        return register
+
+    async def go(self, event: Event, state: FSMContext, step: State, **data: Any) -> None:
+        """Move on to `step` and ask its question; Back will return here from there."""
+        current = await state.get_state()
+        trail: list[str] = list((await state.get_data()).get(_TRAIL, []))
+        if current is not None and current != step.state:
+            trail.append(current)
+        await state.update_data({_TRAIL: trail})
+        await state.set_state(step)
+        await self._show(event, state, step, data)
+
+    async def begin(self, event: Event, state: FSMContext, step: State, **data: Any) -> None:
+        """Start the dialogue afresh at `step`: an empty draft, no way back."""
+        await state.clear()
+        await state.set_state(step)
+        await self._show(event, state, step, data)
+
+    async def back(self, callback: CallbackQuery, state: FSMContext, **data: Any) -> None:
+        """Return to the step before this one; from the first step, stop."""
+        trail: list[str] = list((await state.get_data()).get(_TRAIL, []))
+        if not trail:
+            await self.stop(callback, state)
+            return
+        previous = trail.pop()
+        await state.update_data({_TRAIL: trail})
+        step = next(s for s in self.states.__all_states__ if s.state == previous)
+        await state.set_state(step)
+        await self._show(callback, state, step, data)
+
+    async def stop(self, event: Event, state: FSMContext) -> None:
+        """End the dialogue with nothing saved."""
+        await state.clear()
+        await show(event, self.stopped())
+
+    async def can_go_back(self, state: FSMContext) -> bool:
+        return bool((await state.get_data()).get(_TRAIL))
+
+    async def _show(self, event: Event, state: FSMContext, step: State, data: Any) -> None:
+        assert step.state is not None
+        await self._screens[step.state](event, state, step, **data)
+
+    # -- the draft -----------------------------------------------------------------
+
+    async def draft(self, state: FSMContext) -> D:
+        """What the dialogue has collected so far."""
+        return self.draft_type.model_validate((await state.get_data()).get(_DRAFT, {}))
+
+    async def keep(self, state: FSMContext, draft: D) -> None:
+        await state.update_data({_DRAFT: draft.model_dump(mode="json")})
+
+    # -- screens and registration ----------------------------------------------------
+
+    def nav(
+        self, *, back: bool = True, above: InlineKeyboardBuilder | None = None
+    ) -> InlineKeyboardMarkup:
+        """Back and Stop, under the step's own buttons (`above`) if it has any."""
+        kb = InlineKeyboardBuilder()
+        if above is not None:
+            kb.attach(above)
+        nav = InlineKeyboardBuilder()
+        if back:
+            nav.button(text=_("« Back"), callback_data=self.nav_type(action="back"))
+        nav.button(text=_("✖ Stop"), callback_data=self.nav_type(action="stop"))
+        nav.adjust(2)
+        kb.attach(nav)
+        return kb.as_markup()
+
+    def on_message(self, handler: Callable[..., Any], *filters: Any) -> None:
+        self._messages.append((handler, filters))
+
+    def on_text(self, step: State, handler: Callable[..., Any], *filters: Any) -> None:
+        """`handler` answers `step` with a text that is not a command."""
+        self.on_message(handler, step, F.text, NOT_COMMAND, *filters)
+
+    def on_callback(self, handler: Callable[..., Any], *filters: Any) -> None:
+        self._callbacks.append((handler, filters))
+
+    def on_button(self, action: str, handler: Callable[..., Any], *filters: Any) -> None:
+        """`handler` answers a press of the dialogue's button `action`."""
+        self.on_callback(handler, self.nav_type.filter(F.action == action), *filters)
+
+    def router(self) -> Router:
+        """A fresh router for one dispatcher: the role filter on every update, then /cancel,
+        Back and Stop, then the dialogue's own handlers in the order they were given."""
+        r = Router(name=self.name)
+        r.message.filter(self.who)
+        r.callback_query.filter(self.who)
+
+        async def back(callback: CallbackQuery, state: FSMContext, **data: Any) -> None:
+            await self.back(callback, state, **data)
+
+        async def stop(event: Event, state: FSMContext) -> None:
+            await self.stop(event, state)
+
+        r.message.register(stop, Command("cancel"), StateFilter(self.states))
+        r.callback_query.register(
+            back, self.nav_type.filter(F.action == "back"), StateFilter(self.states)
+        )
+        r.callback_query.register(stop, self.nav_type.filter(F.action == "stop"))
+        for handler, filters in self._messages:
+            r.message.register(handler, *filters)
+        for handler, filters in self._callbacks:
+            r.callback_query.register(handler, *filters)
+        return r
