@@ -53,6 +53,8 @@ class Dialog(Generic[D]):
         who: Filter,
         *,
         stopped: Callable[[], str] = lambda: _("Stopped. Nothing was changed."),
+        after_stop: Callable[[], InlineKeyboardMarkup | None] = lambda: None,
+        protect: bool = False,
     ) -> None:
         self.name = name
         self.states = states
@@ -60,6 +62,9 @@ class Dialog(Generic[D]):
         self.nav_type = nav
         self.who = who
         self.stopped = stopped
+        self.after_stop = after_stop
+        # Its screens are protected from forwarding and saving (reports, say).
+        self.protect = protect
         self._screens: dict[str, StepScreen] = {}
         self._messages: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
         self._callbacks: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
@@ -107,7 +112,10 @@ class Dialog(Generic[D]):
     async def stop(self, event: Event, state: FSMContext) -> None:
         """End the dialogue with nothing saved."""
         await state.clear()
-        await show(event, self.stopped())
+        if isinstance(event, Message) and self.protect:
+            await event.answer(self.stopped(), reply_markup=self.after_stop(), protect_content=True)
+            return
+        await show(event, self.stopped(), self.after_stop())
 
     async def can_go_back(self, state: FSMContext) -> bool:
         return bool((await state.get_data()).get(_TRAIL))

@@ -10,9 +10,10 @@ sender's Telegram identity is never shown, nor anything else about them.
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -20,6 +21,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
@@ -27,13 +29,11 @@ from bot.presentation import views
 from bot.presentation.callbacks import CaseEditCb, ReportCb
 from bot.services import cases, reports, staff
 from bot.services.identity import Visitor
-from db.models import Report, ReportKind, ReportStatus, StaffRole
+from db.models import Report, ReportKind, ReportStatus
 from handlers.common import show
-from handlers.filters import HasRole
+from handlers.dialog import Dialog
+from handlers.filters import EDITORS
 from handlers.staff import updates as staff_updates
-
-EDITORS = HasRole(StaffRole.ADMIN.value, StaffRole.EDITOR.value)
-NOT_COMMAND = ~F.text.startswith("/")
 
 KIND_NAMES = {
     ReportKind.FAMILY.value: __("👪 from the family"),
@@ -52,6 +52,31 @@ class AnswerForm(StatesGroup):
     text = State()
 
 
+class AnswerDraft(BaseModel):
+    """Which report the answer is for."""
+
+    report: int = 0
+
+
+def _to_list() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("« All reports"), callback_data=ReportCb(action="list"))
+    return kb.as_markup()
+
+
+# One step, but a dialogue like the others: Stop and /cancel end it the same way.
+dialog = Dialog(
+    "staff-reports",
+    AnswerForm,
+    AnswerDraft,
+    ReportCb,
+    EDITORS,
+    stopped=lambda: _("Stopped. Nothing was sent."),
+    after_stop=_to_list,
+    protect=True,
+)
+
+
 def _kind(kind: str) -> str:
     return str(KIND_NAMES.get(kind, kind))
 
@@ -63,12 +88,6 @@ async def _case_name(session: AsyncSession, case_id: int, visitor: Visitor) -> s
 
 def _gone() -> str:
     return _("This report no longer exists: its sender may have deleted their data.")
-
-
-def _to_list() -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(text=_("« All reports"), callback_data=ReportCb(action="list"))
-    return kb.as_markup()
 
 
 async def _list_screen(
@@ -229,17 +248,24 @@ async def answer_button(
     if not await reports.exists(session, callback_data.id):
         await callback.answer(_gone(), show_alert=True)
         return
-    await state.set_state(AnswerForm.text)
-    await state.set_data({"report": callback_data.id})
-    kb = InlineKeyboardBuilder()
-    kb.button(text=_("« Back"), callback_data=ReportCb(action="open", id=callback_data.id))
-    kb.button(text=_("✖ Stop"), callback_data=ReportCb(action="stop"))
-    kb.adjust(2)
+    await state.clear()
+    await dialog.keep(state, AnswerDraft(report=callback_data.id))
+    await dialog.go(callback, state, AnswerForm.text)
+
+
+@dialog.screen(AnswerForm.text)
+async def _ask_answer(
+    event: Message | CallbackQuery, state: FSMContext, step: State, **_deps: Any
+) -> None:
+    report_id = (await dialog.draft(state)).report
+    # Back leads to the report itself, which is not a step of the dialogue.
+    back = InlineKeyboardBuilder()
+    back.button(text=_("« Back"), callback_data=ReportCb(action="open", id=report_id))
     text = _(
         "Send your answer to report #{id} as plain text, at most {limit} characters. It "
         "reaches the sender as a message from the campaign team; your name is not shown."
-    ).format(id=callback_data.id, limit=views.number(reports.MAX_ANSWER))
-    await show(callback, text, kb.as_markup())
+    ).format(id=report_id, limit=views.number(reports.MAX_ANSWER))
+    await show(event, text, dialog.nav(back=False, above=back))
 
 
 async def answer_text(
@@ -249,12 +275,12 @@ async def answer_text(
     cipher: IdentityCipher,
     visitor: Visitor,
 ) -> None:
-    data = await state.get_data()
+    report_id = (await dialog.draft(state)).report
     text = message.text or ""
     assert visitor.person is not None
     actor = staff.actor_of(cipher, visitor.person.id)
     try:
-        sent = await reports.answer(session, cipher, int(data.get("report", 0)), text, actor)
+        sent = await reports.answer(session, cipher, report_id, text, actor)
     except reports.ReportError:
         warning = _(
             "That answer has {count} characters; it must have 1 to {limit}. Please send "
@@ -321,32 +347,17 @@ async def archive_button(
     await show(callback, text, markup, _("Archived.") if done else _gone())
 
 
-async def stop(event: Message | CallbackQuery, state: FSMContext) -> None:
-    await state.clear()
-    await show(event, _("Stopped. Nothing was sent."), _to_list())
-
-
-async def stop_command(message: Message, state: FSMContext) -> None:
-    await state.clear()
-    await message.answer(
-        _("Stopped. Nothing was sent."), reply_markup=_to_list(), protect_content=True
-    )
+dialog.on_message(reports_command, Command("reports"))
+dialog.on_text(AnswerForm.text, answer_text)
+dialog.on_message(answer_not_text, AnswerForm.text, ~F.text)
+dialog.on_button("list", list_button)
+dialog.on_button("open", open_button)
+dialog.on_button("answer", answer_button)
+dialog.on_button("update", update_button)
+dialog.on_button("archive", archive_button)
 
 
 def router() -> Router:
     """Editors and admins only: to anyone else /reports is an unknown command and the
     buttons are stale ones."""
-    r = Router(name="staff-reports")
-    r.message.register(stop_command, Command("cancel"), EDITORS, StateFilter(AnswerForm))
-    r.message.register(reports_command, Command("reports"), EDITORS)
-    r.message.register(answer_text, AnswerForm.text, F.text, NOT_COMMAND, EDITORS)
-    r.message.register(answer_not_text, AnswerForm.text, ~F.text, EDITORS)
-    r.callback_query.register(list_button, ReportCb.filter(F.action == "list"), EDITORS)
-    r.callback_query.register(open_button, ReportCb.filter(F.action == "open"), EDITORS)
-    r.callback_query.register(answer_button, ReportCb.filter(F.action == "answer"), EDITORS)
-    r.callback_query.register(update_button, ReportCb.filter(F.action == "update"), EDITORS)
-    r.callback_query.register(archive_button, ReportCb.filter(F.action == "archive"), EDITORS)
-    r.callback_query.register(
-        stop, ReportCb.filter(F.action == "stop"), StateFilter(AnswerForm), EDITORS
-    )
-    return r
+    return dialog.router()
