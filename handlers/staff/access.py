@@ -28,7 +28,7 @@ from bot.services import families, staff
 from bot.services.identity import Visitor
 from db.models import StaffRole
 from handlers.common import show
-from handlers.filters import HasRole
+from handlers.filters import ADMINS, EVERY_ROLE
 
 ROLE_NAMES = {
     StaffRole.ADMIN.value: __("admin"),
@@ -224,8 +224,7 @@ def router() -> Router:
     r.message.register(
         join, CommandStart(deep_link=True, magic=F.args.startswith(staff.INVITE_PREFIX))
     )
-    admin = HasRole(StaffRole.ADMIN.value)
-    every_role = HasRole(*staff.ROLES)
+    admin, every_role = ADMINS, EVERY_ROLE
     r.message.register(admin_command, Command("admin"), every_role)
     r.message.register(staff_command, Command("staff"), admin)
     r.message.register(invite_command, Command("invite"), admin)

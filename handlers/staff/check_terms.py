@@ -29,11 +29,9 @@ from bot.services import letter_check, staff
 from bot.services.identity import Visitor
 from bot.services.letter_check import TermError
 from config.settings import SUPPORTED_LOCALES
-from db.models import StaffRole
 from handlers.common import show
-from handlers.filters import HasRole
+from handlers.filters import EDITORS
 
-EDITORS = HasRole(StaffRole.ADMIN.value, StaffRole.EDITOR.value)
 PAGE_SIZE = 10
 _LOCALES = {loc.casefold(): loc for loc in SUPPORTED_LOCALES}
 
@@ -209,6 +207,8 @@ async def page_button(
 
 def router() -> Router:
     r = Router(name="staff-check-terms")
-    r.message.register(checkwords_command, Command("checkwords"), EDITORS)
-    r.callback_query.register(page_button, CheckTermsCb.filter(), EDITORS)
+    r.message.filter(EDITORS)
+    r.callback_query.filter(EDITORS)
+    r.message.register(checkwords_command, Command("checkwords"))
+    r.callback_query.register(page_button, CheckTermsCb.filter())
     return r

@@ -24,11 +24,10 @@ from bot.presentation import views
 from bot.presentation.callbacks import FamilyCb
 from bot.services import case_editing, cases, families, staff
 from bot.services.identity import Visitor
-from db.models import Case, StaffRole
+from db.models import Case
 from handlers.common import MAX_ARGUMENT, show
-from handlers.filters import HasRole
+from handlers.filters import EDITORS
 
-EDITORS = HasRole(StaffRole.ADMIN.value, StaffRole.EDITOR.value)
 _FAMILY_WORD = re.compile(r"(?i)^family\b")
 # "/invite family ..." is ours; "/invite editor" and the rest stay with staff access.
 INVITE_FAMILY = Command("invite", magic=F.args.regexp(_FAMILY_WORD))
@@ -241,10 +240,12 @@ def router() -> Router:
     """Editors and admins only. Included before staff access, which keeps every other
     /invite (and answers an editor's "/invite editor" as unknown)."""
     r = Router(name="staff-families")
-    r.message.register(invite_command, INVITE_FAMILY, EDITORS)
-    r.message.register(family_command, Command("family"), EDITORS)
-    r.callback_query.register(invite_button, FamilyCb.filter(F.action == "invite"), EDITORS)
-    r.callback_query.register(list_button, FamilyCb.filter(F.action == "list"), EDITORS)
-    r.callback_query.register(unlink_ask, FamilyCb.filter(F.action == "unlink"), EDITORS)
-    r.callback_query.register(unlink_confirmed, FamilyCb.filter(F.action == "unlink-yes"), EDITORS)
+    r.message.filter(EDITORS)
+    r.callback_query.filter(EDITORS)
+    r.message.register(invite_command, INVITE_FAMILY)
+    r.message.register(family_command, Command("family"))
+    r.callback_query.register(invite_button, FamilyCb.filter(F.action == "invite"))
+    r.callback_query.register(list_button, FamilyCb.filter(F.action == "list"))
+    r.callback_query.register(unlink_ask, FamilyCb.filter(F.action == "unlink"))
+    r.callback_query.register(unlink_confirmed, FamilyCb.filter(F.action == "unlink-yes"))
     return r

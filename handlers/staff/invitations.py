@@ -24,13 +24,10 @@ from bot.presentation.callbacks import InviteCb
 from bot.services import invitations, staff
 from bot.services.identity import Visitor
 from bot.services.invitations import Kind, Outcome, Pending
-from db.models import StaffRole
 from handlers.common import show
-from handlers.filters import HasRole
+from handlers.filters import ADMINS, EDITORS
 from handlers.staff.access import role_name
 
-ADMINS = HasRole(StaffRole.ADMIN.value)
-ADMINS_AND_EDITORS = HasRole(StaffRole.ADMIN.value, StaffRole.EDITOR.value)
 # Twenty entries with a case name cut to NAME_ROOM keep the message well under
 # Telegram's 4096 characters, and the keyboard far under its 100 buttons.
 MAX_LISTED = 20
@@ -146,12 +143,12 @@ def router() -> Router:
     """Admins and editors; a staff invitation is cancelled by admins only, and the
     service checks the role again."""
     r = Router(name="staff-invitations")
-    r.message.register(invites_command, Command("invites"), ADMINS_AND_EDITORS)
-    r.callback_query.register(list_button, InviteCb.filter(F.action == "list"), ADMINS_AND_EDITORS)
+    r.message.filter(EDITORS)
+    r.callback_query.filter(EDITORS)
+    r.message.register(invites_command, Command("invites"))
+    r.callback_query.register(list_button, InviteCb.filter(F.action == "list"))
     r.callback_query.register(
-        cancel_button,
-        InviteCb.filter((F.action == "cancel") & (F.kind == Kind.FAMILY.value)),
-        ADMINS_AND_EDITORS,
+        cancel_button, InviteCb.filter((F.action == "cancel") & (F.kind == Kind.FAMILY.value))
     )
     r.callback_query.register(
         cancel_button,

@@ -19,9 +19,8 @@ from bot.presentation import views
 from bot.presentation.callbacks import StaffCb
 from bot.services import stats, stats_chart
 from bot.services.identity import Visitor
-from db.models import StaffRole
 from handlers.common import show
-from handlers.filters import HasRole
+from handlers.filters import EVERY_ROLE
 
 
 async def stats_command(message: Message, session: AsyncSession, visitor: Visitor) -> None:
@@ -90,7 +89,8 @@ async def _stats_text(session: AsyncSession, visitor: Visitor) -> str:
 
 def router() -> Router:
     r = Router(name="staff-stats")
-    every_role = HasRole(*(role.value for role in StaffRole))
-    r.message.register(stats_command, Command("stats"), every_role)
-    r.callback_query.register(stats_button, StaffCb.filter(F.action == "stats"), every_role)
+    r.message.filter(EVERY_ROLE)
+    r.callback_query.filter(EVERY_ROLE)
+    r.message.register(stats_command, Command("stats"))
+    r.callback_query.register(stats_button, StaffCb.filter(F.action == "stats"))
     return r
