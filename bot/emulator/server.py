@@ -83,15 +83,21 @@ async def this_machine_only(request: web.Request, handler: Any) -> web.StreamRes
 
     Bound to loopback, they were still reachable from any web page open in the same
     browser: by a foreign Host name that resolves to 127.0.0.1 (DNS rebinding), or by a
-    cross-origin form or text/plain POST, which needs no preflight. A request must name a
-    loopback host, come from no other origin, and post to the page's API only as JSON
-    (which a foreign page cannot send without a preflight this server never answers)."""
+    cross-origin form or text/plain POST, which needs no preflight, or by an image or a
+    link, which send no Origin at all. A request must name a loopback host, come from no
+    other origin nor another site (a browser says so in Sec-Fetch-Site), call the Bot API
+    by POST only (as every client does), and post to the page's API only as JSON (which a
+    foreign page cannot send without a preflight this server never answers)."""
     host = request.host.rsplit(":", 1)[0].strip("[]") if request.host else ""
     if host not in LOOPBACK_HOSTS:
         raise web.HTTPForbidden(text="this machine only")
     origin = request.headers.get("Origin")
     if origin is not None and not is_loopback_url(origin):
         raise web.HTTPForbidden(text="this machine only")
+    if request.headers.get("Sec-Fetch-Site", "none") not in {"same-origin", "none"}:
+        raise web.HTTPForbidden(text="this machine only")
+    if request.path.startswith("/bot") and request.method != "POST":
+        raise web.HTTPMethodNotAllowed(request.method, ["POST"])
     if (
         request.method == "POST"
         and request.path.startswith("/api/")

@@ -196,7 +196,7 @@ async def test_unknown_method_and_parameter_are_reported(served):
             f"{base}/sendMessage", data={"chat_id": str(user.id), "text": "form"}
         ) as r:
             assert (await r.json())["result"]["text"] == "form"
-        async with http.get(f"{server.url}/bot1:wrong/getMe") as r:
+        async with http.post(f"{server.url}/bot1:wrong/getMe") as r:
             assert r.status == 401
     assert "sendTelepathy: unknown method" in emulator.problems
     assert "sendMessage: unknown parameter 'colour'" in emulator.problems
@@ -278,6 +278,14 @@ async def test_the_sandbox_answers_this_machine_only():
                 assert r.status == 403
             async with http.post(hook, data={"url": "https://evil.example/hook"}) as r:
                 assert r.status == 400 and emulator.webhook_url == ""
+            # An image or a link on another page: no Origin, but a GET, and the browser
+            # says where it comes from.
+            send = f"{server.url}/bot{emulator.token}/sendMessage?chat_id=1&text=forged"
+            async with http.get(send) as r:
+                assert r.status == 405
+            cross = {"Sec-Fetch-Site": "cross-site"}
+            async with http.post(hook, data={"url": "http://127.0.0.1:9/x"}, headers=cross) as r:
+                assert r.status == 403 and emulator.webhook_url == ""
             # The page itself, and programs on this machine, work as before.
             same = {"Origin": server.url}
             async with http.post(
