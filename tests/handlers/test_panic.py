@@ -20,12 +20,18 @@ from db.types import utcnow
 from tests.support import Driver, Person
 
 
-def sent_ids(driver: Driver, chat_id: int) -> list[int]:
+def sent_ids(driver: Driver, chat_id: int, *, by_bot: bool = True) -> list[int]:
     return [
         m.message_id
         for (chat, _mid), m in driver.session.messages.items()
-        if chat == chat_id and m.from_user is not None and m.from_user.is_bot
+        if chat == chat_id and m.from_user is not None and m.from_user.is_bot == by_bot
     ]
+
+
+async def worker_sends(driver: Driver, person: Person, text: str) -> int:
+    """An alert the worker sends: in the chat, and in no record of the bot's yet."""
+    sent = await driver.emulator.call("sendMessage", {"chat_id": person.id, "text": text})
+    return int(sent["message_id"])
 
 
 async def test_panic_deletes_every_message_in_the_chat(driver: Driver, storage, small_cases):
@@ -38,7 +44,9 @@ async def test_panic_deletes_every_message_in_the_chat(driver: Driver, storage, 
     reply = await driver.send(person, "/panic")
     deleted = [mid for c in reply.calls if isinstance(c, DeleteMessages) for mid in c.message_ids]
     # The bot's answers and the person's own four messages, /panic included.
-    assert set(deleted) == set(before) | {1, 2, 3, 4}
+    own = sent_ids(driver, person.id, by_bot=False)
+    assert len(own) == 4
+    assert set(deleted) == set(before) | set(own)
     notice = [c for c in reply.calls if isinstance(c, SendMessage)]
     assert len(notice) == 1 and "/forget" in notice[0].text
     async with storage.sessionmaker() as s:
@@ -154,17 +162,18 @@ async def test_an_alert_in_flight_at_the_panic_is_deleted_when_it_lands(
     async with storage.sessionmaker() as s, s.begin():
         leased = await outbox_repo.claim(s, utcnow(), 10, dt.timedelta(minutes=2))
     assert len(leased) == 1
+    alert = await worker_sends(driver, person, "A visit was allowed")
 
     await driver.send(person, "/panic")
     async with storage.sessionmaker() as s, s.begin():  # the worker's writer, a moment late
-        await outbox_repo.mark_sent_many(s, [(leased[0].id, utcnow(), 777, None)])
+        await outbox_repo.mark_sent_many(s, [(leased[0].id, utcnow(), alert, None)])
 
     cipher = IdentityCipher(settings.key_bytes)
     planner = Planner(settings, storage.sessionmaker, driver.bot, cipher)
     before = len(driver.session.calls)
     assert await planner.deletions() == 1
     gone = [c for c in driver.session.calls[before:] if isinstance(c, DeleteMessage)]
-    assert [(c.chat_id, c.message_id) for c in gone] == [(person.id, 777)]
+    assert [(c.chat_id, c.message_id) for c in gone] == [(person.id, alert)]
 
     # An alert made after the panic is the person's to keep.
     async with storage.sessionmaker() as s, s.begin():
@@ -177,11 +186,13 @@ async def test_an_alert_in_flight_at_the_panic_is_deleted_when_it_lands(
         )
     async with storage.sessionmaker() as s, s.begin():
         later = await outbox_repo.claim(s, utcnow(), 10, dt.timedelta(minutes=2))
-        await outbox_repo.mark_sent_many(s, [(later[0].id, utcnow(), 778, None)])
+    kept = await worker_sends(driver, person, "A parcel arrived")
+    async with storage.sessionmaker() as s, s.begin():
+        await outbox_repo.mark_sent_many(s, [(later[0].id, utcnow(), kept, None)])
     before = len(driver.session.calls)
     await planner.deletions(utcnow() + dt.timedelta(hours=1))  # the notice's time comes
     gone = [c for c in driver.session.calls[before:] if isinstance(c, DeleteMessage)]
-    assert 778 not in [c.message_id for c in gone] and len(gone) == 1
+    assert kept not in [c.message_id for c in gone] and len(gone) == 1
 
 
 async def test_the_in_flight_window_is_the_configured_lease(
@@ -203,10 +214,11 @@ async def test_the_in_flight_window_is_the_configured_lease(
             .values(next_attempt_at=utcnow() + dt.timedelta(seconds=300))
         )
     assert len(leased) == 1
+    alert = await worker_sends(driver, person, "A visit was allowed")
 
     await driver.send(person, "/panic")
     async with storage.sessionmaker() as s, s.begin():
-        await outbox_repo.mark_sent_many(s, [(leased[0].id, utcnow(), 777, None)])
+        await outbox_repo.mark_sent_many(s, [(leased[0].id, utcnow(), alert, None)])
 
     planner = Planner(
         long_lease, storage.sessionmaker, driver.bot, IdentityCipher(settings.key_bytes)
@@ -214,4 +226,4 @@ async def test_the_in_flight_window_is_the_configured_lease(
     before = len(driver.session.calls)
     assert await planner.deletions() == 1
     gone = [c for c in driver.session.calls[before:] if isinstance(c, DeleteMessage)]
-    assert [(c.chat_id, c.message_id) for c in gone] == [(person.id, 777)]
+    assert [(c.chat_id, c.message_id) for c in gone] == [(person.id, alert)]

@@ -19,6 +19,7 @@ from bot.webhook import SECRET_HEADER, GuardedRequestHandler
 from tests.support import RecordingSession, make_bot
 
 SECRET = "right-secret_123"
+PERSON = 7_600_000_001
 
 
 @dataclass
@@ -32,6 +33,8 @@ class Hook:
 @pytest.fixture
 async def hook(settings, storage) -> AsyncIterator[Hook]:
     session = RecordingSession()
+    # The person whose updates are posted has started the bot, so it may answer them.
+    session.emulator.add_user("en", "S", PERSON).started = True
     bot = make_bot(session, IdentityCipher(settings.key_bytes))
     handler = GuardedRequestHandler(
         dispatcher=build_dispatcher(settings, storage), bot=bot, secret_token=SECRET
@@ -48,13 +51,13 @@ async def hook(settings, storage) -> AsyncIterator[Hook]:
 
 
 def update(text: str) -> dict[str, object]:
-    person = {"id": 7_600_000_001, "is_bot": False, "first_name": "S", "language_code": "en"}
+    person = {"id": PERSON, "is_bot": False, "first_name": "S", "language_code": "en"}
     return {
         "update_id": 1,
         "message": {
             "message_id": 1,
             "date": 1_700_000_000,
-            "chat": {"id": 7_600_000_001, "type": "private", "first_name": "S"},
+            "chat": {"id": PERSON, "type": "private", "first_name": "S"},
             "from": person,
             "text": text,
             "entities": [{"type": "bot_command", "offset": 0, "length": len(text)}],
@@ -74,6 +77,7 @@ async def test_an_update_with_the_secret_is_handled(hook: Hook):
     assert await post(hook, json.dumps(update("/help")).encode()) == 200
     await asyncio.gather(*hook.handler._background_feed_update_tasks)
     assert any(isinstance(call, SendMessage) for call in hook.session.calls)
+    assert hook.session.errors == []
 
 
 async def test_without_the_right_secret_nothing_is_handled(hook: Hook):
