@@ -630,7 +630,7 @@ class Emulator:
             raise BotApiError(403, "Forbidden: bot was blocked by the user")
         return user
 
-    def _flood(self, paid: bool) -> None:
+    def _flood(self, *, paid: bool) -> None:
         now = time.monotonic()
         while self._sent and now - self._sent[0] >= 1.0:
             self._sent.popleft()
@@ -804,7 +804,7 @@ class Emulator:
         user = self._chat(params["chat_id"])
         parsed = self._render(params.get("text"), params.get("parse_mode"), MAX_TEXT)
         self._markup(params.get("reply_markup"))
-        self._flood(bool(params.get("allow_paid_broadcast")))
+        self._flood(paid=bool(params.get("allow_paid_broadcast")))
         return await self._new_bot_message(user, parsed, params)
 
     async def _send_media(self, params: dict[str, Any], kind: str) -> Any:
@@ -813,7 +813,7 @@ class Emulator:
             params.get("caption"), params.get("parse_mode"), MAX_CAPTION, caption=True
         )
         self._markup(params.get("reply_markup"))
-        self._flood(bool(params.get("allow_paid_broadcast")))
+        self._flood(paid=bool(params.get("allow_paid_broadcast")))
         return await self._new_bot_message(user, parsed, params, kind=kind)
 
     async def _m_sendphoto(self, params: dict[str, Any]) -> Any:
@@ -837,7 +837,7 @@ class Emulator:
             )
         if source is None:
             raise bad_request("message to copy not found")
-        self._flood(bool(params.get("allow_paid_broadcast")))
+        self._flood(paid=bool(params.get("allow_paid_broadcast")))
         parsed = telegram_html.Parsed(source.text, source.page_html, None)
         if "caption" in params:
             parsed = self._render(
@@ -850,7 +850,7 @@ class Emulator:
         if "inline_message_id" in params:
             raise bad_request("inline messages are not supported by the local emulator")
         if self.strict:
-            self._flood(False)
+            self._flood(paid=False)
         msg = self._stored(params.get("chat_id"), params.get("message_id"))
         parsed = self._render(params.get("text"), params.get("parse_mode"), MAX_TEXT)
         markup = self._markup(params.get("reply_markup"))
@@ -870,7 +870,7 @@ class Emulator:
 
     async def _m_editmessagereplymarkup(self, params: dict[str, Any]) -> Any:
         if self.strict:
-            self._flood(False)
+            self._flood(paid=False)
         msg = self._stored(params.get("chat_id"), params.get("message_id"))
         markup = self._markup(params.get("reply_markup"))
         if msg.reply_markup == markup:
