@@ -147,6 +147,12 @@ class TransferSpec(SpecBase):
     case_id: int = Field(alias="case")
     address_tag: str = Field(alias="addr")
 
+    @property
+    def digestible(self) -> bool:
+        """Never held for a digest: the next letter needs the new address, which a digest
+        line does not carry (stored rows without `digest` included)."""
+        return False
+
 
 class BirthdaySpec(SpecBase):
     """A prisoner's birthday is a week away: time to post a card."""

@@ -3,8 +3,10 @@ card to that prisoner, and nobody else."""
 
 from __future__ import annotations
 
-from bot.services import case_editing
+from bot.crypto import IdentityCipher
+from bot.services import case_editing, identity
 from db.repositories import cases as cases_repo
+from db.repositories import people as people_repo
 from tests.e2e.conftest import Live
 from tests.e2e.talk import eventually, from_bot, say, tap
 
@@ -14,7 +16,9 @@ NEW_ADDRESS = "Қарағанды облысы, Долинка кенті, АК-
 async def test_the_new_address_reaches_past_card_writers(live: Live, storage):
     emu = live.emulator
     writer, follower, discreet = emu.add_user("en"), emu.add_user("en"), emu.add_user("ru")
-    for user, card, sent in ((writer, "card", "sent it"), (discreet, "Открытка", "отправил")):
+    daily = emu.add_user("en")
+    writers = ((writer, "card", "sent it"), (discreet, "Открытка", "отправил"))
+    for user, card, sent in (*writers, (daily, "card", "sent it")):
         await say(emu, user, "/start")
         await say(emu, user, "/letter erzhan-elshibayev")
         await tap(emu, user, card)
@@ -24,6 +28,11 @@ async def test_the_new_address_reaches_past_card_writers(live: Live, storage):
     await say(emu, follower, "/follow erzhan-elshibayev")
 
     async with storage.sessionmaker() as session, session.begin():
+        # A reader of the daily digest: the new address cannot wait for it (a digest line
+        # would not carry it), so it comes at once.
+        person = await identity.lookup(session, IdentityCipher(live.settings.key_bytes), daily.id)
+        assert person is not None and person.id is not None
+        await people_repo.set_fields(session, person.id, delivery="daily")
         case = await cases_repo.by_slug(session, "erzhan-elshibayev")
         assert case is not None
         assert await case_editing.set_field(session, case, "prison_address", NEW_ADDRESS, "t")
@@ -31,7 +40,8 @@ async def test_the_new_address_reaches_past_card_writers(live: Live, storage):
     def moved(user) -> list[str]:
         return [m.page_html for m in from_bot(emu, user) if "🚚" in m.text]
 
-    await eventually(lambda: bool(moved(writer)) and bool(moved(discreet)))
+    await eventually(lambda: bool(moved(writer)) and bool(moved(discreet)) and bool(moved(daily)))
+    assert NEW_ADDRESS in moved(daily)[0]
     [notice] = moved(writer)
     assert "Erzhan Elshibayev" in notice and NEW_ADDRESS in notice
     [quiet] = moved(discreet)

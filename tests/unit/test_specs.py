@@ -163,9 +163,11 @@ def test_rows_written_a_little_differently_still_read():
 def test_what_may_wait_for_a_digest():
     may_wait = {m.kind for _t, m in STORED if m.digestible}
     assert may_wait == {
-        "update", "status", "reminder", "hearing_cancelled", "hearing_moved", "transfer",
+        "update", "status", "reminder", "hearing_cancelled", "hearing_moved",
         "approval", "reviewed",
     }  # fmt: skip
+    # A new address does not wait: a digest line would not carry it.
+    assert not read_spec('{"addr":"a1","case":1,"t":"transfer"}').digestible
     # News may wait; a call to act may not.
     assert UpdateSpec(case_id=1, update_id=7).digestible
     assert not UpdateSpec(case_id=1, update_id=7, action_kind="action", digest=False).digestible
