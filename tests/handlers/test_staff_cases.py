@@ -78,15 +78,25 @@ async def finish_new_case(driver: Driver, person: Person, name: str = "Zafar Rah
 async def finish_from_slug(driver: Driver, person: Person) -> str:
     """From the slug step (taking the suggestion) to the confirm screen."""
     await driver.press(person, "Use:")
+    return await finish_from_summary(driver, person)
+
+
+async def finish_from_summary(driver: Driver, person: Person) -> str:
+    """From the summary step to the confirm screen."""
+    await fill_to_authority_locale(driver, person)
+    await driver.press(person, "Русский")
+    await driver.press(person, "Skip")  # prison address
+    await driver.send(person, "2021-03-15")
+    return (await driver.press(person, "Yes")).text
+
+
+async def fill_to_authority_locale(driver: Driver, person: Person) -> None:
+    """From the summary step to the authority's language."""
     await driver.send(person, "A blogger who wrote about <forced labour> & cotton.")
     await driver.press(person, "Skip")  # charges
     await driver.send(person, "Prosecutor General of the Republic of Uzbekistan")
     await driver.send(person, "Dear Prosecutor General,")
     await driver.send(person, "Tashkent, Gulyamov st. 66")
-    await driver.press(person, "Русский")
-    await driver.press(person, "Skip")  # prison address
-    await driver.send(person, "2021-03-15")
-    return (await driver.press(person, "Yes")).text
 
 
 async def test_new_case_is_created_hidden_and_published(driver: Driver, storage, settings):
@@ -172,6 +182,69 @@ async def test_back_goes_one_step_back(driver: Driver, storage, settings):
     case = await case_by_slug(storage, "alisher-testov")
     assert "Алишер Тестов" in confirm
     assert not case.accepts_letters
+
+
+async def test_back_follows_the_trail_across_choices_and_skipped_steps(
+    driver: Driver, storage, settings, small_cases
+):
+    """Back from a text step after a choice returns to the choice, then to the text before
+    it. A language version asks only the text steps: Back from its confirmation returns
+    to the salutation (the steps it does not ask are never visited), and from its first
+    step to the case it was begun from."""
+    person = await staff_member(storage, settings)
+    await walk_to_name(driver, person)
+    await driver.send(person, "Zafar Rahimov")
+    await driver.press(person, "Use:")
+    await fill_to_authority_locale(driver, person)
+    prison = await driver.press(person, "Русский")
+    assert "prison's postal address" in prison.text
+    choice = await driver.press(person, "« Back")
+    assert "does this authority work" in choice.text and "Русский" in choice.labels()
+    address = await driver.press(person, "« Back")
+    assert "as it goes on the envelope" in address.text
+    assert "Now: Tashkent, Gulyamov st. 66" in address.text
+
+    await driver.send(person, "/editcase Freeova")
+    await driver.press(person, "Add a language")
+    await driver.press(person, "Қазақша")
+    await driver.send(person, "Бермет Фриева")
+    await driver.press(person, "Skip")  # summary
+    await driver.press(person, "Skip")  # charges
+    await driver.send(person, "Қырғыз Республикасының Бас прокуроры")
+    await driver.send(person, "Құрметті Бас прокурор!")
+    salutation = await driver.press(person, "« Back")
+    assert "How does an appeal begin" in salutation.text
+    assert "Now: Құрметті Бас прокурор!" in salutation.text
+    assert "To whom do appeals go" in (await driver.press(person, "« Back")).text
+    assert "The charges" in (await driver.press(person, "« Back")).text
+    assert "short account" in (await driver.press(person, "« Back")).text
+    first = await driver.press(person, "« Back")
+    assert "New language version: Қазақша" in first.text and "Now: Бермет Фриева" in first.text
+    view = await driver.press(person, "« Back")
+    assert "Bermet Freeova" in view.text and "🌐 Add a language" in view.labels()
+    assert "kk" not in await texts_of(storage, "test-released")
+
+
+async def test_a_slug_taken_before_save_returns_to_its_step(driver: Driver, storage, settings):
+    """Another editor saves the same slug while this one confirms: Save returns to the
+    slug step with the reason, and Back from there still goes the way the dialogue came."""
+    person = await staff_member(storage, settings)
+    other = await staff_member(storage, settings, tg_id=9_300_000_002)
+    for editor in (person, other):
+        await walk_to_name(driver, editor)
+        await finish_new_case(driver, editor)
+    await driver.press(other, "Save")
+    again = await driver.press(person, "Save")
+    assert "already has this slug" in again.notices[0]
+    assert "short name for the case" in again.text and "Now: zafar-rahimov" in again.text
+    assert "full name" in (await driver.press(person, "« Back")).text
+    slug_step = await driver.send(person, "Zafar Rahimov")
+    assert not any(label.startswith("Use:") for label in slug_step.labels())
+    await driver.send(person, "zafar-rahimov-2")
+    await finish_from_summary(driver, person)
+    saved = await driver.press(person, "Save")
+    assert "saved" in saved.notices[0] and "zafar-rahimov-2" in saved.text
+    assert await count_cases(storage) == 2
 
 
 @pytest.mark.parametrize("how", ["/cancel", "stop"])
