@@ -11,7 +11,7 @@ README, "Layout".
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from aiogram import F, Router
@@ -81,19 +81,52 @@ class Dialog(Generic[D]):
 
         return register
 
-    async def go(self, event: Event, state: FSMContext, step: State, **data: Any) -> None:
-        """Move on to `step` and ask its question; Back will return here from there."""
+    async def go(
+        self,
+        event: Event,
+        state: FSMContext,
+        step: State,
+        *,
+        round_from: State | None = None,
+        **data: Any,
+    ) -> None:
+        """Move on to `step` and ask its question; Back will return here from there.
+
+        `round_from` ends a round of steps that may be taken again (one per language, say):
+        the round's steps, from its first `round_from` on, leave the trail, so Back from
+        `step` goes to what came before the rounds and never into an earlier round, whose
+        screens would show what the latest round holds."""
         current = await state.get_state()
         trail: list[str] = list((await state.get_data()).get(_TRAIL, []))
-        if current is not None and current != step.state:
+        if round_from is not None and round_from.state in trail:
+            del trail[trail.index(round_from.state) :]
+            while trail and trail[-1] == step.state:
+                trail.pop()
+        elif current is not None and current != step.state:
             trail.append(current)
         await state.update_data({_TRAIL: trail})
         await state.set_state(step)
         await self._show(event, state, step, data)
 
-    async def begin(self, event: Event, state: FSMContext, step: State, **data: Any) -> None:
-        """Start the dialogue afresh at `step`: an empty draft, no way back."""
+    async def begin(
+        self,
+        event: Event,
+        state: FSMContext,
+        step: State,
+        *,
+        draft: D | None = None,
+        came_by: Sequence[State] = (),
+        **data: Any,
+    ) -> None:
+        """Start the dialogue afresh at `step`: an empty draft, or `draft` when the way in
+        already knows something (the case a step begun from a menu is about); no way
+        back, or back through `came_by`, the steps a way in passed over (a relative's
+        report made into an update starts with its text written)."""
         await state.clear()
+        if draft is not None:
+            await self.keep(state, draft)
+        if came_by:
+            await state.update_data({_TRAIL: [s.state for s in came_by]})
         await state.set_state(step)
         await self._show(event, state, step, data)
 
@@ -109,6 +142,17 @@ class Dialog(Generic[D]):
         await state.set_state(step)
         await self._show(callback, state, step, data)
 
+    async def rewind(self, event: Event, state: FSMContext, step: State, **data: Any) -> None:
+        """Return to `step`, an earlier one on the trail, as if Back were pressed until
+        there: a value refused at the end sends the person to the step that asked for it,
+        and Back from there still goes the way the dialogue came."""
+        trail: list[str] = list((await state.get_data()).get(_TRAIL, []))
+        if step.state in trail:
+            del trail[trail.index(step.state) :]
+        await state.update_data({_TRAIL: trail})
+        await state.set_state(step)
+        await self._show(event, state, step, data)
+
     async def stop(self, event: Event, state: FSMContext) -> None:
         """End the dialogue with nothing saved."""
         await state.clear()
@@ -119,6 +163,24 @@ class Dialog(Generic[D]):
 
     async def can_go_back(self, state: FSMContext) -> bool:
         return bool((await state.get_data()).get(_TRAIL))
+
+    def starts_at(self, step: State) -> Callable[..., Awaitable[None]]:
+        """A handler that starts the dialogue afresh at `step`: a command, or a menu's
+        button, that is only a way in."""
+
+        async def start(event: Event, state: FSMContext, **data: Any) -> None:
+            await self.begin(event, state, step, **data)
+
+        return start
+
+    def goes_to(self, step: State) -> Callable[..., Awaitable[None]]:
+        """A handler that moves on to `step`: a button that only leads there. The step's
+        screen gets what aiogram gives handlers (session, visitor, ...), as on Back."""
+
+        async def lead(event: Event, state: FSMContext, **data: Any) -> None:
+            await self.go(event, state, step, **data)
+
+        return lead
 
     async def _show(self, event: Event, state: FSMContext, step: State, data: Any) -> None:
         assert step.state is not None
@@ -136,14 +198,21 @@ class Dialog(Generic[D]):
     # -- screens and registration ----------------------------------------------------
 
     def nav(
-        self, *, back: bool = True, above: InlineKeyboardBuilder | None = None
+        self,
+        *,
+        back: bool = True,
+        above: InlineKeyboardBuilder | None = None,
+        back_to: CallbackData | None = None,
     ) -> InlineKeyboardMarkup:
-        """Back and Stop, under the step's own buttons (`above`) if it has any."""
+        """Back and Stop, under the step's own buttons (`above`) if it has any. `back_to`
+        is where Back leads from a step begun in a menu: to that menu, not a step back."""
         kb = InlineKeyboardBuilder()
         if above is not None:
             kb.attach(above)
         nav = InlineKeyboardBuilder()
-        if back:
+        if back_to is not None:
+            nav.button(text=_("« Back"), callback_data=back_to)
+        elif back:
             nav.button(text=_("« Back"), callback_data=self.nav_type(action="back"))
         nav.button(text=_("✖ Stop"), callback_data=self.nav_type(action="stop"))
         nav.adjust(2)
@@ -181,7 +250,12 @@ class Dialog(Generic[D]):
         r.callback_query.register(
             back, self.nav_type.filter(F.action == "back"), StateFilter(self.states)
         )
-        r.callback_query.register(stop, self.nav_type.filter(F.action == "stop"))
+        # Only inside the dialogue: a Stop left on an older message of a dialogue that has
+        # ended must not say "nothing was changed" (it may have been); the fallback says
+        # the button is no longer valid.
+        r.callback_query.register(
+            stop, self.nav_type.filter(F.action == "stop"), StateFilter(self.states)
+        )
         for handler, filters in self._messages:
             r.message.register(handler, *filters)
         for handler, filters in self._callbacks:
