@@ -1,46 +1,41 @@
 """/update: editors publish a case update (a status change or news) in a dialogue.
 
-The steps: the case, the kind (a new status, or news), the text in one or more
-languages (for a status change an optional note), the audience (news may be for the
-family alone), and a preview made by the same code that renders the alert for readers.
-Nothing is written before "Publish"; the alerts then go through the outbox. State lives
-in aiogram's FSM storage; /cancel or "Stop" ends the dialogue with nothing changed, and
-"Back" returns to the step before (the steps taken are kept in the dialogue's data).
+The steps: the case, the kind (a new status, news, an urgent action or further
+information on one), the text in one or more languages (for a status change an optional
+note), the audience (news may be for the family alone) or an urgent action's deadline,
+and a preview made by the same code that renders the alert for readers. Nothing is
+written before "Publish"; the alerts then go through the outbox. State lives in aiogram's
+FSM storage; /cancel or "Stop" ends the dialogue with nothing changed, and "Back" returns
+the way the dialogue came (handlers/dialog.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from html import escape
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
-from aiogram.utils.keyboard import InlineKeyboardBuilder
+from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
 from bot.i18n import LANGUAGE_NAMES
-from bot.presentation import alert_views, views
+from bot.presentation import update_views as uviews
 from bot.presentation.callbacks import UpdateCb
 from bot.services import actions, cases, reports, staff, updates
 from bot.services.identity import Visitor
-from db.models import Case, CaseStatus, StaffRole, UpdateKind
+from db.models import Case, CaseStatus, UpdateKind
 from db.types import utcnow
 from handlers.common import show
-from handlers.filters import HasRole
+from handlers.dialog import Dialog, Event
+from handlers.filters import EDITORS
 from handlers.staff import case_picker
-
-EDITORS = HasRole(StaffRole.ADMIN.value, StaffRole.EDITOR.value)
-STATUS = UpdateKind.STATUS.value
-NEWS = UpdateKind.NEWS.value
-ACTION = UpdateKind.ACTION.value
-INFO = UpdateKind.INFO.value
 
 
 class UpdateForm(StatesGroup):
@@ -55,32 +50,59 @@ class UpdateForm(StatesGroup):
     confirm = State()
 
 
-Event = Message | CallbackQuery
+class UpdateDraft(BaseModel):
+    """What the dialogue has collected for one case; nothing is written before Publish."""
+
+    case: int = 0
+    kind: UpdateKind | None = None
+    new: CaseStatus | None = None  # a status change's new status
+    lang: str = ""  # the language being written
+    texts: dict[str, str] = Field(default_factory=dict)
+    family: bool = False  # news for the family alone
+    deadline: dt.datetime | None = None  # an urgent action's
+    action: int | None = None  # the urgent action further information follows up
+    report: int | None = None  # the relative's report the news is made from
+    from_report: bool = False  # its text is still the report's, as the relative wrote it
 
 
-def _button(
-    kb: InlineKeyboardBuilder, text: str, action: str, value: str = "", case: int = 0
+dialog = Dialog("staff-updates", UpdateForm, UpdateDraft, UpdateCb, EDITORS)
+
+# A step's screen, given the draft and its case (still there to be updated).
+CaseScreen = Callable[[Event, UpdateDraft, Case, AsyncSession, Visitor], Awaitable[None]]
+
+
+def _screen(step: State) -> Callable[[CaseScreen], CaseScreen]:
+    """Register `step`'s screen; it shows only while the case can still have an update
+    (a case hidden meanwhile ends the dialogue)."""
+
+    def register(screen: CaseScreen) -> CaseScreen:
+        async def shown(
+            event: Event,
+            state: FSMContext,
+            step: State,
+            *,
+            session: AsyncSession,
+            visitor: Visitor,
+            **_deps: Any,
+        ) -> None:
+            draft = await dialog.draft(state)
+            case = await cases.visible_case(session, draft.case)
+            if case is None:
+                await state.clear()
+                await show(event, _("This case is not available."))
+                return
+            await screen(event, draft, case, session, visitor)
+
+        dialog.screen(step)(shown)
+        return screen
+
+    return register
+
+
+async def _go(
+    event: Event, state: FSMContext, step: State, session: AsyncSession, visitor: Visitor
 ) -> None:
-    kb.button(text=text, callback_data=UpdateCb(action=action, case=case, value=value))
-
-
-def _nav(kb: InlineKeyboardBuilder, back: bool = True) -> InlineKeyboardMarkup:
-    row = InlineKeyboardBuilder()
-    if back:
-        _button(row, _("« Back"), "back")
-    _button(row, _("✖ Stop"), "stop")
-    row.adjust(2)
-    kb.attach(row)
-    return kb.as_markup()
-
-
-def _languages(texts: dict[str, str]) -> str:
-    return ", ".join(LANGUAGE_NAMES[loc] for loc in LANGUAGE_NAMES if loc in texts)
-
-
-async def _case(session: AsyncSession, state: FSMContext) -> Case | None:
-    data = await state.get_data()
-    return await cases.visible_case(session, int(data.get("case", 0)))
+    await dialog.go(event, state, step, session=session, visitor=visitor)
 
 
 async def _name(session: AsyncSession, case: Case, visitor: Visitor) -> str:
@@ -91,229 +113,98 @@ async def _name(session: AsyncSession, case: Case, visitor: Visitor) -> str:
 # ---------------------------------------------------------------- screens, one per step
 
 
-async def _kind_screen(event: Event, session: AsyncSession, visitor: Visitor, case: Case) -> None:
-    assert case.id is not None
-    text = "\n".join(
-        [
-            _("<b>Update: {name}</b>").format(name=escape(await _name(session, case, visitor))),
-            _("Status now: {status}").format(status=views.status_label(case.status)),
-            "",
-            _(
-                "What would you like to publish? A status change tells readers the case's "
-                "new status. News is anything else: new charges, a transfer, a visit, a "
-                "statement."
-            ),
-            _(
-                "An urgent action asks followers to act before a deadline; they can mark it "
-                "done, those who have not get one reminder, and further information later "
-                "goes to those who acted."
-            ),
-        ]
-    )
-    kb = InlineKeyboardBuilder()
-    _button(kb, _("🔄 Status change"), "kind", STATUS, case.id)
-    _button(kb, _("📰 News"), "kind", NEWS, case.id)
-    _button(kb, _("🚨 Urgent action"), "kind", ACTION, case.id)
-    if await actions.latest(session, case.id) is not None:
-        _button(kb, _("ℹ️ Further information on the action"), "kind", INFO, case.id)
-    kb.adjust(2, 1, 1)
-    await show(event, text, _nav(kb, back=False))
+@dialog.screen(UpdateForm.case)
+async def _ask_case(event: Event, state: FSMContext, step: State, **_deps: Any) -> None:
+    await show(event, case_picker.question(), dialog.nav(back=False))
 
 
-async def _status_screen(event: Event, case: Case) -> None:
-    kb = InlineKeyboardBuilder()
-    for status in CaseStatus:
-        if status.value != case.status:
-            _button(kb, views.status_label(status.value), "status", status.value)
-    kb.adjust(2)
-    text = _("The case's status now: {status}. Choose the new one:").format(
-        status=views.status_label(case.status)
-    )
-    await show(event, text, _nav(kb))
-
-
-async def _language_screen(event: Event, data: dict[str, Any]) -> None:
-    texts: dict[str, str] = data.get("texts", {})
-    kb = InlineKeyboardBuilder()
-    for loc, name in LANGUAGE_NAMES.items():
-        _button(kb, f"✓ {name}" if loc in texts else name, "lang", loc)
-    if texts:
-        _button(kb, _("Continue »"), "next")
-    elif data.get("kind") == STATUS:
-        _button(kb, _("Skip the note"), "next")
-    kb.adjust(2, 2, 2, 2, 1)
-    if data.get("kind") == STATUS:
-        text = _(
-            "You can add a note in the language of your choice. Without one, readers get the "
-            "status sentence alone, in their own language."
-        )
-    else:
-        text = _("In which language will you write? You can add more languages after.")
-    await show(event, text, _nav(kb))
-
-
-async def _text_screen(event: Event, data: dict[str, Any]) -> None:
-    language = LANGUAGE_NAMES.get(str(data.get("lang")), "")
-    kb = InlineKeyboardBuilder()
-    if data.get("kind") == STATUS:
-        text = _("Send the note in {language} as plain text, at most {limit} characters.")
-        if not data.get("texts"):
-            _button(kb, _("Skip the note"), "next")
-    elif data.get("kind") == ACTION:
-        text = _(
-            "Send the call to act in {language} as plain text, at most {limit} characters: "
-            "what to do, whom to write to and how, and why it matters now."
-        )
-    elif data.get("kind") == INFO:
-        text = _(
-            "Send the further information in {language} as plain text, at most {limit} "
-            "characters: what came of the action, and what comes next."
-        )
-    else:
-        text = _("Send the news in {language} as plain text, at most {limit} characters.")
-    limit = views.number(updates.MAX_TEXT)
-    await show(event, text.format(language=language, limit=limit), _nav(kb))
-
-
-async def _more_screen(event: Event, data: dict[str, Any]) -> None:
-    kb = InlineKeyboardBuilder()
-    _button(kb, _("➕ Another language"), "more")
-    _button(kb, _("Continue »"), "next")
-    kb.adjust(2)
-    text = _("Saved. Written so far in: {languages}.").format(
-        languages=_languages(data.get("texts", {}))
-    )
-    await show(event, text, _nav(kb))
-
-
-async def _deadline_screen(event: Event, case: Case) -> None:
-    zone = cases.COURT_TIMEZONES.get(case.country, "UTC")
-    text = _(
-        "By when must people act? Send the deadline as YYYY-MM-DD (the end of that day) or "
-        "YYYY-MM-DD HH:MM, in the time of {zone}, the court's."
-    ).format(zone=escape(views.timezone_label(zone)))
-    await show(event, text, _nav(InlineKeyboardBuilder()))
-
-
-async def _audience_screen(event: Event) -> None:
-    kb = InlineKeyboardBuilder()
-    _button(kb, _("📢 Followers and family"), "aud", "public")
-    _button(kb, _("👪 The family only"), "aud", "family")
-    kb.adjust(1)
-    await show(event, _("Who should receive it?"), _nav(kb))
-
-
-async def _preview_screen(
-    event: Event, session: AsyncSession, visitor: Visitor, case: Case, data: dict[str, Any]
+@_screen(UpdateForm.kind)
+async def _ask_kind(
+    event: Event, draft: UpdateDraft, case: Case, session: AsyncSession, visitor: Visitor
 ) -> None:
     assert case.id is not None
-    texts: dict[str, str] = data.get("texts", {})
-    family = bool(data.get("family"))
-    kind = str(data.get("kind"))
-    note = updates.pick_note(texts, visitor.chain)
-    # The worker's own rendering, in the editor's language with the readers' fallbacks.
-    if kind in (ACTION, INFO):
-        until = ""
-        if data.get("deadline"):
-            deadline = dt.datetime.fromisoformat(str(data["deadline"]))
-            until = views.moment(deadline, visitor.timezone)
-        headline, body = alert_views.action_headline(kind, until), escape(note or "")
-        discreet = alert_views.action_discreet(kind)
+    has_action = await actions.latest(session, case.id) is not None
+    name = await _name(session, case, visitor)
+    text, kb = uviews.kind_question(name, case.status, case.id, has_action=has_action)
+    await show(event, text, dialog.nav(back=False, above=kb))
+
+
+@_screen(UpdateForm.status)
+async def _ask_status(event: Event, draft: UpdateDraft, case: Case, *_deps: Any) -> None:
+    text, kb = uviews.status_question(case.status)
+    await show(event, text, dialog.nav(above=kb))
+
+
+@_screen(UpdateForm.language)
+async def _ask_language(event: Event, draft: UpdateDraft, case: Case, *_deps: Any) -> None:
+    text, kb = uviews.language_question(draft.kind, draft.texts)
+    await show(event, text, dialog.nav(above=kb))
+
+
+async def _text_screen(event: Event, draft: UpdateDraft) -> None:
+    text, kb = uviews.text_question(draft.kind, draft.lang, first=not draft.texts)
+    await show(event, text, dialog.nav(above=kb))
+
+
+@_screen(UpdateForm.text)
+async def _ask_text(event: Event, draft: UpdateDraft, case: Case, *_deps: Any) -> None:
+    await _text_screen(event, draft)
+
+
+@_screen(UpdateForm.more)
+async def _ask_more(
+    event: Event, draft: UpdateDraft, case: Case, session: AsyncSession, visitor: Visitor
+) -> None:
+    if draft.from_report:
+        [(locale, text)] = draft.texts.items()
+        name = await _name(session, case, visitor)
+        question, kb = uviews.from_report(name, locale, text)
     else:
-        headline, body = alert_views.update_parts(data.get("new"), note, family)
-        discreet = alert_views.update_discreet()
-    alert = alert_views.alert_text(await _name(session, case, visitor), headline, body)
-    action_id = int(data["action"]) if kind == INFO and data.get("action") else None
-    count = await updates.recipients(session, case.id, family, action_id)
-    if kind == INFO:
-        reach = ngettext(
-            "It will go to {count} person who did the action.",
-            "It will go to {count} people who did the action.",
-            count,
-        )
-    elif family:
-        reach = ngettext(
-            "It will go to {count} family member.", "It will go to {count} family members.", count
-        )
-    else:
-        reach = ngettext(
-            "It will go to {count} person (followers and family).",
-            "It will go to {count} people (followers and family).",
-            count,
-        )
-    languages = (
-        _("Written in: {languages}.").format(languages=_languages(texts))
-        if texts
-        else _("No note: readers get the status sentence in their own language.")
+        question, kb = uviews.more_question(draft.texts)
+    await show(event, question, dialog.nav(above=kb))
+
+
+@_screen(UpdateForm.audience)
+async def _ask_audience(event: Event, draft: UpdateDraft, case: Case, *_deps: Any) -> None:
+    text, kb = uviews.audience_question()
+    await show(event, text, dialog.nav(above=kb))
+
+
+def _court_zone(case: Case) -> str:
+    return cases.COURT_TIMEZONES.get(case.country, "UTC")
+
+
+@_screen(UpdateForm.deadline)
+async def _ask_deadline(event: Event, draft: UpdateDraft, case: Case, *_deps: Any) -> None:
+    text, kb = uviews.deadline_question(_court_zone(case))
+    await show(event, text, dialog.nav(above=kb))
+
+
+@_screen(UpdateForm.confirm)
+async def _preview(
+    event: Event, draft: UpdateDraft, case: Case, session: AsyncSession, visitor: Visitor
+) -> None:
+    assert case.id is not None
+    count = await updates.recipients(session, case.id, draft.family, _action_id(draft))
+    text, kb = uviews.preview(
+        await _name(session, case, visitor),
+        kind=draft.kind,
+        new=draft.new,
+        # The worker's own rendering, in the editor's language with the readers' fallbacks.
+        note=updates.pick_note(draft.texts, visitor.chain),
+        family=draft.family,
+        deadline=draft.deadline,
+        texts=draft.texts,
+        count=count,
+        locale=visitor.locale,
+        zone=visitor.timezone,
     )
-    lines = [
-        _("<b>Preview.</b> A follower who reads the bot in {language} will receive:").format(
-            language=LANGUAGE_NAMES.get(visitor.locale, visitor.locale)
-        ),
-        "",
-        alert,
-        "",
-        _("In discreet mode: {text}").format(text=discreet),
-        languages,
-        reach.format(count=views.number(count)),
-    ]
-    kb = InlineKeyboardBuilder()
-    _button(kb, _("✅ Publish"), "publish")
-    await show(event, "\n".join(lines), _nav(kb))
+    await show(event, text, dialog.nav(above=kb))
 
 
-async def _screen(
-    event: Event, step: str, state: FSMContext, session: AsyncSession, visitor: Visitor
-) -> None:
-    """Show the screen of `step` from what the dialogue holds."""
-    case = await _case(session, state)
-    if case is None:
-        await state.clear()
-        await show(event, _("This case is not available."))
-        return
-    await state.set_state(step)
-    data = await state.get_data()
-    if step == UpdateForm.kind.state:
-        await _kind_screen(event, session, visitor, case)
-    elif step == UpdateForm.status.state:
-        await _status_screen(event, case)
-    elif step == UpdateForm.language.state:
-        await _language_screen(event, data)
-    elif step == UpdateForm.text.state:
-        await _text_screen(event, data)
-    elif step == UpdateForm.more.state:
-        await _more_screen(event, data)
-    elif step == UpdateForm.audience.state:
-        await _audience_screen(event)
-    elif step == UpdateForm.deadline.state:
-        await _deadline_screen(event, case)
-    else:
-        await _preview_screen(event, session, visitor, case, data)
-
-
-async def _forward(
-    event: Event, step: State, state: FSMContext, session: AsyncSession, visitor: Visitor
-) -> None:
-    """Go on to `step`, remembering where we were for "Back"."""
-    current = await state.get_state()
-    trail: list[str] = list((await state.get_data()).get("trail", []))
-    if current is not None:
-        trail.append(current)
-    await state.update_data(trail=trail)
-    assert step.state is not None
-    await _screen(event, step.state, state, session, visitor)
-
-
-async def _after_texts(
-    event: Event, state: FSMContext, session: AsyncSession, visitor: Visitor
-) -> None:
-    data = await state.get_data()
-    if data.get("kind") == NEWS:
-        await _forward(event, UpdateForm.audience, state, session, visitor)
-    elif data.get("kind") == ACTION:
-        await _forward(event, UpdateForm.deadline, state, session, visitor)
-    else:
-        await _forward(event, UpdateForm.confirm, state, session, visitor)
+def _action_id(draft: UpdateDraft) -> int | None:
+    """Further information reaches those who did the action it follows up."""
+    return draft.action if draft.kind == UpdateKind.INFO else None
 
 
 # ---------------------------------------------------------------- handlers
@@ -330,16 +221,7 @@ async def update_command(
         await state.clear()
         await _pick_case(message, command.args, state, session, visitor)
         return
-    await case_picker.ask(
-        message, state, UpdateForm.case, _nav(InlineKeyboardBuilder(), back=False)
-    )
-
-
-async def start_button(callback: CallbackQuery, state: FSMContext) -> None:
-    """The /admin menu's way in: the same first step as /update."""
-    await case_picker.ask(
-        callback, state, UpdateForm.case, _nav(InlineKeyboardBuilder(), back=False)
-    )
+    await dialog.begin(message, state, UpdateForm.case)
 
 
 async def start_prefilled(
@@ -361,51 +243,32 @@ async def start_prefilled(
         return False
     text = updates.clean_text(text)
     lang = visitor.locale
-    await state.clear()
-    data: dict[str, Any] = {"case": case.id, "kind": NEWS, "texts": {}, "report": report_id}
-    data["trail"] = [UpdateForm.kind.state]
-    if not text or len(text) > updates.MAX_TEXT or lang not in LANGUAGE_NAMES:
-        await state.set_data(data)
-        await _screen(event, UpdateForm.language.state or "", state, session, visitor)
-        return True
-    # As if the editor had chosen news and their language and typed the text: "Back"
-    # goes to the text step, where sending a new text replaces it.
-    data.update(
-        texts={lang: text},
-        lang=lang,
-        trail=[UpdateForm.kind.state, UpdateForm.language.state, UpdateForm.text.state],
+    draft = UpdateDraft(case=case.id, kind=UpdateKind.NEWS, report=report_id)
+    step, came_by = UpdateForm.language, [UpdateForm.kind]
+    if text and len(text) <= updates.MAX_TEXT and lang in LANGUAGE_NAMES:
+        # As if the editor had chosen news and their language and typed the text: "Back"
+        # goes to the text step, where sending a new text replaces it.
+        draft = draft.model_copy(update={"texts": {lang: text}, "lang": lang, "from_report": True})
+        step, came_by = UpdateForm.more, [UpdateForm.kind, UpdateForm.language, UpdateForm.text]
+    await dialog.begin(
+        event, state, step, draft=draft, came_by=came_by, session=session, visitor=visitor
     )
-    await state.set_data(data)
-    await state.set_state(UpdateForm.more)
-    lines = [
-        _("<b>Update: {name}</b>").format(name=escape(await _name(session, case, visitor))),
-        _("📰 News, written in {language} from the report:").format(language=LANGUAGE_NAMES[lang]),
-        f"<blockquote>{escape(text)}</blockquote>",
-        _(
-            "Read it as a stranger would before it goes out: take out anything that could "
-            "point to the family or put them at risk. To change the text, press Back and "
-            "send it anew."
-        ),
-    ]
-    kb = InlineKeyboardBuilder()
-    _button(kb, _("➕ Another language"), "more")
-    _button(kb, _("Continue »"), "next")
-    kb.adjust(2)
-    await show(event, "\n".join(lines), _nav(kb))
     return True
 
 
 async def _pick_case(
     message: Message, query: str, state: FSMContext, session: AsyncSession, visitor: Visitor
 ) -> None:
-    markup = _nav(InlineKeyboardBuilder(), back=False)
+    markup = dialog.nav(back=False)
     case_id = await case_picker.find_one(
         message, query, state, UpdateForm.case, markup, session, visitor
     )
     if case_id is None:
         return
-    await state.set_data({"case": case_id, "trail": []})
-    await _screen(message, UpdateForm.kind.state or "", state, session, visitor)
+    draft = UpdateDraft(case=case_id)
+    await dialog.begin(
+        message, state, UpdateForm.kind, draft=draft, session=session, visitor=visitor
+    )
 
 
 async def case_step(
@@ -422,28 +285,30 @@ async def kind_chosen(
     visitor: Visitor,
 ) -> None:
     case = await cases.visible_case(session, callback_data.case)
-    if case is None:
+    if case is None or case.id is None:
         await callback.answer(_("This case is not available."), show_alert=True)
         return
-    if callback_data.value not in {STATUS, NEWS, ACTION, INFO}:
+    if callback_data.value not in {k.value for k in UpdateKind}:
         await callback.answer(_("This button is no longer valid."))
         return
-    action = await actions.latest(session, case.id or 0) if callback_data.value == INFO else None
-    if callback_data.value == INFO and action is None:
+    kind = UpdateKind(callback_data.value)
+    action = await actions.latest(session, case.id) if kind == UpdateKind.INFO else None
+    if kind == UpdateKind.INFO and action is None:
         await callback.answer(_("This button is no longer valid."))
         return
     # A fresh dialogue for this case, whatever an older message's button left behind;
     # only a report it was begun from stays linked, if it is about this very case.
-    old = await state.get_data()
-    fresh: dict[str, Any] = {"case": case.id, "kind": callback_data.value, "texts": {}, "trail": []}
-    if old.get("report") and old.get("case") == case.id:
-        fresh["report"] = old["report"]
-    if action is not None:
-        fresh["action"] = action.id
-    await state.set_state(UpdateForm.kind)
-    await state.set_data(fresh)
-    step = UpdateForm.status if callback_data.value == STATUS else UpdateForm.language
-    await _forward(callback, step, state, session, visitor)
+    within = await state.get_state() in UpdateForm
+    old = await dialog.draft(state) if within else UpdateDraft()
+    report = old.report if old.case == case.id else None
+    fresh = UpdateDraft(
+        case=case.id, kind=kind, report=report, action=action.id if action else None
+    )
+    step = UpdateForm.status if kind == UpdateKind.STATUS else UpdateForm.language
+    came_by = (UpdateForm.kind,)
+    await dialog.begin(
+        callback, state, step, draft=fresh, came_by=came_by, session=session, visitor=visitor
+    )
 
 
 async def status_chosen(
@@ -453,15 +318,16 @@ async def status_chosen(
     session: AsyncSession,
     visitor: Visitor,
 ) -> None:
-    case = await _case(session, state)
+    draft = await dialog.draft(state)
+    case = await cases.visible_case(session, draft.case)
     if callback_data.value not in updates.STATUSES or case is None:
         await callback.answer(_("This button is no longer valid."))
         return
     if callback_data.value == case.status:
         await callback.answer(_("The case has this status already."))
         return
-    await state.update_data(new=callback_data.value)
-    await _forward(callback, UpdateForm.language, state, session, visitor)
+    await dialog.keep(state, draft.model_copy(update={"new": CaseStatus(callback_data.value)}))
+    await _go(callback, state, UpdateForm.language, session, visitor)
 
 
 async def language_chosen(
@@ -474,68 +340,60 @@ async def language_chosen(
     if callback_data.value not in LANGUAGE_NAMES:
         await callback.answer(_("This button is no longer valid."))
         return
-    await state.update_data(lang=callback_data.value)
-    await _forward(callback, UpdateForm.text, state, session, visitor)
+    draft = await dialog.draft(state)
+    await dialog.keep(state, draft.model_copy(update={"lang": callback_data.value}))
+    await _go(callback, state, UpdateForm.text, session, visitor)
 
 
 async def text_step(
     message: Message, state: FSMContext, session: AsyncSession, visitor: Visitor
 ) -> None:
     text = updates.clean_text(message.text or "")
-    data = await state.get_data()
-    if data.get("lang") not in LANGUAGE_NAMES:
-        await stop(message, state)
+    draft = await dialog.draft(state)
+    if draft.lang not in LANGUAGE_NAMES:
+        await dialog.stop(message, state)
         return
     if len(text) > updates.MAX_TEXT or not text:
-        warning = _(
-            "That text has {count} characters; at most {limit} fit. Please send a shorter one."
-        ).format(count=views.number(len(text)), limit=views.number(updates.MAX_TEXT))
-        await message.answer(warning)
-        await _text_screen(message, data)
+        await message.answer(uviews.too_long(len(text)))
+        await _text_screen(message, draft)
         return
-    texts = dict(data.get("texts", {}))
-    texts[str(data.get("lang"))] = text
-    await state.update_data(texts=texts)
-    await _forward(message, UpdateForm.more, state, session, visitor)
-
-
-async def another_language(
-    callback: CallbackQuery, state: FSMContext, session: AsyncSession, visitor: Visitor
-) -> None:
-    await _forward(callback, UpdateForm.language, state, session, visitor)
+    texts = {**draft.texts, draft.lang: text}
+    await dialog.keep(state, draft.model_copy(update={"texts": texts, "from_report": False}))
+    await _go(message, state, UpdateForm.more, session, visitor)
 
 
 async def texts_done(
     callback: CallbackQuery, state: FSMContext, session: AsyncSession, visitor: Visitor
 ) -> None:
-    data = await state.get_data()
-    if data.get("kind") != STATUS and not data.get("texts"):
+    draft = await dialog.draft(state)
+    if draft.kind != UpdateKind.STATUS and not draft.texts:
         await callback.answer(_("This button is no longer valid."))
         return
-    await _after_texts(callback, state, session, visitor)
+    # News asks for its audience, an urgent action for its deadline; the rest is done.
+    step = UpdateForm.confirm
+    if draft.kind == UpdateKind.NEWS:
+        step = UpdateForm.audience
+    elif draft.kind == UpdateKind.ACTION:
+        step = UpdateForm.deadline
+    await _go(callback, state, step, session, visitor)
 
 
 async def deadline_step(
     message: Message, state: FSMContext, session: AsyncSession, visitor: Visitor
 ) -> None:
-    case = await _case(session, state)
+    draft = await dialog.draft(state)
+    case = await cases.visible_case(session, draft.case)
     if case is None:
-        await stop(message, state)
+        await dialog.stop(message, state)
         return
-    zone = cases.COURT_TIMEZONES.get(case.country, "UTC")
     try:
-        deadline = actions.parse_deadline(message.text or "", zone, utcnow())
+        deadline = actions.parse_deadline(message.text or "", _court_zone(case), utcnow())
     except actions.DeadlineError as exc:
-        problem = {
-            "format": _("Please send the date as YYYY-MM-DD, or YYYY-MM-DD HH:MM."),
-            "soon": _("That is past, or too soon: give people at least two hours."),
-            "far": _("That is more than 90 days away: an urgent action needs a near deadline."),
-        }[exc.reason]
-        await message.answer(problem)
-        await _deadline_screen(message, case)
+        await message.answer(uviews.deadline_problem(exc.reason))
+        await _ask_deadline(message, draft, case, session, visitor)
         return
-    await state.update_data(deadline=deadline.isoformat())
-    await _forward(message, UpdateForm.confirm, state, session, visitor)
+    await dialog.keep(state, draft.model_copy(update={"deadline": deadline}))
+    await _go(message, state, UpdateForm.confirm, session, visitor)
 
 
 async def audience_chosen(
@@ -548,8 +406,9 @@ async def audience_chosen(
     if callback_data.value not in {"public", "family"}:
         await callback.answer(_("This button is no longer valid."))
         return
-    await state.update_data(family=callback_data.value == "family")
-    await _forward(callback, UpdateForm.confirm, state, session, visitor)
+    draft = await dialog.draft(state)
+    await dialog.keep(state, draft.model_copy(update={"family": callback_data.value == "family"}))
+    await _go(callback, state, UpdateForm.confirm, session, visitor)
 
 
 async def publish(
@@ -559,26 +418,24 @@ async def publish(
     cipher: IdentityCipher,
     visitor: Visitor,
 ) -> None:
-    data = await state.get_data()
-    case = await _case(session, state)
+    draft = await dialog.draft(state)
+    case = await cases.visible_case(session, draft.case)
     await state.clear()
-    if case is None or case.id is None or visitor.person is None:
+    if case is None or case.id is None or visitor.person is None or draft.kind is None:
         await callback.answer(_("This case is not available."), show_alert=True)
         return
-    family = bool(data.get("family"))
     actor = staff.actor_of(cipher, visitor.person.id)
-    deadline = dt.datetime.fromisoformat(data["deadline"]) if data.get("deadline") else None
-    action = await updates.by_id(session, int(data["action"])) if data.get("action") else None
+    action = await updates.by_id(session, draft.action) if draft.action else None
     try:
         await updates.publish(
             session,
             case,
-            str(data.get("kind")),
-            dict(data.get("texts", {})),
-            family_only=family,
-            new_status=data.get("new"),
+            draft.kind,
+            draft.texts,
+            family_only=draft.family,
+            new_status=draft.new,
             actor=actor,
-            deadline=deadline,
+            deadline=draft.deadline,
             action=action,
         )
     except updates.UpdateError:
@@ -587,70 +444,29 @@ async def publish(
             _("The case has changed since you began. Nothing was published."), show_alert=True
         )
         return
-    if data.get("report"):
-        await reports.published(session, int(data["report"]), case.id, actor)
-    count = await updates.recipients(session, case.id, family, action.id if action else None)
-    done = ngettext(
-        "✅ Published. It is on its way to {count} person.",
-        "✅ Published. It is on its way to {count} people.",
-        count,
-    ).format(count=views.number(count))
-    await show(callback, done)
+    if draft.report:
+        await reports.published(session, draft.report, case.id, actor)
+    count = await updates.recipients(session, case.id, draft.family, _action_id(draft))
+    await show(callback, uviews.published(count))
 
 
-async def back(
-    callback: CallbackQuery, state: FSMContext, session: AsyncSession, visitor: Visitor
-) -> None:
-    trail: list[str] = list((await state.get_data()).get("trail", []))
-    if not trail:
-        await stop(callback, state)
-        return
-    step = trail.pop()
-    await state.update_data(trail=trail)
-    await _screen(callback, step, state, session, visitor)
-
-
-async def stop(event: Event, state: FSMContext) -> None:
-    await state.clear()
-    await show(event, _("Stopped. Nothing was changed."))
-
-
-async def stop_command(message: Message, state: FSMContext) -> None:
-    await stop(message, state)
+dialog.on_message(update_command, Command("update"))
+dialog.on_text(UpdateForm.case, case_step)
+dialog.on_text(UpdateForm.text, text_step)
+dialog.on_text(UpdateForm.deadline, deadline_step)
+dialog.on_button("start", dialog.starts_at(UpdateForm.case))  # the /admin menu's way in
+dialog.on_button("kind", kind_chosen)
+dialog.on_button("status", status_chosen, UpdateForm.status)
+dialog.on_button("lang", language_chosen, UpdateForm.language)
+dialog.on_button("more", dialog.goes_to(UpdateForm.language), UpdateForm.more)
+dialog.on_button(
+    "next", texts_done, StateFilter(UpdateForm.language, UpdateForm.text, UpdateForm.more)
+)
+dialog.on_button("aud", audience_chosen, UpdateForm.audience)
+dialog.on_button("publish", publish, UpdateForm.confirm)
 
 
 def router() -> Router:
     """Editors and admins only: to anyone else /update is an unknown command and the
     buttons are stale ones."""
-    r = Router(name="staff-updates")
-    r.message.register(stop_command, Command("cancel"), EDITORS, StateFilter(UpdateForm))
-    r.message.register(update_command, Command("update"), EDITORS)
-    r.message.register(case_step, UpdateForm.case, F.text, ~F.text.startswith("/"), EDITORS)
-    r.message.register(text_step, UpdateForm.text, F.text, ~F.text.startswith("/"), EDITORS)
-    r.message.register(deadline_step, UpdateForm.deadline, F.text, ~F.text.startswith("/"), EDITORS)
-    r.callback_query.register(start_button, UpdateCb.filter(F.action == "start"), EDITORS)
-    r.callback_query.register(kind_chosen, UpdateCb.filter(F.action == "kind"), EDITORS)
-    r.callback_query.register(
-        status_chosen, UpdateCb.filter(F.action == "status"), UpdateForm.status, EDITORS
-    )
-    r.callback_query.register(
-        language_chosen, UpdateCb.filter(F.action == "lang"), UpdateForm.language, EDITORS
-    )
-    r.callback_query.register(
-        another_language, UpdateCb.filter(F.action == "more"), UpdateForm.more, EDITORS
-    )
-    r.callback_query.register(
-        texts_done,
-        UpdateCb.filter(F.action == "next"),
-        StateFilter(UpdateForm.language, UpdateForm.text, UpdateForm.more),
-        EDITORS,
-    )
-    r.callback_query.register(
-        audience_chosen, UpdateCb.filter(F.action == "aud"), UpdateForm.audience, EDITORS
-    )
-    r.callback_query.register(
-        publish, UpdateCb.filter(F.action == "publish"), UpdateForm.confirm, EDITORS
-    )
-    r.callback_query.register(back, UpdateCb.filter(F.action == "back"), EDITORS)
-    r.callback_query.register(stop, UpdateCb.filter(F.action == "stop"), EDITORS)
-    return r
+    return dialog.router()
