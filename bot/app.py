@@ -24,12 +24,16 @@ from config import Settings
 from handlers import fallback, family, supporter
 from handlers.family import report as family_report
 from handlers.staff import access as staff_access
-from handlers.staff import broadcasts as staff_broadcasts
-from handlers.staff import cases as staff_cases
+from handlers.staff import broadcast_compose as staff_broadcast_compose
+from handlers.staff import broadcast_control as staff_broadcast_control
+from handlers.staff import broadcast_review as staff_broadcast_review
 from handlers.staff import check_terms as staff_check_terms
+from handlers.staff import edit_case as staff_edit_case
+from handlers.staff import edit_field as staff_edit_field
 from handlers.staff import families as staff_families
 from handlers.staff import hearings as staff_hearings
 from handlers.staff import invitations as staff_invitations
+from handlers.staff import new_case as staff_new_case
 from handlers.staff import reports as staff_reports
 from handlers.staff import stats as staff_stats
 from handlers.staff import updates as staff_updates
@@ -119,11 +123,15 @@ def build_dispatcher(
         staff_access.router(),
         staff_invitations.router(),
         staff_hearings.router(),
-        staff_cases.router(),
+        staff_new_case.router(),
+        staff_edit_case.router(),
+        staff_edit_field.router(),
         staff_updates.router(),
         staff_reports.router(),
         staff_stats.router(),
-        staff_broadcasts.router(),
+        staff_broadcast_compose.router(),
+        staff_broadcast_review.router(),
+        staff_broadcast_control.router(),
         staff_check_terms.router(),
         family_report.router(),
         supporter.router(),

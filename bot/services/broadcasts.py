@@ -13,14 +13,14 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.outbox import dedupe_key, enqueue, progress
 from bot.delivery.specs import ApprovalSpec, BroadcastSpec, ReviewedSpec
-from bot.services import staff
+from bot.services import cases, staff
 from db.models import Audience, Broadcast, BroadcastStatus, BroadcastVersion, StaffRole
 from db.repositories import broadcasts as repo
 from db.repositories import outbox as outbox_repo
@@ -31,6 +31,7 @@ MAX_CAPTION = 1024  # and for a photo's caption
 MAX_BUTTONS = 6
 MAX_LABEL = 64
 MAX_URL = 512
+MAX_CASES = 10  # in one broadcast to followers of chosen cases
 APPROVERS = (StaffRole.ADMIN.value, StaffRole.BROADCASTER.value)
 UNREACHABLE = {"blocked", "chat_not_found", "inactive"}
 _BUTTON_LINE = re.compile(r"^(?P<label>.+?)\s*\|\s*(?P<url>\S+)$")
@@ -52,7 +53,8 @@ class Version:
 
 @dataclass
 class Draft:
-    """What the composer has put together so far (kept in the dialogue's state)."""
+    """What the composer has put together so far: kept in the /broadcast dialogue (inside
+    its pydantic draft) until it is confirmed, then stored by `submit`."""
 
     audience: str
     audience_value: str = ""
@@ -60,30 +62,15 @@ class Draft:
     versions: dict[str, Version] = field(default_factory=dict)
     send_at: dt.datetime | None = None  # None: now
 
-    def to_state(self) -> dict[str, Any]:
-        return {
-            "audience": self.audience,
-            "value": self.audience_value,
-            "photo": self.photo,
-            "versions": {k: [v.text, v.buttons] for k, v in self.versions.items()},
-            "send_at": self.send_at.isoformat() if self.send_at else None,
-        }
 
-    @classmethod
-    def from_state(cls, data: Mapping[str, object]) -> Draft:
-        raw = data.get("versions") or {}
-        assert isinstance(raw, dict)
-        send_at = data.get("send_at")
-        return cls(
-            audience=str(data.get("audience", "")),
-            audience_value=str(data.get("value", "") or ""),
-            photo=str(data["photo"]) if data.get("photo") else None,
-            versions={
-                str(k): Version(str(v[0]), [(str(a), str(b)) for a, b in v[1]])
-                for k, v in raw.items()
-            },
-            send_at=dt.datetime.fromisoformat(send_at) if isinstance(send_at, str) else None,
-        )
+def choose_case(draft: Draft, case_id: int) -> None:
+    """Add a case to the draft's audience: a family audience is one case's (a new choice
+    replaces it), followers may be of several (at most MAX_CASES)."""
+    chosen = [] if draft.audience == Audience.FAMILY.value else draft.audience_value.split(",")
+    chosen = [part for part in chosen if part]
+    if str(case_id) not in chosen:
+        chosen.append(str(case_id))
+    draft.audience_value = ",".join(chosen[:MAX_CASES])
 
 
 def parse_buttons(text: str) -> list[tuple[str, str]]:
@@ -108,13 +95,31 @@ def parse_buttons(text: str) -> list[tuple[str, str]]:
     return buttons
 
 
+def text_limit(with_photo: bool) -> int:
+    """How long a version may be: a photo's caption holds less than a message."""
+    return MAX_CAPTION if with_photo else MAX_TEXT
+
+
 def check_text(visible_length: int, with_photo: bool) -> None:
     """Refuse a text Telegram would refuse (the limit is on the text a reader sees)."""
-    limit = MAX_CAPTION if with_photo else MAX_TEXT
+    limit = text_limit(with_photo)
     if visible_length == 0:
         raise BroadcastError("empty")
     if visible_length > limit:
         raise BroadcastError("too_long")
+
+
+def send_time(text: str, zone: str, now: dt.datetime | None = None) -> dt.datetime:
+    """The moment a composer wrote as `YYYY-MM-DD HH:MM` in their time zone, in UTC;
+    BroadcastError "format" when it is not one, "past" when it has passed."""
+    try:
+        local = dt.datetime.strptime(text.strip(), "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise BroadcastError("format") from None
+    at = local.replace(tzinfo=ZoneInfo(zone)).astimezone(dt.UTC)
+    if at <= (now or utcnow()):
+        raise BroadcastError("past")
+    return at
 
 
 def needs_approval(audience: str, recipients: int, threshold: int) -> bool:
@@ -130,6 +135,20 @@ async def audience_size(session: AsyncSession, draft: Draft) -> int:
 async def discreet_size(session: AsyncSession, draft: Draft) -> int:
     """How many of them are in discreet mode, and so get a notice without the message."""
     return await repo.discreet_size(session, draft.audience, draft.audience_value)
+
+
+async def case_names(session: AsyncSession, draft: Draft, chain: Sequence[str]) -> list[str]:
+    """The names of the cases a broadcast to chosen cases or to a case's family is about,
+    in the first language of `chain` that has one (for the composer and the approver)."""
+    if draft.audience not in {Audience.CASES.value, Audience.FAMILY.value}:
+        return []
+    names = []
+    for part in draft.audience_value.split(","):
+        if part:
+            texts = await cases.texts_for(session, int(part))
+            if texts:
+                names.append(cases.pick_text(texts, chain).name)
+    return names
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from bot.presentation.broadcast_views import progress_message
 from bot.services import identity, staff
 from db.models import Broadcast, BroadcastVersion, Case, Delivery
 from db.repositories import follows as follows_repo
-from tests.support import Driver, Person
+from tests.support import Driver, Person, Reply
 
 UNKNOWN = "I do not know this command"
 
@@ -60,6 +60,18 @@ async def compose_to_case(driver: Driver, person: Person, *, photo: bool = False
         )
     else:
         await driver.press(person, "No photo")
+
+
+async def send_now_to_case(driver: Driver, person: Person, text: str) -> Reply:
+    """A text to the followers of test-detained, in English, without photo or buttons,
+    sent at once; the answer to "Send"."""
+    await compose_to_case(driver, person)
+    await driver.press(person, "English")
+    await driver.send(person, text)
+    await driver.press(person, "No buttons")
+    await driver.press(person, "Continue")
+    await driver.press(person, "Now")
+    return await driver.press(person, "✅ Send")
 
 
 async def test_compose_with_mistakes_and_send_now(driver: Driver, storage, settings, small_cases):
@@ -207,13 +219,7 @@ async def test_scheduled_broadcast_starts_at_its_time(
 async def test_pause_resume_and_cancel(driver: Driver, storage, settings, small_cases):
     author = await member(storage, settings, 9_300_000_040, "broadcaster")
     await followers(storage, settings, "test-detained", range(9_300_500_000, 9_300_500_004))
-    await compose_to_case(driver, author)
-    await driver.press(author, "English")
-    await driver.send(author, "Call the prosecutor")
-    await driver.press(author, "No buttons")
-    await driver.press(author, "Continue")
-    await driver.press(author, "Now")
-    await driver.press(author, "✅ Send")
+    await send_now_to_case(driver, author, "Call the prosecutor")
     paused = await driver.press(author, "Pause")
     assert "paused" in paused.text and "Resume" in paused.labels()[0]
     assert {d.state for d in await deliveries(storage)} == {"paused"}
@@ -280,3 +286,69 @@ async def test_show_opens_a_broadcast_only_for_its_readers_while_it_stands(
         assert row is not None
         await broadcasts.cancel(s, row, "test")
     assert gone in (await driver.callback(reader, show)).notices[0]
+
+
+async def test_back_follows_the_way_the_dialogue_came(
+    driver: Driver, storage, settings, small_cases
+):
+    """The audience branches (chosen cases, a country, everyone) and so does the time (now,
+    or a set time): Back returns the way the composer came, not a fixed way."""
+    author = await member(storage, settings, 9_300_000_060, "broadcaster")
+    await driver.send(author, "/broadcast")
+    assert "Which case?" in (await driver.press(author, "Followers of chosen cases")).text
+    assert "Chosen: Alisher Testov" in (await driver.send(author, "test-detained")).text
+    assert "Send a photo" in (await driver.press(author, "Continue")).text
+    assert "Which language" in (await driver.press(author, "No photo")).text
+    chosen = await driver.press(author, "« Back")  # from the language step to the photo
+    assert "Send a photo" in chosen.text
+    chosen = await driver.press(author, "« Back")
+    assert "Chosen: Alisher Testov" in chosen.text and "Continue" in " ".join(chosen.labels())
+    first = await driver.press(author, "« Back")
+    assert "Who should receive it?" in first.text and "« Back" not in first.labels()
+
+    await driver.press(author, "Followers of a country's cases")
+    await driver.press(author, "Uzbekistan")
+    assert "Which country?" in (await driver.press(author, "« Back")).text
+    assert "Who should receive it?" in (await driver.press(author, "« Back")).text
+
+    await driver.press(author, "Everyone")  # no step between the audience and the photo
+    assert "Who should receive it?" in (await driver.press(author, "« Back")).text
+    await driver.press(author, "Everyone")
+    await driver.press(author, "No photo")
+    await driver.press(author, "English")
+    await driver.send(author, "A day of action")
+    versions = await driver.press(author, "No buttons")
+    assert "Versions so far: English" in versions.text
+    await driver.press(author, "Another language")
+    assert "Versions so far" in (await driver.press(author, "« Back")).text
+    await driver.press(author, "Continue")
+    await driver.press(author, "At a set time")
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
+    await driver.send(author, later.strftime("%Y-%m-%d %H:%M"))
+    assert "Send the date and time" in (await driver.press(author, "« Back")).text
+    assert "When should it go out?" in (await driver.press(author, "« Back")).text
+    await driver.press(author, "Now")
+    when = await driver.press(author, "« Back")  # now: no time step on the way back
+    assert "When should it go out?" in when.text
+    assert "Versions so far: English" in (await driver.press(author, "« Back")).text
+    # A written version leaves the way back: from the versions to the photo.
+    assert "Send a photo" in (await driver.press(author, "« Back")).text
+    assert await rows(storage, Broadcast) == []
+
+
+async def test_a_stale_stop_does_not_say_nothing_was_sent(
+    driver: Driver, storage, settings, small_cases
+):
+    author = await member(storage, settings, 9_300_000_070, "broadcaster")
+    await followers(storage, settings, "test-detained", range(9_300_700_000, 9_300_700_002))
+    assert "on its way" in (await send_now_to_case(driver, author, "Write today")).text
+    # The case question, above, still has its Stop; the broadcast went all the same.
+    older = next(
+        m
+        for m in driver.emulator.messages(driver.user(author))
+        if m.from_bot and any("Stop" in b.get("text", "") for b in m.buttons())
+    )
+    stop = next(b["callback_data"] for b in older.buttons() if "Stop" in b["text"])
+    reply = await driver.callback(author, stop, older)
+    assert reply.notices == ["This button is no longer valid."] and reply.texts == []
+    assert (await rows(storage, Broadcast))[0].status == "sending"
