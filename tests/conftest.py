@@ -4,6 +4,7 @@ set), settings with a fresh key, and a driver that talks to the real dispatcher.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -146,12 +147,32 @@ async def session(storage: Storage) -> AsyncIterator[AsyncSession]:
         yield s
 
 
+class _Failures(logging.Handler):
+    """The handler failures the dispatcher's error handler logged (and swallowed)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.seen: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen.append(record.getMessage())
+
+
 @pytest.fixture
 async def driver(settings: Settings, storage: Storage) -> AsyncIterator[Driver]:
     recording = RecordingSession()
     bot = make_bot(recording, IdentityCipher(settings.key_bytes))
     dp = build_dispatcher(settings, storage)
-    yield Driver(dp=dp, bot=bot, session=recording)
+    failures = _Failures()
+    app_log = logging.getLogger("bot.app")
+    app_log.addHandler(failures)
+    try:
+        yield Driver(dp=dp, bot=bot, session=recording)
+    finally:
+        app_log.removeHandler(failures)
+    # A handler that raised is logged and swallowed (the person gets a short apology), so
+    # a test would pass unless it read the text that never came: fail it here.
+    assert failures.seen == [], f"a handler failed: {failures.seen}"
     # "not modified" is Telegram's answer to a repeated press, which the bot expects.
     refused = [e for e in recording.errors if "not modified" not in e]
     assert refused == [], f"Telegram would have refused: {refused}"
