@@ -421,12 +421,15 @@ async def for_reader(
     session: AsyncSession, broadcast_id: int, person_id: int
 ) -> tuple[Broadcast, dict[str, BroadcastVersion]] | None:
     """A broadcast with its versions, as a reader in discreet mode opens it from the
-    neutral notice they got instead: only someone it reached, and only while it stands
-    (not cancelled). None otherwise, so a forged button shows nothing."""
+    neutral notice they got instead: only someone it is addressed to, and only while it
+    stands (not cancelled). None otherwise, so a forged button shows nothing."""
     broadcast = await session.get(Broadcast, broadcast_id)
     if broadcast is None or broadcast.id is None or broadcast.status not in _STANDING:
         return None
-    if not await outbox_repo.was_sent(session, dedupe_key(repo.batch_of(broadcast.id), person_id)):
+    # Sent, or on its way: a worker records "sent" a moment after Telegram took the
+    # message, and the reader may press at once.
+    key = dedupe_key(repo.batch_of(broadcast.id), person_id)
+    if not await outbox_repo.addressed(session, key):
         return None
     versions = await repo.versions(session, broadcast.id)
     return (broadcast, versions) if versions else None

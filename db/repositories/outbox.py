@@ -41,13 +41,16 @@ async def exists(session: AsyncSession, dedupe_key: str) -> bool:
     return row.first() is not None
 
 
-async def was_sent(session: AsyncSession, dedupe_key: str) -> bool:
-    """Whether the delivery with this dedupe key reached its reader."""
+async def addressed(session: AsyncSession, dedupe_key: str) -> bool:
+    """Whether the delivery with this dedupe key reached its reader or is on its way
+    (sent, waiting, or leased by a worker this very moment)."""
     row = await session.execute(
         select(col(Delivery.id))
         .where(
             col(Delivery.dedupe_key) == dedupe_key,
-            col(Delivery.state) == DeliveryState.SENT.value,
+            col(Delivery.state).in_(
+                [DeliveryState.PENDING.value, DeliveryState.PAUSED.value, DeliveryState.SENT.value]
+            ),
         )
         .limit(1)
     )
