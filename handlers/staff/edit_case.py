@@ -75,11 +75,6 @@ async def editcase_command(
     await dialog.begin(message, state, CaseEdit.find)
 
 
-async def find_button(callback: CallbackQuery, state: FSMContext) -> None:
-    """The /admin menu's way in: the same first step as /editcase."""
-    await dialog.begin(callback, state, CaseEdit.find)
-
-
 async def _find(
     message: Message, query: str, state: FSMContext, session: AsyncSession, visitor: Visitor
 ) -> None:
@@ -225,7 +220,8 @@ dialog.on_message(editcase_command, Command("editcase"))
 dialog.on_text(CaseEdit.find, find_step)
 dialog.on_message(photo_step, CaseEdit.photo, F.photo)
 dialog.on_message(photo_expected, CaseEdit.photo, NOT_COMMAND)
-dialog.on_button("find", find_button)
+# The /admin menu's way in: the same first step as the command.
+dialog.on_button("find", dialog.starts_at(CaseEdit.find))
 dialog.on_button("view", view_button)
 dialog.on_button("lang", language_button)
 dialog.on_button("photo", photo_button)

@@ -144,11 +144,6 @@ async def hearing_command(
     await dialog.begin(message, state, HearingForm.case)
 
 
-async def start_button(callback: CallbackQuery, state: FSMContext) -> None:
-    """The /admin menu's way in: the same first step as /hearing."""
-    await dialog.begin(callback, state, HearingForm.case)
-
-
 async def _pick_case(
     message: Message, query: str, state: FSMContext, session: AsyncSession, visitor: Visitor
 ) -> None:
@@ -345,7 +340,8 @@ dialog.on_text(HearingForm.case, case_step)
 dialog.on_text(HearingForm.day, day_step)
 dialog.on_text(HearingForm.time, time_step)
 dialog.on_text(HearingForm.court, court_step)
-dialog.on_button("start", start_button)
+# The /admin menu's way in: the same first step as the command.
+dialog.on_button("start", dialog.starts_at(HearingForm.case))
 dialog.on_callback(start_form, HearingCb.filter(F.action.in_({"new", "move"})))
 dialog.on_button("cancel", cancel_start)
 dialog.on_button("kind", kind_step, HearingForm.kind)

@@ -183,11 +183,6 @@ async def newcase_command(message: Message, state: FSMContext) -> None:
     await dialog.begin(message, state, CaseForm.country)
 
 
-async def new_button(callback: CallbackQuery, state: FSMContext) -> None:
-    """The /admin menu's way in: the same first step as /newcase."""
-    await dialog.begin(callback, state, CaseForm.country)
-
-
 async def add_language(event: Event, state: FSMContext, case_id: int, locale: str) -> None:
     """/editcase's way in: a new `locale` version of the case, its text steps only."""
     draft = NewCaseDraft(mode="lang", case=case_id, locale=locale)
@@ -302,7 +297,8 @@ for _step in sorted(TEXT_STEPS):
     dialog.on_text(getattr(CaseForm, _step), text_step)
 for _step in (*CHOICES, "confirm"):
     dialog.on_text(getattr(CaseForm, _step), choice_typed)
-dialog.on_button("new", new_button)
+# The /admin menu's way in: the same first step as the command.
+dialog.on_button("new", dialog.starts_at(CaseForm.country))
 dialog.on_callback(pick, CaseEditCb.filter(F.action.in_({"pick", "skip"})), StateFilter(CaseForm))
 dialog.on_button("slug", use_suggestion, CaseForm.slug)
 dialog.on_button("save", save, CaseForm.confirm)
