@@ -230,8 +230,8 @@ def _stored_kind(value: Any) -> Any:
     return getattr(value, "kind", None)
 
 
-# What a reader's digest may gather: any kind but a digest.
-DigestItem = Annotated[
+# Every kind but a digest, each tagged with the name it is stored under.
+_Single = (
     Annotated[UpdateSpec, Tag("update")]
     | Annotated[ActionReminderSpec, Tag("action_reminder")]
     | Annotated[StatusSpec, Tag("status")]
@@ -245,9 +245,10 @@ DigestItem = Annotated[
     | Annotated[ApprovalSpec, Tag("approval")]
     | Annotated[ReviewedSpec, Tag("reviewed")]
     | Annotated[ReportReadSpec, Tag("report_read")]
-    | Annotated[ReportAnswerSpec, Tag("report_answer")],
-    Discriminator(_stored_kind),
-]
+    | Annotated[ReportAnswerSpec, Tag("report_answer")]
+)
+# What a reader's digest may gather: any kind but a digest.
+DigestItem = Annotated[_Single, Discriminator(_stored_kind)]
 _ITEM: TypeAdapter[DigestItem] = TypeAdapter(DigestItem)
 
 
@@ -280,24 +281,7 @@ class DigestSpec(SpecBase):
 
 
 # Every kind: what a delivery's spec reads as.
-Spec = Annotated[
-    Annotated[UpdateSpec, Tag("update")]
-    | Annotated[ActionReminderSpec, Tag("action_reminder")]
-    | Annotated[StatusSpec, Tag("status")]
-    | Annotated[HearingReminderSpec, Tag("reminder")]
-    | Annotated[HearingCancelledSpec, Tag("hearing_cancelled")]
-    | Annotated[HearingMovedSpec, Tag("hearing_moved")]
-    | Annotated[TransferSpec, Tag("transfer")]
-    | Annotated[BirthdaySpec, Tag("birthday")]
-    | Annotated[ReleaseSoonSpec, Tag("release_soon")]
-    | Annotated[BroadcastSpec, Tag("broadcast")]
-    | Annotated[ApprovalSpec, Tag("approval")]
-    | Annotated[ReviewedSpec, Tag("reviewed")]
-    | Annotated[ReportReadSpec, Tag("report_read")]
-    | Annotated[ReportAnswerSpec, Tag("report_answer")]
-    | Annotated[DigestSpec, Tag("digest")],
-    Discriminator(_stored_kind),
-]
+Spec = Annotated[_Single | Annotated[DigestSpec, Tag("digest")], Discriminator(_stored_kind)]
 _SPEC: TypeAdapter[Spec] = TypeAdapter(Spec)
 
 # Every kind there is, by the name it is stored under.
