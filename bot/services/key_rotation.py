@@ -41,7 +41,7 @@ from bot.services.families import attempt_key
 from bot.services.panic import PANIC_LABEL
 from bot.services.reports import ANSWER_LABEL, ATTACHMENT_LABEL, BODY_LABEL
 from bot.services.staff import actor_of
-from db.models import JoinAttempt, SentMessage
+from db.models import Delivery, JoinAttempt, Person, Report, SentMessage
 from db.repositories import invites as invites_repo
 from db.repositories import key_check as key_check_repo
 from db.repositories import key_rotation as repo
@@ -236,7 +236,7 @@ async def _people(
         return {"id": person_id, **change} if change else None
 
     async def write(session: AsyncSession, changes: list[dict[str, Any]], _after: int) -> None:
-        await repo.rewrite_people(session, changes)
+        await repo.rewrite(session, Person, changes)
         done.people += len(changes)
 
     await _in_batches(
@@ -293,7 +293,7 @@ async def _reports(
         return {"id": report_id, **change} if change else None
 
     async def write(session: AsyncSession, changes: list[dict[str, Any]], _after: int) -> None:
-        await repo.rewrite_reports(session, changes)
+        await repo.rewrite(session, Report, changes)
         done.reports += len(changes)
 
     await _in_batches(
@@ -325,7 +325,7 @@ async def _answers(
         return {"id": delivery_id, "spec": write_spec(resealed)}
 
     async def write(session: AsyncSession, changes: list[dict[str, Any]], _after: int) -> None:
-        await repo.rewrite_deliveries(session, changes)
+        await repo.rewrite(session, Delivery, changes)
         done.answers += len(changes)
 
     await _in_batches(

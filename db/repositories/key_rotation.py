@@ -59,10 +59,10 @@ async def people(
     return [(int(i), bytes(c), bytes(s) if s is not None else None, bool(h)) for i, c, s, h in rows]
 
 
-async def rewrite_people(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Rows of {id, tg_index, tg_cipher, panic_seal, panic_hash}, by primary key."""
+async def rewrite(session: AsyncSession, model: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Rows of {id, column: value, ...} of `model`, each updated by its primary key."""
     if rows:
-        await session.execute(update(Person), list(rows))
+        await session.execute(update(model), list(rows))
 
 
 async def distinct(session: AsyncSession, column: Any) -> set[Any]:
@@ -147,8 +147,7 @@ async def rewrite_actors(
 ) -> None:
     """Rows of {id, column: value, ...}, and how far the table is carried, together."""
     model, _columns, progress = ACTOR_TABLES[table]
-    if rows:
-        await session.execute(update(model), list(rows))
+    await rewrite(session, model, rows)
     await session.execute(
         update(KeyRotation).where(col(KeyRotation.id) == 1).values({progress: done})
     )
@@ -172,11 +171,6 @@ async def reports(
     return [(int(i), bytes(b), bytes(a) if a is not None else None) for i, b, a in rows]
 
 
-async def rewrite_reports(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
-    if rows:
-        await session.execute(update(Report), list(rows))
-
-
 async def deliveries_of(
     session: AsyncSession, marker: str, after: int, limit: int
 ) -> list[tuple[int, str]]:
@@ -188,8 +182,3 @@ async def deliveries_of(
         .limit(limit)
     )
     return [(int(i), str(s)) for i, s in rows]
-
-
-async def rewrite_deliveries(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
-    if rows:
-        await session.execute(update(Delivery), list(rows))
