@@ -103,10 +103,15 @@ async def take_deletable(
     leased up to that long ago may still land after the panic."""
     person_id = person.id if person is not None else None
     now = utcnow()
-    ids = await repo.deletable(session, chat_index, person_id, now - WINDOW)
-    await repo.forget_chat(session, chat_index, person_id)
+    # Alerts on their way first. Marking them holds their rows (a lock on PostgreSQL, the
+    # write lock on SQLite) until this commits, so a worker that records one as sent
+    # waits and keeps the mark, and it is deleted as it arrives; one recorded before is
+    # among the ids read next. Read first, an alert recorded in between was forgotten
+    # below without being deleted.
     if person_id is not None:
         await outbox_repo.delete_on_arrival(session, person_id, now, in_flight)
+    ids = await repo.deletable(session, chat_index, person_id, now - WINDOW)
+    await repo.forget_chat(session, chat_index, person_id)
     return ids
 
 
