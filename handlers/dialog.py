@@ -12,7 +12,7 @@ README, "Layout".
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, get_args
 
 from aiogram import F, Router
 from aiogram.filters import Command, Filter, StateFilter
@@ -57,6 +57,9 @@ class Dialog(Generic[D]):
         protect: bool = False,
     ) -> None:
         self.name = name
+        self.actions = frozenset(get_args(nav.model_fields["action"].annotation))
+        if not {"back", "stop"} <= self.actions:
+            raise TypeError(f'{nav.__name__}.action must take "back" and "stop"')
         self.states = states
         self.draft_type = draft
         self.nav_type = nav
@@ -213,8 +216,8 @@ class Dialog(Generic[D]):
         if back_to is not None:
             nav.button(text=_("« Back"), callback_data=back_to)
         elif back:
-            nav.button(text=_("« Back"), callback_data=self.nav_type(action="back"))
-        nav.button(text=_("✖ Stop"), callback_data=self.nav_type(action="stop"))
+            nav.button(text=_("« Back"), callback_data=self._nav("back"))
+        nav.button(text=_("✖ Stop"), callback_data=self._nav("stop"))
         nav.adjust(2)
         kb.attach(nav)
         return kb.as_markup()
@@ -229,8 +232,14 @@ class Dialog(Generic[D]):
     def on_callback(self, handler: Callable[..., Any], *filters: Any) -> None:
         self._callbacks.append((handler, filters))
 
+    def _nav(self, action: str) -> CallbackData:
+        return self.nav_type.model_validate({"action": action})
+
     def on_button(self, action: str, handler: Callable[..., Any], *filters: Any) -> None:
         """`handler` answers a press of the dialogue's button `action`."""
+        if action not in self.actions:
+            # A button no keyboard can make: a typo, caught when the router is built.
+            raise ValueError(f"{self.nav_type.__name__} has no action {action!r}")
         self.on_callback(handler, self.nav_type.filter(F.action == action), *filters)
 
     def router(self) -> Router:

@@ -6,7 +6,7 @@ Callback data comes from the client and may be forged: handlers re-check everyth
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from aiogram.filters.callback_data import CallbackData
 from pydantic import Field
@@ -16,8 +16,96 @@ DbId = Annotated[int, Field(ge=0, le=2**31 - 1)]
 Small = Annotated[int, Field(ge=-1000, le=1000)]
 
 
+# The values each factory's action (or field) takes: a typo in a button or a filter is a
+# type error (or fails tests/unit/test_callbacks.py), and a forged value fails validation
+# before any handler sees it.
+MenuTo = Literal[
+    "start", "cases", "my", "letter", "me", "settings", "privacy", "language", "help", "forget"
+]
+# wrong: report an inaccuracy; wrong-stop: leave that note unsent
+CaseAction = Literal["view", "follow", "unfollow", "letter", "photo", "wrong", "wrong-stop"]
+# show (variant 0: any) | next | orig | sent | pdf | check (the draft checker)
+LetterAction = Literal["show", "next", "orig", "sent", "pdf", "check"]
+SettingField = Literal[
+    "menu",
+    "tz",
+    "quiet",
+    "delivery",
+    "hour",
+    "discreet",
+    "protect",
+    "birthdays",
+    "safest",
+    "panic",
+    "autodelete",
+]
+StaffAction = Literal[
+    "list", "revoke", "audit", "stats", "invite-editor", "invite-broadcaster", "invite-admin"
+]
+HearingAction = Literal["start", "new", "move", "cancel", "kind", "save", "back", "stop"]
+BroadcastAction = Literal[
+    # composing
+    "new",
+    "aud",
+    "val",
+    "cases-done",
+    "photo-skip",
+    "lang",
+    "btn-skip",
+    "ver-more",
+    "ver-done",
+    "now",
+    "later",
+    "preview",
+    "submit",
+    "back",
+    "stop",
+    # approval
+    "list",
+    "review",
+    "approve",
+    "reject",
+    # while sending
+    "pause",
+    "resume",
+    "cancel",
+    "cancel-yes",
+    "show",
+]
+# next: continue, or skip the note
+UpdateAction = Literal[
+    "start", "kind", "status", "lang", "more", "next", "aud", "publish", "back", "stop"
+]
+CaseEditAction = Literal[
+    # from /admin
+    "new",
+    "find",
+    # the /newcase and add-language steps
+    "pick",
+    "skip",
+    "slug",
+    "save",
+    "back",
+    "stop",
+    # the editor view
+    "view",
+    "fields",
+    "field",
+    "set",
+    "clear",
+    "lang",
+    "photo",
+    "unphoto",
+    "vis",
+]
+# invite (a case chosen among several) | list | unlink (asks) | unlink-yes
+FamilyAction = Literal["invite", "list", "unlink", "unlink-yes"]
+# list | open | answer | update | archive; back | stop (the answer dialogue)
+ReportAction = Literal["list", "open", "answer", "update", "archive", "back", "stop"]
+
+
 class MenuCb(CallbackData, prefix="m"):
-    to: str  # start | cases | my | letter | me | settings | privacy | language | help
+    to: MenuTo
 
 
 class LangCb(CallbackData, prefix="lg"):
@@ -31,19 +119,18 @@ class ListCb(CallbackData, prefix="cl"):
 
 
 class FilterCb(CallbackData, prefix="cf"):
-    what: str  # country | status
+    what: Literal["country", "status"]
     country: str = ""
     status: str = ""
 
 
 class CaseCb(CallbackData, prefix="c"):
-    # view | follow | unfollow | letter | photo | wrong (report an inaccuracy) | wrong-stop
-    action: str
+    action: CaseAction
     id: DbId
 
 
 class LetterCb(CallbackData, prefix="lt"):
-    action: str  # show (variant 0: any) | next | orig | sent | pdf
+    action: LetterAction
     id: DbId
     kind: str
     variant: Small = 0
@@ -65,8 +152,7 @@ class ActionCb(CallbackData, prefix="ua"):
 
 
 class SetCb(CallbackData, prefix="st"):
-    # menu | tz | quiet | delivery | hour | discreet | protect | birthdays | safest | panic
-    field: str
+    field: SettingField
     value: str = ""
 
 
@@ -75,38 +161,31 @@ class ForgetCb(CallbackData, prefix="fg"):
 
 
 class StaffCb(CallbackData, prefix="sf"):
-    action: str  # list | revoke | audit | stats | invite-<role>
+    action: StaffAction
     person: DbId = 0
 
 
 class HearingCb(CallbackData, prefix="hg"):
-    action: str  # start | new | move | cancel | kind | save | back | stop
+    action: HearingAction
     case: DbId = 0
     hearing: DbId = 0
     value: str = ""
 
 
 class BroadcastCb(CallbackData, prefix="bc"):
-    # composing: new | aud | val | cases-done | photo-skip | lang | btn-skip | ver-more | ver-done
-    # | now | later | preview | submit | back | stop; approval: list | review | approve
-    # | reject; while sending: pause | resume | cancel | cancel-yes | show
-    action: str
+    action: BroadcastAction
     id: DbId = 0
     value: str = ""
 
 
 class UpdateCb(CallbackData, prefix="up"):
-    # kind | status | lang | more | next (continue, or skip the note) | aud | publish | back | stop
-    action: str
+    action: UpdateAction
     case: DbId = 0
     value: str = ""
 
 
 class CaseEditCb(CallbackData, prefix="ce"):
-    # new | find (from /admin); pick | skip | slug | save | back | stop (the /newcase and
-    # add-language steps);
-    # view | fields | field | set | clear | lang | photo | unphoto | vis (the editor view)
-    action: str
+    action: CaseEditAction
     case: DbId = 0
     field: str = ""
     locale: str = ""
@@ -114,19 +193,17 @@ class CaseEditCb(CallbackData, prefix="ce"):
 
 
 class FamilyReportCb(CallbackData, prefix="fr"):
-    action: str  # case (the case to report on) | back | stop
+    action: Literal["case", "back", "stop"]
     case: DbId = 0
 
 
 class ReportCb(CallbackData, prefix="rp"):
-    # list | open | answer | update | archive | stop (the answer dialogue)
-    action: str
+    action: ReportAction
     id: DbId = 0
 
 
 class FamilyCb(CallbackData, prefix="fm"):
-    # invite (a case chosen among several) | list | unlink (asks) | unlink-yes
-    action: str
+    action: FamilyAction
     case: DbId = 0
     # A family member's short keyed tag, never an id.
     who: Annotated[str, Field(max_length=16, pattern=r"^[0-9a-f]*$")] = ""
@@ -136,7 +213,7 @@ class InviteCb(CallbackData, prefix="iv"):
     """Pending invitations: list | cancel. An invitation is named by its kind and the first
     16 hex digits of its code's hash (never the code, which is not stored)."""
 
-    action: str
+    action: Literal["list", "cancel"]
     kind: Annotated[str, Field(pattern=r"^(staff|family)?$")] = ""
     ref: Annotated[str, Field(max_length=16, pattern=r"^[0-9a-f]*$")] = ""
 
@@ -144,7 +221,7 @@ class InviteCb(CallbackData, prefix="iv"):
 class CheckCb(CallbackData, prefix="ck"):
     # again (check another draft; case 0: none) | stop | wipe (delete the pasted draft's
     # message from the person's own chat)
-    action: str
+    action: Literal["again", "stop", "wipe"]
     case: DbId = 0
     msg: DbId = 0
 

@@ -18,7 +18,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.i18n import LANGUAGE_NAMES
 from bot.presentation import views
 from bot.presentation.broadcast_views import audience_label, discreet_notice
-from bot.presentation.callbacks import BroadcastCb
+from bot.presentation.callbacks import BroadcastAction, BroadcastCb
 from bot.services.broadcasts import Draft, Submitted
 from bot.services.cases import COUNTRIES
 from config.settings import SUPPORTED_LOCALES
@@ -36,7 +36,7 @@ def _column(*buttons: tuple[str, BroadcastCb]) -> InlineKeyboardBuilder:
     return kb
 
 
-def _pairs(buttons: Sequence[tuple[str, str]], action: str) -> InlineKeyboardBuilder:
+def _pairs(buttons: Sequence[tuple[str, str]], action: BroadcastAction) -> InlineKeyboardBuilder:
     """Choices two a row: (label, value) pressed as `action`."""
     kb = InlineKeyboardBuilder()
     for label, value in buttons:

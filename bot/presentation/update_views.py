@@ -16,7 +16,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import LANGUAGE_NAMES
 from bot.presentation import alert_views, views
-from bot.presentation.callbacks import UpdateCb
+from bot.presentation.callbacks import UpdateAction, UpdateCb
 from bot.services import updates
 from db.models import CaseStatus, UpdateKind
 
@@ -25,7 +25,7 @@ Question = tuple[str, InlineKeyboardBuilder]
 
 
 def _button(
-    kb: InlineKeyboardBuilder, text: str, action: str, value: str = "", case: int = 0
+    kb: InlineKeyboardBuilder, text: str, action: UpdateAction, value: str = "", case: int = 0
 ) -> None:
     kb.button(text=text, callback_data=UpdateCb(action=action, case=case, value=value))
 

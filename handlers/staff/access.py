@@ -21,6 +21,7 @@ from bot.presentation.callbacks import (
     HearingCb,
     InviteCb,
     ReportCb,
+    StaffAction,
     StaffCb,
     UpdateCb,
 )
@@ -80,10 +81,15 @@ def _admin_menu(role: str | None) -> InlineKeyboardMarkup:
     kb.button(text=_("📊 Statistics"), callback_data=StaffCb(action="stats"))
     if role == StaffRole.ADMIN.value:
         kb.button(text=_("👥 Staff"), callback_data=StaffCb(action="list"))
-        for invited in (StaffRole.EDITOR.value, StaffRole.BROADCASTER.value, StaffRole.ADMIN.value):
+        invites: tuple[tuple[StaffRole, StaffAction], ...] = (
+            (StaffRole.EDITOR, "invite-editor"),
+            (StaffRole.BROADCASTER, "invite-broadcaster"),
+            (StaffRole.ADMIN, "invite-admin"),
+        )
+        for invited, action in invites:
             kb.button(
-                text=_("➕ Invite: {role}").format(role=role_name(invited)),
-                callback_data=StaffCb(action=f"invite-{invited}"),
+                text=_("➕ Invite: {role}").format(role=role_name(invited.value)),
+                callback_data=StaffCb(action=action),
             )
         kb.button(text=_("📜 Audit log"), callback_data=StaffCb(action="audit"))
     kb.adjust(1)

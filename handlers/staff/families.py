@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
 from bot.presentation import views
-from bot.presentation.callbacks import FamilyCb
+from bot.presentation.callbacks import FamilyAction, FamilyCb
 from bot.services import case_editing, cases, families, staff
 from bot.services.identity import Visitor
 from db.models import Case
@@ -68,7 +68,7 @@ async def _invitation(
 
 
 async def _pick(
-    message: Message, query: str, session: AsyncSession, visitor: Visitor, action: str
+    message: Message, query: str, session: AsyncSession, visitor: Visitor, action: FamilyAction
 ) -> Case | None:
     """The one case `query` names (of any visibility: a family may be invited before a
     case is published); else list the matches as buttons, or say none matched."""

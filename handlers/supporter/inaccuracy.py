@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
 from bot.presentation import views
-from bot.presentation.callbacks import CaseCb
+from bot.presentation.callbacks import CaseAction, CaseCb
 from bot.services import cases, reports
 from bot.services.identity import Visitor
 from db.models import ReportKind
@@ -32,7 +32,7 @@ class InaccuracyForm(StatesGroup):
     text = State()  # data: {"case": id}
 
 
-def _back(case_id: int, label: str, action: str = "view") -> InlineKeyboardMarkup:
+def _back(case_id: int, label: str, action: CaseAction = "view") -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=label, callback_data=CaseCb(action=action, id=case_id))
     return kb.as_markup()

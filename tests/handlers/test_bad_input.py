@@ -61,7 +61,7 @@ async def test_user_typed_html_is_escaped(driver: Driver, small_cases):
     [
         CaseCb(action="view", id=999_999).pack(),
         CaseCb(action="follow", id=3).pack(),  # the hidden case's id
-        CaseCb(action="destroy", id=1).pack(),
+        "c:destroy:1",  # no such action
         LetterCb(action="show", id=1, kind="bomb").pack(),
         LetterCb(action="sent", id=2, kind="card").pack(),  # released: no letters
         ListCb(country="'; drop", status="x", page=-5).pack(),
