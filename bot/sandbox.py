@@ -76,7 +76,7 @@ async def seed(storage: Storage, cipher: IdentityCipher) -> None:
                     starts_at=starts,
                     timezone="Asia/Tashkent",
                     court="Supreme Court of the Republic of Uzbekistan (sandbox)",
-                    kind=HearingKind.APPEAL.value,
+                    kind=HearingKind.APPEAL,
                 )
             )
 

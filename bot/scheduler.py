@@ -41,7 +41,7 @@ def digest_key(person: Person, now: dt.datetime) -> str | None:
     the digest's time has come: from the digest hour of each day for daily readers, of
     each Monday for weekly ones (so the local date names the period in both cases)."""
     local = now.astimezone(ZoneInfo(person.timezone))
-    weekly = person.delivery == DeliveryMode.WEEKLY.value
+    weekly = person.delivery == DeliveryMode.WEEKLY
     if local.hour < person.digest_hour or (weekly and local.weekday() != 0):
         return None
     return f"digest:{local.date().isoformat()}"

@@ -11,7 +11,7 @@ from enum import StrEnum
 from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlmodel import Field, SQLModel
 
-from db.types import UTCDateTime, utcnow
+from db.types import EnumText, UTCDateTime, utcnow
 
 
 class CaseStatus(StrEnum):
@@ -93,7 +93,7 @@ class Person(SQLModel, table=True):
     timezone: str = Field(default="UTC", max_length=64)
     quiet_from: int | None = Field(default=None, ge=0, le=23)
     quiet_to: int | None = Field(default=None, ge=0, le=23)
-    delivery: str = Field(default=DeliveryMode.INSTANT.value, max_length=8)
+    delivery: DeliveryMode = Field(default=DeliveryMode.INSTANT, sa_type=EnumText(DeliveryMode, 8))
     digest_hour: int = Field(default=9, ge=0, le=23)
     discreet: bool = False
     protect_content: bool = True
@@ -119,10 +119,10 @@ class Case(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
     country: str = Field(max_length=2, index=True)
-    status: str = Field(max_length=16, index=True)
+    status: CaseStatus = Field(index=True, sa_type=EnumText(CaseStatus, 16))
     detained_on: dt.date | None = None
     accepts_letters: bool = True
-    visibility: str = Field(default=Visibility.PUBLIC.value, max_length=8)
+    visibility: Visibility = Field(default=Visibility.PUBLIC, sa_type=EnumText(Visibility, 8))
     authority_locale: str = Field(max_length=8)
     authority_address: str = Field(sa_column=Column(Text, nullable=False))
     prison_address: str | None = Field(default=None, sa_column=Column(Text))
@@ -172,8 +172,10 @@ class Hearing(SQLModel, table=True):
     starts_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     timezone: str = Field(max_length=64)
     court: str = Field(sa_column=Column(Text, nullable=False))
-    kind: str = Field(default=HearingKind.TRIAL.value, max_length=16)
-    status: str = Field(default=HearingStatus.SCHEDULED.value, max_length=16)
+    kind: HearingKind = Field(default=HearingKind.TRIAL, sa_type=EnumText(HearingKind, 16))
+    status: HearingStatus = Field(
+        default=HearingStatus.SCHEDULED, sa_type=EnumText(HearingStatus, 16)
+    )
     updated_at: dt.datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
@@ -196,7 +198,7 @@ class Follow(SQLModel, table=True):
 class LetterTemplate(SQLModel, table=True):
     __tablename__ = "letter_templates"
 
-    kind: str = Field(primary_key=True, max_length=8)
+    kind: LetterKind = Field(primary_key=True, sa_type=EnumText(LetterKind, 8))
     variant: int = Field(primary_key=True)
     locale: str = Field(primary_key=True, max_length=8)
     body: str = Field(sa_column=Column(Text, nullable=False))
@@ -215,7 +217,7 @@ class LetterAction(SQLModel, table=True):
             Integer, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, index=True
         )
     )
-    kind: str = Field(primary_key=True, max_length=8)
+    kind: LetterKind = Field(primary_key=True, sa_type=EnumText(LetterKind, 8))
     created_on: dt.date = Field(default_factory=lambda: utcnow().date())
 
 
@@ -227,7 +229,7 @@ class LetterCount(SQLModel, table=True):
     case_id: int = Field(
         sa_column=Column(Integer, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
     )
-    kind: str = Field(primary_key=True, max_length=8)
+    kind: LetterKind = Field(primary_key=True, sa_type=EnumText(LetterKind, 8))
     day: dt.date = Field(primary_key=True)
     count: int = Field(default=0)
 
@@ -261,7 +263,7 @@ class Delivery(SQLModel, table=True):
     spec: str = Field(sa_column=Column(Text, nullable=False))
     urgent: bool = False
     paid: bool = False
-    state: str = Field(default=DeliveryState.PENDING.value, max_length=8)
+    state: DeliveryState = Field(default=DeliveryState.PENDING, sa_type=EnumText(DeliveryState, 8))
     attempts: int = 0
     next_attempt_at: dt.datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
@@ -289,7 +291,7 @@ class StaffMember(SQLModel, table=True):
     person_id: int = Field(
         sa_column=Column(Integer, ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
     )
-    role: str = Field(max_length=16)
+    role: StaffRole = Field(sa_type=EnumText(StaffRole, 16))
     granted_on: dt.date = Field(default_factory=lambda: utcnow().date())
 
 
@@ -299,7 +301,7 @@ class StaffInvite(SQLModel, table=True):
     __tablename__ = "staff_invites"
 
     code_hash: bytes = Field(sa_column=Column(LargeBinary(32), primary_key=True))
-    role: str = Field(max_length=16)
+    role: StaffRole = Field(sa_type=EnumText(StaffRole, 16))
     expires_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     used: bool = False
     created_by: str = Field(max_length=16)
@@ -340,10 +342,10 @@ class CaseUpdate(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(sa_column=_fk("cases.id"))
-    kind: str = Field(max_length=8)
+    kind: UpdateKind = Field(sa_type=EnumText(UpdateKind, 8))
     # For a status change: the status before and after.
-    old_status: str | None = Field(default=None, max_length=16)
-    new_status: str | None = Field(default=None, max_length=16)
+    old_status: CaseStatus | None = Field(default=None, sa_type=EnumText(CaseStatus, 16))
+    new_status: CaseStatus | None = Field(default=None, sa_type=EnumText(CaseStatus, 16))
     family_only: bool = False
     author: str = Field(max_length=16)
     created_at: dt.datetime = Field(
@@ -403,10 +405,10 @@ class Broadcast(SQLModel, table=True):
     )
     author: str = Field(max_length=16)
     approved_by: str | None = Field(default=None, max_length=16)
-    audience: str = Field(max_length=16)
+    audience: Audience = Field(sa_type=EnumText(Audience, 16))
     audience_value: str = Field(default="", max_length=200)
     photo: str | None = Field(default=None, max_length=200)
-    status: str = Field(max_length=16, index=True)
+    status: BroadcastStatus = Field(index=True, sa_type=EnumText(BroadcastStatus, 16))
     send_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     recipients: int = 0
     progress_message_id: int | None = None
@@ -477,13 +479,13 @@ class Report(SQLModel, table=True):
     __table_args__ = (Index("ix_reports_status_case", "status", "case_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=16)
+    kind: ReportKind = Field(sa_type=EnumText(ReportKind, 16))
     case_id: int = Field(sa_column=_fk("cases.id"))
     person_id: int = Field(sa_column=_fk("people.id"))
     body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     # Sealed JSON {"type": "photo" | "document", "file_id": ...}, if something was attached.
     attachment: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
-    status: str = Field(default=ReportStatus.NEW.value, max_length=16)
+    status: ReportStatus = Field(default=ReportStatus.NEW, sa_type=EnumText(ReportStatus, 16))
     created_at: dt.datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )

@@ -23,9 +23,9 @@ class HasRole(Filter):
         return visitor is not None and visitor.role in self.roles
 
 
-ADMINS = HasRole(StaffRole.ADMIN.value)
-EDITORS = HasRole(StaffRole.ADMIN.value, StaffRole.EDITOR.value)
-BROADCASTERS = HasRole(StaffRole.ADMIN.value, StaffRole.BROADCASTER.value)
+ADMINS = HasRole(StaffRole.ADMIN)
+EDITORS = HasRole(StaffRole.ADMIN, StaffRole.EDITOR)
+BROADCASTERS = HasRole(StaffRole.ADMIN, StaffRole.BROADCASTER)
 EVERY_ROLE = HasRole(*(role.value for role in StaffRole))
 
 

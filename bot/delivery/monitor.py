@@ -77,9 +77,9 @@ class BroadcastMonitor:
             if broadcast is None:
                 return
             report = await broadcasts.report(session, broadcast)
-            done = broadcast.status == BroadcastStatus.SENDING.value and report.left == 0
+            done = broadcast.status == BroadcastStatus.SENDING and report.left == 0
             if done:
-                report = dataclasses.replace(report, status=BroadcastStatus.DONE.value)
+                report = dataclasses.replace(report, status=BroadcastStatus.DONE)
             author = await session.get(Person, broadcast.author_id) if broadcast.author_id else None
             if author is not None and author.active:
                 with self.i18n.context(), self.i18n.use_locale(author.locale):

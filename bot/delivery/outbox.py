@@ -54,7 +54,7 @@ async def enqueue(
                 "spec": body,
                 "urgent": urgent,
                 "paid": paid,
-                "state": DeliveryState.PENDING.value,
+                "state": DeliveryState.PENDING,
                 "attempts": 0,
                 "next_attempt_at": not_before or now,
                 "created_at": now,
@@ -82,5 +82,5 @@ async def progress(session: AsyncSession, batch: str) -> Progress:
     """Counts by state, the recent rate and what is left, for a staff progress message."""
     counts = await repo.counts(session, batch)
     recent = await repo.sent_between(session, batch, utcnow() - dt.timedelta(seconds=60))
-    left = counts.get(DeliveryState.PENDING.value, 0) + counts.get(DeliveryState.HELD.value, 0)
+    left = counts.get(DeliveryState.PENDING, 0) + counts.get(DeliveryState.HELD, 0)
     return Progress(counts=counts, rate=recent / 60.0, left=left)

@@ -236,7 +236,7 @@ class DeliveryWorker:
         spec = self._read(item)
         if spec is None:
             return
-        if not item.urgent and spec.digestible and item.delivery != DeliveryMode.INSTANT.value:
+        if not item.urgent and spec.digestible and item.delivery != DeliveryMode.INSTANT:
             self._result(("hold", (item.id,)))
             return
         quiet = (

@@ -31,29 +31,25 @@ from bot.delivery.ttl_cache import TtlCache
 from bot.delivery.worker import Reader, Rendered
 from bot.presentation import views
 from bot.presentation.callbacks import ActionCb, CaseCb, MenuCb
+from bot.services import cases, hearings, reports, updates
 from bot.services.cases import fallback_chain, pick_text
 from bot.services.updates import pick_note
 from db.models import CaseStatus, CaseText, Hearing, HearingStatus, UpdateKind
-from db.repositories import cases as cases_repo
-from db.repositories import updates as updates_repo
 
 
 def _status_sentence(status: str) -> str:
-    return {
-        CaseStatus.RELEASED.value: _(
-            "🕊 Released! Thank you to everyone who wrote letters and spoke up."
-        ),
-        CaseStatus.ACQUITTED.value: _(
-            "✅ Acquitted by the court. Thank you for standing with them."
-        ),
-        CaseStatus.SENTENCED.value: _(
+    sentences: dict[str, str] = {
+        CaseStatus.RELEASED: _("🕊 Released! Thank you to everyone who wrote letters and spoke up."),
+        CaseStatus.ACQUITTED: _("✅ Acquitted by the court. Thank you for standing with them."),
+        CaseStatus.SENTENCED: _(
             "🔒 The court has passed a sentence. Letters matter even more now."
         ),
-        CaseStatus.ON_TRIAL.value: _("⚖️ The trial has begun. We will tell you about hearings."),
-        CaseStatus.DETAINED.value: _("⛓ In detention now. Please stand with them."),
-        CaseStatus.IN_EXILE.value: _("🧳 Now living in exile."),
-        CaseStatus.DECEASED.value: _("🕯 With deep sorrow: they died in custody."),
-    }.get(status, views.status_label(status))
+        CaseStatus.ON_TRIAL: _("⚖️ The trial has begun. We will tell you about hearings."),
+        CaseStatus.DETAINED: _("⛓ In detention now. Please stand with them."),
+        CaseStatus.IN_EXILE: _("🧳 Now living in exile."),
+        CaseStatus.DECEASED: _("🕯 With deep sorrow: they died in custody."),
+    }
+    return sentences.get(status, views.status_label(status))
 
 
 def update_parts(new_status: str | None, note: str | None, family_only: bool) -> tuple[str, str]:
@@ -124,13 +120,13 @@ def action_buttons(update_id: int, case_id: int, done: bool = False) -> InlineKe
 def action_headline(kind: str, until: str) -> str:
     """The first line of an urgent action or its further information; `until` is the
     deadline, already formatted for the reader."""
-    if kind == UpdateKind.ACTION.value:
+    if kind == UpdateKind.ACTION:
         return _("🚨 <b>Urgent action</b>: please act by {when}.").format(when=until)
     return _("ℹ️ <b>Further information</b> on the urgent action you took part in.")
 
 
 def action_discreet(kind: str) -> str:
-    if kind == UpdateKind.ACTION.value:
+    if kind == UpdateKind.ACTION:
         return _("🚨 An urgent action for a case you follow.")
     return _("ℹ️ News of an urgent action you took part in.")
 
@@ -162,21 +158,21 @@ class AlertRenderer:
     async def _case_texts(self, case_id: int) -> dict[str, CaseText]:
         async def load() -> dict[str, CaseText]:
             async with self.sessionmaker() as session:
-                return (await cases_repo.texts(session, [case_id]))[case_id]
+                return await cases.texts_for(session, case_id)
 
         return await self._texts.get(case_id, load)
 
     async def _hearing(self, hearing_id: int) -> Hearing | None:
         async def load() -> Hearing | None:
             async with self.sessionmaker() as session:
-                return await session.get(Hearing, hearing_id)
+                return await hearings.by_id(session, hearing_id)
 
         return await self._hearings.get(hearing_id, load)
 
     async def _update_texts(self, update_id: int) -> dict[str, str]:
         async def load() -> dict[str, str]:
             async with self.sessionmaker() as session:
-                return await updates_repo.texts(session, update_id)
+                return await updates.texts_of(session, update_id)
 
         return await self._updates.get(update_id, load)
 
@@ -187,12 +183,12 @@ class AlertRenderer:
     async def _has_acted(self, update_id: int, person_id: int) -> bool:
         # Not cached: pressing "I did it" a minute ago must spare the reminder.
         async with self.sessionmaker() as session:
-            return await updates_repo.has_taken(session, update_id, person_id)
+            return await updates.has_taken(session, update_id, person_id)
 
     async def _in_family(self, case_id: int, person_id: int) -> bool:
         # Not cached: a relative who joined a moment ago must not miss the family's news.
         async with self.sessionmaker() as session:
-            return await updates_repo.is_family(session, case_id, person_id)
+            return await reports.may_report_on(session, person_id, case_id)
 
     async def _name(self, case_id: int, locale: str) -> str | None:
         texts = await self._case_texts(case_id)
@@ -219,7 +215,7 @@ class AlertRenderer:
             case_id, headline, body, discreet_text = line
             markup = _open_case(case_id)
             if isinstance(spec, ActionReminderSpec) or (
-                isinstance(spec, UpdateSpec) and spec.action_kind == UpdateKind.ACTION.value
+                isinstance(spec, UpdateSpec) and spec.action_kind == "action"
             ):
                 markup = action_buttons(spec.update_id, case_id)
             if reader.discreet:
@@ -272,7 +268,7 @@ class AlertRenderer:
             hearing = await self._hearing(spec.hearing_id)
             if (
                 hearing is None
-                or hearing.status != HearingStatus.SCHEDULED.value
+                or hearing.status != HearingStatus.SCHEDULED
                 or int(hearing.starts_at.timestamp()) != int(spec.starts_at.timestamp())
             ):
                 return None  # cancelled or moved since: the change notice says so

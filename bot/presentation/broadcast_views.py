@@ -21,10 +21,10 @@ from bot.delivery.worker import Reader, Rendered
 from bot.i18n import LANGUAGE_NAMES
 from bot.presentation import views
 from bot.presentation.callbacks import BroadcastCb, ShowBroadcastCb
+from bot.services import broadcasts
 from bot.services.broadcasts import Report, Version, pick_version
 from bot.services.cases import fallback_chain
 from db.models import Audience, Broadcast, BroadcastStatus, BroadcastVersion
-from db.repositories import broadcasts as repo
 
 KINDS = ("broadcast", "approval", "reviewed")
 
@@ -56,30 +56,31 @@ def version_of(row: BroadcastVersion) -> Version:
 
 def audience_label(audience: str, value: str, names: Sequence[str] = ()) -> str:
     """Who a broadcast goes to, in words; `names` are the chosen cases' names."""
-    if audience == Audience.ALL.value:
+    if audience == Audience.ALL:
         return _("all supporters")
-    if audience == Audience.COUNTRY.value:
+    if audience == Audience.COUNTRY:
         return _("followers of cases in {country}").format(country=views.country_name(value))
-    if audience == Audience.LANGUAGE.value:
+    if audience == Audience.LANGUAGE:
         return _("people who read the bot in {language}").format(
             language=LANGUAGE_NAMES.get(value, value)
         )
     listed = ", ".join(escape(n) for n in names)
-    if audience == Audience.FAMILY.value:
+    if audience == Audience.FAMILY:
         return _("family members of {name}").format(name=listed)
     return _("followers of {names}").format(names=listed)
 
 
 def status_label(status: str) -> str:
-    return {
-        BroadcastStatus.AWAITING.value: _("waiting for approval"),
-        BroadcastStatus.SCHEDULED.value: _("scheduled"),
-        BroadcastStatus.SENDING.value: _("sending"),
-        BroadcastStatus.PAUSED.value: _("paused"),
-        BroadcastStatus.DONE.value: _("finished"),
-        BroadcastStatus.CANCELLED.value: _("cancelled"),
-        BroadcastStatus.REJECTED.value: _("not approved"),
-    }.get(status, status)
+    labels: dict[str, str] = {
+        BroadcastStatus.AWAITING: _("waiting for approval"),
+        BroadcastStatus.SCHEDULED: _("scheduled"),
+        BroadcastStatus.SENDING: _("sending"),
+        BroadcastStatus.PAUSED: _("paused"),
+        BroadcastStatus.DONE: _("finished"),
+        BroadcastStatus.CANCELLED: _("cancelled"),
+        BroadcastStatus.REJECTED: _("not approved"),
+    }
+    return labels.get(status, status)
 
 
 def _duration(seconds: float) -> str:
@@ -119,7 +120,7 @@ def progress_text(broadcast_id: int, report: Report) -> str:
         _("Left: {count}").format(count=views.number(report.left)),
         _("Rate: {rate} per second").format(rate=f"{report.rate:.1f}"),
     ]
-    if report.eta_seconds is not None and report.status == BroadcastStatus.SENDING.value:
+    if report.eta_seconds is not None and report.status == BroadcastStatus.SENDING:
         lines.append(
             _("Time left: about {duration}").format(duration=_duration(report.eta_seconds))
         )
@@ -128,9 +129,9 @@ def progress_text(broadcast_id: int, report: Report) -> str:
 
 def progress_markup(broadcast_id: int, status: str) -> InlineKeyboardMarkup | None:
     kb = InlineKeyboardBuilder()
-    if status == BroadcastStatus.SENDING.value:
+    if status == BroadcastStatus.SENDING:
         kb.button(text=_("⏸ Pause"), callback_data=BroadcastCb(action="pause", id=broadcast_id))
-    elif status == BroadcastStatus.PAUSED.value:
+    elif status == BroadcastStatus.PAUSED:
         kb.button(text=_("▶️ Resume"), callback_data=BroadcastCb(action="resume", id=broadcast_id))
     else:
         return None
@@ -165,8 +166,8 @@ class BroadcastRenderer:
     ) -> tuple[Broadcast | None, dict[str, BroadcastVersion]]:
         async def load() -> tuple[Broadcast | None, dict[str, BroadcastVersion]]:
             async with self.sessionmaker() as session:
-                broadcast = await session.get(Broadcast, broadcast_id)
-                versions = await repo.versions(session, broadcast_id) if broadcast else {}
+                broadcast = await broadcasts.by_id(session, broadcast_id)
+                versions = await broadcasts.versions_of(session, broadcast_id) if broadcast else {}
             return broadcast, versions
 
         return await self._cache.get(broadcast_id, load, fresh=fresh)
@@ -176,7 +177,7 @@ class BroadcastRenderer:
         longer applies (cancelled, or approved by someone else already)."""
         if isinstance(spec, BroadcastSpec):
             broadcast, versions = await self._load(spec.broadcast_id)
-            live = {BroadcastStatus.SENDING.value, BroadcastStatus.PAUSED.value}
+            live = {BroadcastStatus.SENDING, BroadcastStatus.PAUSED}
             if broadcast is not None and broadcast.status not in live:
                 # Cached while it waited for approval, perhaps: look again before dropping.
                 broadcast, versions = await self._load(spec.broadcast_id, fresh=True)
@@ -195,7 +196,7 @@ class BroadcastRenderer:
             if broadcast is None or broadcast.id is None:
                 return None
             if isinstance(spec, ApprovalSpec):
-                if broadcast.status != BroadcastStatus.AWAITING.value:
+                if broadcast.status != BroadcastStatus.AWAITING:
                     return None  # someone approved or declined it already
                 kb = InlineKeyboardBuilder()
                 kb.button(

@@ -63,14 +63,14 @@ FIELD_NAMES = {
     "letter_locale": __("Language of letters"),
 }
 VISIBILITY_LINES = {
-    Visibility.PUBLIC.value: __("👁 Public: supporters can find and follow it."),
-    Visibility.HIDDEN.value: __("🙈 Hidden: supporters do not see it."),
-    Visibility.ARCHIVED.value: __("🗄 Archived: supporters do not see it."),
+    Visibility.PUBLIC: __("👁 Public: supporters can find and follow it."),
+    Visibility.HIDDEN: __("🙈 Hidden: supporters do not see it."),
+    Visibility.ARCHIVED: __("🗄 Archived: supporters do not see it."),
 }
-VISIBILITY_ICONS = {
-    Visibility.PUBLIC.value: "👁",
-    Visibility.HIDDEN.value: "🙈",
-    Visibility.ARCHIVED.value: "🗄",
+VISIBILITY_ICONS: dict[str, str] = {
+    Visibility.PUBLIC: "👁",
+    Visibility.HIDDEN: "🙈",
+    Visibility.ARCHIVED: "🗄",
 }
 
 
@@ -228,9 +228,9 @@ def _editor_markup(view: EditorCase) -> InlineKeyboardMarkup:
         )
     kb.button(text=_("📷 Photo"), callback_data=CaseEditCb(action="photo", case=case.id))
     labels = {
-        Visibility.PUBLIC.value: _("👁 Publish"),
-        Visibility.HIDDEN.value: _("🙈 Hide"),
-        Visibility.ARCHIVED.value: _("🗄 Archive"),
+        Visibility.PUBLIC: _("👁 Publish"),
+        Visibility.HIDDEN: _("🙈 Hide"),
+        Visibility.ARCHIVED: _("🗄 Archive"),
     }
     for visibility, label in labels.items():
         if visibility != case.visibility:
@@ -248,10 +248,10 @@ def editor_view(view: EditorCase, chain: list[str]) -> Screen:
 
 def visibility_notice(visibility: str) -> str | None:
     """What a change of visibility did; None for a visibility there is not."""
-    notices = {
-        Visibility.PUBLIC.value: _("The case is public: supporters can find it now."),
-        Visibility.HIDDEN.value: _("The case is hidden from supporters."),
-        Visibility.ARCHIVED.value: _("The case is archived: supporters no longer see it."),
+    notices: dict[str, str] = {
+        Visibility.PUBLIC: _("The case is public: supporters can find it now."),
+        Visibility.HIDDEN: _("The case is hidden from supporters."),
+        Visibility.ARCHIVED: _("The case is archived: supporters no longer see it."),
     }
     return notices.get(visibility)
 

@@ -62,7 +62,7 @@ def audience_question() -> Question:
 
 def value_question(audience: str) -> Question:
     """Which country, or which language, the audience is."""
-    if audience == Audience.COUNTRY.value:
+    if audience == Audience.COUNTRY:
         countries = [(views.country_label(code), code) for code in COUNTRIES]
         return _("Which country?"), _pairs(countries, "val")
     languages = [(LANGUAGE_NAMES[locale], locale) for locale in SUPPORTED_LOCALES]

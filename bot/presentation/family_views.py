@@ -87,5 +87,5 @@ class FamilyRenderer:
             answer = reports.unseal_answer(self.cipher, spec)
             if not answer:
                 return None
-            family = report.kind == ReportKind.FAMILY.value
+            family = report.kind == ReportKind.FAMILY
             return Rendered(answer_text(sent, answer, family))

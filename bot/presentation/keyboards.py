@@ -213,7 +213,7 @@ def need_offer(case: Case) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(
         text=_("💌 Write a card"),
-        callback_data=LetterCb(action="show", id=case.id, kind=LetterKind.CARD.value),
+        callback_data=LetterCb(action="show", id=case.id, kind=LetterKind.CARD),
     )
     kb.button(text=_("📄 About the case"), callback_data=CaseCb(action="view", id=case.id))
     kb.button(text=_("🎲 Someone else"), callback_data=NeedCb(skip=case.id))
@@ -320,7 +320,7 @@ def delivery(person: Person) -> InlineKeyboardMarkup:
             text=f"✓ {label}" if person.delivery == mode.value else label,
             callback_data=SetCb(field="delivery", value=mode.value),
         )
-    if person.delivery != DeliveryMode.INSTANT.value:
+    if person.delivery != DeliveryMode.INSTANT:
         for hour in DIGEST_HOURS:
             label = f"{hour:02d}:00"
             kb.button(

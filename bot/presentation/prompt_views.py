@@ -21,11 +21,10 @@ from bot.delivery.ttl_cache import TtlCache
 from bot.delivery.worker import Reader, Rendered
 from bot.presentation import views
 from bot.presentation.callbacks import CaseCb, LetterCb
-from bot.services import letters
+from bot.services import cases, letters
 from bot.services.cases import fallback_chain, pick_text, pick_value
 from bot.services.transfers import address_tag
 from db.models import Case, CaseText, LetterKind, Visibility
-from db.repositories import cases as cases_repo
 
 KINDS = ("transfer", "birthday", "release_soon")
 
@@ -34,7 +33,7 @@ def _write_card(case_id: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(
         text=_("💌 Write a card"),
-        callback_data=LetterCb(action="show", id=case_id, kind=LetterKind.CARD.value),
+        callback_data=LetterCb(action="show", id=case_id, kind=LetterKind.CARD),
     )
     kb.button(text=_("Open the case"), callback_data=CaseCb(action="view", id=case_id))
     kb.adjust(1)
@@ -98,8 +97,8 @@ class PromptRenderer:
         # is read fresh, since one moment old it may already be the wrong prison.
         async def load() -> tuple[Case | None, dict[str, CaseText]]:
             async with self.sessionmaker() as session:
-                case = await cases_repo.by_id(session, case_id)
-                texts = (await cases_repo.texts(session, [case_id])).get(case_id, {})
+                case = await cases.by_id(session, case_id)
+                texts = await cases.texts_for(session, case_id)
             return case, texts
 
         return await self._cases.get(case_id, load, fresh=fresh)
@@ -112,7 +111,7 @@ class PromptRenderer:
         case, texts = await self._case(spec.case_id, fresh=isinstance(spec, TransferSpec))
         if case is None or case.id is None or not texts:
             return None
-        if case.visibility != Visibility.PUBLIC.value:
+        if case.visibility != Visibility.PUBLIC:
             return None
         writable = LetterKind.CARD in letters.kinds_for(case)
         chain = fallback_chain(reader.locale, self.fallbacks)

@@ -58,13 +58,11 @@ def kind_question(name: str, status: str, case_id: int, *, has_action: bool) -> 
         ]
     )
     kb = InlineKeyboardBuilder()
-    _button(kb, _("🔄 Status change"), "kind", UpdateKind.STATUS.value, case_id)
-    _button(kb, _("📰 News"), "kind", UpdateKind.NEWS.value, case_id)
-    _button(kb, _("🚨 Urgent action"), "kind", UpdateKind.ACTION.value, case_id)
+    _button(kb, _("🔄 Status change"), "kind", UpdateKind.STATUS, case_id)
+    _button(kb, _("📰 News"), "kind", UpdateKind.NEWS, case_id)
+    _button(kb, _("🚨 Urgent action"), "kind", UpdateKind.ACTION, case_id)
     if has_action:
-        _button(
-            kb, _("ℹ️ Further information on the action"), "kind", UpdateKind.INFO.value, case_id
-        )
+        _button(kb, _("ℹ️ Further information on the action"), "kind", UpdateKind.INFO, case_id)
     kb.adjust(2, 1, 1)
     return text, kb
 

@@ -13,6 +13,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time, get_timezone_location
 from babel.numbers import format_decimal
+from babel.support import LazyProxy
 
 from bot.i18n import LANGUAGE_NAMES
 from bot.services.cases import IN_CUSTODY, CaseCard, CasePage, CaseSummary, today
@@ -31,21 +32,21 @@ STATUS_ICONS = {
     "in_exile": "🧳",
     "deceased": "🕯",
 }
-STATUS_NAMES = {
-    CaseStatus.DETAINED.value: __("Detained"),
-    CaseStatus.ON_TRIAL.value: __("On trial"),
-    CaseStatus.SENTENCED.value: __("Sentenced"),
-    CaseStatus.RELEASED.value: __("Released"),
-    CaseStatus.ACQUITTED.value: __("Acquitted"),
-    CaseStatus.IN_EXILE.value: __("In exile"),
-    CaseStatus.DECEASED.value: __("Died in custody"),
+STATUS_NAMES: dict[str, LazyProxy] = {
+    CaseStatus.DETAINED: __("Detained"),
+    CaseStatus.ON_TRIAL: __("On trial"),
+    CaseStatus.SENTENCED: __("Sentenced"),
+    CaseStatus.RELEASED: __("Released"),
+    CaseStatus.ACQUITTED: __("Acquitted"),
+    CaseStatus.IN_EXILE: __("In exile"),
+    CaseStatus.DECEASED: __("Died in custody"),
 }
-HEARING_KINDS = {
-    HearingKind.TRIAL.value: __("Trial hearing"),
-    HearingKind.APPEAL.value: __("Appeal hearing"),
-    HearingKind.CASSATION.value: __("Cassation hearing"),
-    HearingKind.PAROLE.value: __("Parole hearing"),
-    HearingKind.OTHER.value: __("Court hearing"),
+HEARING_KINDS: dict[str, LazyProxy] = {
+    HearingKind.TRIAL: __("Trial hearing"),
+    HearingKind.APPEAL: __("Appeal hearing"),
+    HearingKind.CASSATION: __("Cassation hearing"),
+    HearingKind.PAROLE: __("Parole hearing"),
+    HearingKind.OTHER: __("Court hearing"),
 }
 
 
@@ -92,11 +93,12 @@ def quiet_label(hours: tuple[int, int] | None) -> str:
 
 
 def delivery_label(mode: str) -> str:
-    return {
-        DeliveryMode.INSTANT.value: _("Each alert at once"),
-        DeliveryMode.DAILY.value: _("A daily digest"),
-        DeliveryMode.WEEKLY.value: _("A weekly digest"),
-    }[mode]
+    labels: dict[str, str] = {
+        DeliveryMode.INSTANT: _("Each alert at once"),
+        DeliveryMode.DAILY: _("A daily digest"),
+        DeliveryMode.WEEKLY: _("A weekly digest"),
+    }
+    return labels[mode]
 
 
 def discreet_label(on: bool) -> str:
@@ -213,7 +215,7 @@ def search_header(query: str, count: int) -> str:
 
 
 def hearing_line(hearing: Hearing, reader_tz: str) -> str:
-    kind = HEARING_KINDS.get(hearing.kind, HEARING_KINDS[HearingKind.OTHER.value])
+    kind = HEARING_KINDS.get(hearing.kind, HEARING_KINDS[HearingKind.OTHER])
     when = moment(hearing.starts_at, reader_tz)
     if reader_tz != hearing.timezone:
         court_time = format_time(
@@ -306,7 +308,7 @@ def case_card(card: CaseCard, reader_tz: str) -> str:
     if case.detained_on:
         lines.append(_("Detained since {date}").format(date=long_date(case.detained_on)))
     if case.born_on:
-        lines.append(born_line(case.born_on, case.status != CaseStatus.DECEASED.value))
+        lines.append(born_line(case.born_on, case.status != CaseStatus.DECEASED))
     if in_custody and case.release_expected_on and case.release_expected_on >= today():
         lines.append(
             _("🗓 Expected release: {date}").format(date=long_date(case.release_expected_on))

@@ -57,7 +57,7 @@ async def mark_done(session: AsyncSession, person: Person, update_id: int) -> bo
     """Record that the person did the urgent action: True the first time, False after;
     None if there is no such action on a case they may see (a forged button)."""
     action = await session.get(CaseUpdate, update_id)
-    if action is None or action.kind != UpdateKind.ACTION.value or person.id is None:
+    if action is None or action.kind != UpdateKind.ACTION or person.id is None:
         return None
     if await cases.visible_case(session, action.case_id) is None:
         return None

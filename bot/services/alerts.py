@@ -65,7 +65,7 @@ async def case_update(session: AsyncSession, case: Case, update: CaseUpdate) -> 
     The spec names the update, so its text is picked in each reader's language at send time.
     """
     assert case.id is not None and update.id is not None
-    if update.kind == UpdateKind.INFO.value:
+    if update.kind == UpdateKind.INFO:
         assert update.action_id is not None
         people = await updates_repo.takers(session, update.action_id)
     elif update.family_only:
@@ -73,15 +73,15 @@ async def case_update(session: AsyncSession, case: Case, update: CaseUpdate) -> 
     else:
         people = await follows_repo.reader_ids(session, case.id)
     action: Literal["action", "info"] | None = None
-    if update.kind == UpdateKind.ACTION.value:
+    if update.kind == UpdateKind.ACTION:
         action = "action"
-    elif update.kind == UpdateKind.INFO.value:
+    elif update.kind == UpdateKind.INFO:
         action = "info"
     spec = UpdateSpec(
         case_id=case.id,
         update_id=update.id,
         family_only=update.family_only,
-        new_status=update.new_status if update.kind == UpdateKind.STATUS.value else None,
+        new_status=update.new_status if update.kind == UpdateKind.STATUS else None,
         action_kind=action,
         # A call to act has a deadline: it does not wait for a digest.
         digest=False if action is not None else None,
@@ -109,7 +109,7 @@ async def plan_reminders(
     horizon = now + max(leads)
     rows = await session.execute(
         select(Hearing).where(
-            col(Hearing.status) == HearingStatus.SCHEDULED.value,
+            col(Hearing.status) == HearingStatus.SCHEDULED,
             col(Hearing.starts_at) > now,
             col(Hearing.starts_at) <= horizon,
         )

@@ -32,7 +32,7 @@ MAX_BUTTONS = 6
 MAX_LABEL = 64
 MAX_URL = 512
 MAX_CASES = 10  # in one broadcast to followers of chosen cases
-APPROVERS = (StaffRole.ADMIN.value, StaffRole.BROADCASTER.value)
+APPROVERS = (StaffRole.ADMIN, StaffRole.BROADCASTER)
 UNREACHABLE = {"blocked", "chat_not_found", "inactive"}
 _BUTTON_LINE = re.compile(r"^(?P<label>.+?)\s*\|\s*(?P<url>\S+)$")
 
@@ -66,7 +66,7 @@ class Draft:
 def choose_case(draft: Draft, case_id: int) -> None:
     """Add a case to the draft's audience: a family audience is one case's (a new choice
     replaces it), followers may be of several (at most MAX_CASES)."""
-    chosen = [] if draft.audience == Audience.FAMILY.value else draft.audience_value.split(",")
+    chosen = [] if draft.audience == Audience.FAMILY else draft.audience_value.split(",")
     chosen = [part for part in chosen if part]
     if str(case_id) not in chosen:
         chosen.append(str(case_id))
@@ -124,7 +124,7 @@ def send_time(text: str, zone: str, now: dt.datetime | None = None) -> dt.dateti
 
 def needs_approval(audience: str, recipients: int, threshold: int) -> bool:
     """To everyone, or to more people than the threshold: a second staff member approves."""
-    return audience == Audience.ALL.value or recipients > threshold
+    return audience == Audience.ALL or recipients > threshold
 
 
 async def audience_size(session: AsyncSession, draft: Draft) -> int:
@@ -140,7 +140,7 @@ async def discreet_size(session: AsyncSession, draft: Draft) -> int:
 async def case_names(session: AsyncSession, draft: Draft, chain: Sequence[str]) -> list[str]:
     """The names of the cases a broadcast to chosen cases or to a case's family is about,
     in the first language of `chain` that has one (for the composer and the approver)."""
-    if draft.audience not in {Audience.CASES.value, Audience.FAMILY.value}:
+    if draft.audience not in {Audience.CASES, Audience.FAMILY}:
         return []
     names = []
     for part in draft.audience_value.split(","):
@@ -182,10 +182,10 @@ async def submit(
         Broadcast(
             author_id=author_id,
             author=actor,
-            audience=draft.audience,
+            audience=Audience(draft.audience),
             audience_value=draft.audience_value,
             photo=draft.photo,
-            status=(BroadcastStatus.AWAITING if approval else BroadcastStatus.SCHEDULED).value,
+            status=BroadcastStatus.AWAITING if approval else BroadcastStatus.SCHEDULED,
             send_at=draft.send_at or now,
             recipients=count,
         ),
@@ -226,7 +226,7 @@ async def start(session: AsyncSession, broadcast: Broadcast, *, paid: bool) -> i
         key=repo.batch_of(broadcast.id),
         paid=paid,
     )
-    broadcast.status = BroadcastStatus.SENDING.value
+    broadcast.status = BroadcastStatus.SENDING
     broadcast.recipients = added
     await session.flush()
     return added
@@ -236,7 +236,7 @@ async def approve(
     session: AsyncSession, broadcast: Broadcast, *, approver_id: int, actor: str, paid: bool
 ) -> bool:
     """A second staff member approves; True if it started sending now."""
-    if broadcast.status != BroadcastStatus.AWAITING.value:
+    if broadcast.status != BroadcastStatus.AWAITING:
         raise BroadcastError("not_awaiting")
     if broadcast.author_id == approver_id:
         raise BroadcastError("own")
@@ -247,7 +247,7 @@ async def approve(
     if broadcast.send_at <= utcnow():
         await start(session, broadcast, paid=paid)
         return True
-    broadcast.status = BroadcastStatus.SCHEDULED.value
+    broadcast.status = BroadcastStatus.SCHEDULED
     await session.flush()
     return False
 
@@ -256,12 +256,12 @@ async def reject(
     session: AsyncSession, broadcast: Broadcast, *, approver_id: int, actor: str
 ) -> None:
     """A second staff member declines; nothing is sent and the author is told."""
-    if broadcast.status != BroadcastStatus.AWAITING.value:
+    if broadcast.status != BroadcastStatus.AWAITING:
         raise BroadcastError("not_awaiting")
     if broadcast.author_id == approver_id:
         raise BroadcastError("own")
     assert broadcast.id is not None
-    broadcast.status = BroadcastStatus.REJECTED.value
+    broadcast.status = BroadcastStatus.REJECTED
     broadcast.finished_at = utcnow()
     await staff.audit(session, actor, "broadcast.reject", f"broadcast:{broadcast.id}")
     await _tell_author(session, broadcast, approved=False)
@@ -283,37 +283,37 @@ async def _tell_author(session: AsyncSession, broadcast: Broadcast, *, approved:
 
 async def pause(session: AsyncSession, broadcast: Broadcast, actor: str) -> None:
     """Stop handing out the rest; what a worker holds already still goes (at most a batch)."""
-    if broadcast.status != BroadcastStatus.SENDING.value:
+    if broadcast.status != BroadcastStatus.SENDING:
         raise BroadcastError("not_sending")
     assert broadcast.id is not None
     await repo.pause_deliveries(session, repo.batch_of(broadcast.id))
-    broadcast.status = BroadcastStatus.PAUSED.value
+    broadcast.status = BroadcastStatus.PAUSED
     await staff.audit(session, actor, "broadcast.pause", f"broadcast:{broadcast.id}")
 
 
 async def resume(session: AsyncSession, broadcast: Broadcast, actor: str) -> None:
     """Go on from where it paused; nobody gets it twice (the dedupe keys stay)."""
-    if broadcast.status != BroadcastStatus.PAUSED.value:
+    if broadcast.status != BroadcastStatus.PAUSED:
         raise BroadcastError("not_paused")
     assert broadcast.id is not None
     await repo.resume_deliveries(session, repo.batch_of(broadcast.id), utcnow())
-    broadcast.status = BroadcastStatus.SENDING.value
+    broadcast.status = BroadcastStatus.SENDING
     await staff.audit(session, actor, "broadcast.resume", f"broadcast:{broadcast.id}")
 
 
 async def cancel(session: AsyncSession, broadcast: Broadcast, actor: str) -> None:
     """Drop whatever has not gone yet; a broadcast waiting or scheduled never starts."""
     active = {
-        BroadcastStatus.AWAITING.value,
-        BroadcastStatus.SCHEDULED.value,
-        BroadcastStatus.SENDING.value,
-        BroadcastStatus.PAUSED.value,
+        BroadcastStatus.AWAITING,
+        BroadcastStatus.SCHEDULED,
+        BroadcastStatus.SENDING,
+        BroadcastStatus.PAUSED,
     }
     if broadcast.status not in active:
         raise BroadcastError("finished")
     assert broadcast.id is not None
     await repo.cancel_deliveries(session, repo.batch_of(broadcast.id))
-    broadcast.status = BroadcastStatus.CANCELLED.value
+    broadcast.status = BroadcastStatus.CANCELLED
     broadcast.finished_at = utcnow()
     await staff.audit(session, actor, "broadcast.cancel", f"broadcast:{broadcast.id}")
 
@@ -344,7 +344,7 @@ class Report:
 
     @property
     def finished(self) -> bool:
-        return self.status in {BroadcastStatus.DONE.value, BroadcastStatus.CANCELLED.value}
+        return self.status in {BroadcastStatus.DONE, BroadcastStatus.CANCELLED}
 
 
 async def versions_of(session: AsyncSession, broadcast_id: int) -> dict[str, BroadcastVersion]:
@@ -401,9 +401,9 @@ async def report(session: AsyncSession, broadcast: Broadcast) -> Report:
 
 async def finish_if_done(session: AsyncSession, broadcast: Broadcast, left: int) -> bool:
     """Mark a sending broadcast done once nothing is left; True when it just finished."""
-    if broadcast.status != BroadcastStatus.SENDING.value or left > 0:
+    if broadcast.status != BroadcastStatus.SENDING or left > 0:
         return False
-    broadcast.status = BroadcastStatus.DONE.value
+    broadcast.status = BroadcastStatus.DONE
     broadcast.finished_at = utcnow()
     await session.flush()
     return True
@@ -411,9 +411,9 @@ async def finish_if_done(session: AsyncSession, broadcast: Broadcast, left: int)
 
 # A broadcast a reader may still open: not one that was cancelled or never went out.
 _STANDING = {
-    BroadcastStatus.SENDING.value,
-    BroadcastStatus.PAUSED.value,
-    BroadcastStatus.DONE.value,
+    BroadcastStatus.SENDING,
+    BroadcastStatus.PAUSED,
+    BroadcastStatus.DONE,
 }
 
 

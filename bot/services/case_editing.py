@@ -32,8 +32,8 @@ from db.repositories import cases as repo
 from db.types import utcnow
 
 # A new case waits, hidden, until an editor publishes it; /update gives its real status.
-NEW_CASE_STATUS = CaseStatus.DETAINED.value
-NEW_CASE_VISIBILITY = Visibility.HIDDEN.value
+NEW_CASE_STATUS = CaseStatus.DETAINED
+NEW_CASE_VISIBILITY = Visibility.HIDDEN
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 # Oʻlmas is olmas, not o-lmas: apostrophes belong inside a word.
 _APOSTROPHES = re.compile(r"['ʻʼ’‘`]")
@@ -283,6 +283,6 @@ async def set_visibility(session: AsyncSession, case: Case, visibility: str, act
         raise RuleError("visibility", Problem.INVALID)
     if case.visibility == visibility:
         return False
-    case.visibility = visibility
+    case.visibility = Visibility(visibility)
     await _changed(session, case, actor, "case.visibility")
     return True

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -270,7 +271,7 @@ def _text_tuple(t: CaseText) -> tuple[Any, ...]:
     )
 
 
-HearingRow = tuple[dt.datetime, str, str, str, str]
+HearingRow = tuple[dt.datetime, str, str, HearingKind, HearingStatus]
 
 
 def _new_hearing(case_id: int, row: HearingRow) -> Hearing:
@@ -285,7 +286,7 @@ def _hearing_rows(case: Case, item: CaseIn) -> list[HearingRow]:
     for h in item.hearings or []:
         tz = h.timezone or COURT_TIMEZONES[case.country]
         starts = h.at.replace(tzinfo=ZoneInfo(tz)).astimezone(dt.UTC)
-        rows.append((starts, tz, h.court, h.kind.value, h.status.value))
+        rows.append((starts, tz, h.court, h.kind, h.status))
     return sorted(rows)
 
 
@@ -332,7 +333,7 @@ async def apply(session: AsyncSession, parsed: CaseFile, actor: str = "cli") -> 
             await updates.publish(
                 session,
                 case,
-                UpdateKind.STATUS.value,
+                UpdateKind.STATUS,
                 {},
                 new_status=status,
                 actor=actor,
@@ -364,14 +365,14 @@ async def _sync_hearings(session: AsyncSession, case: Case, item: CaseIn) -> boo
         assert hearing.id is not None
         keep.add(hearing.id)
         if (hearing.timezone, hearing.kind, hearing.status) != (tz, kind, status):
-            if status == HearingStatus.CANCELLED.value and hearing.status != status:
+            if status == HearingStatus.CANCELLED and hearing.status != status:
                 await alerts.hearing_withdrawn(session, hearing, moved_to=None)
             hearing.timezone, hearing.kind, hearing.status = tz, kind, status
             hearing.updated_at = utcnow()
             changed = True
     for hearing in current:
         if hearing.id not in keep:
-            if hearing.status == HearingStatus.SCHEDULED.value:
+            if hearing.status == HearingStatus.SCHEDULED:
                 await alerts.hearing_withdrawn(session, hearing, moved_to=None)
             await session.delete(hearing)
             changed = True
@@ -399,7 +400,7 @@ async def export(session: AsyncSession) -> str:
         entry["accepts_letters"] = case.accepts_letters
         if case.letter_locale:
             entry["letter_locale"] = case.letter_locale
-        if case.visibility != Visibility.PUBLIC.value:
+        if case.visibility != Visibility.PUBLIC:
             entry["visibility"] = case.visibility
         entry["authority"] = {"language": case.authority_locale, "address": case.authority_address}
         if case.prison_address:
@@ -417,9 +418,20 @@ async def export(session: AsyncSession) -> str:
         if hearings:
             entry["hearings"] = [_hearing_out(h, case.country) for h in hearings]
         out.append(entry)
-    return yaml.safe_dump(
-        {"version": 1, "cases": out}, allow_unicode=True, sort_keys=False, width=100
+    return yaml.dump(
+        {"version": 1, "cases": out},
+        Dumper=_Dumper,
+        allow_unicode=True,
+        sort_keys=False,
+        width=100,
     )
+
+
+class _Dumper(yaml.SafeDumper):
+    """The safe dumper, writing a column's enum member as the plain value it stands for."""
+
+
+_Dumper.add_multi_representer(StrEnum, lambda dumper, value: dumper.represent_str(value.value))
 
 
 def _hearing_out(h: Hearing, country: str) -> dict[str, Any]:
@@ -428,6 +440,6 @@ def _hearing_out(h: Hearing, country: str) -> dict[str, Any]:
     if h.timezone != COURT_TIMEZONES[country]:
         item["timezone"] = h.timezone
     item["kind"] = h.kind
-    if h.status != HearingStatus.SCHEDULED.value:
+    if h.status != HearingStatus.SCHEDULED:
         item["status"] = h.status
     return item

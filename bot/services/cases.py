@@ -185,7 +185,7 @@ async def find(session: AsyncSession, reference: str, chain: Sequence[str]) -> l
     ref = normalise_query(reference).lower()
     if _SLUG.match(ref):
         case = await repo.by_slug(session, ref)
-        if case is not None and case.visibility == Visibility.PUBLIC.value:
+        if case is not None and case.visibility == Visibility.PUBLIC:
             return await summaries(session, [case], chain)
     return await search(session, reference, chain)
 
@@ -198,7 +198,7 @@ async def by_id(session: AsyncSession, case_id: int) -> Case | None:
 async def visible_case(session: AsyncSession, case_id: int) -> Case | None:
     """The case if a supporter may see it; callback data is never trusted for more."""
     case = await repo.by_id(session, case_id)
-    if case is None or case.visibility != Visibility.PUBLIC.value:
+    if case is None or case.visibility != Visibility.PUBLIC:
         return None
     return case
 
@@ -255,14 +255,14 @@ async def _open_action(
 
 
 async def texts_for(session: AsyncSession, case_id: int) -> dict[str, CaseText]:
-    """All language versions of a case's text."""
-    return (await repo.texts(session, [case_id]))[case_id]
+    """All language versions of a case's text (none for a case there is not)."""
+    return (await repo.texts(session, [case_id])).get(case_id, {})
 
 
 IN_CUSTODY: tuple[str, ...] = (
-    CaseStatus.DETAINED.value,
-    CaseStatus.ON_TRIAL.value,
-    CaseStatus.SENTENCED.value,
+    CaseStatus.DETAINED,
+    CaseStatus.ON_TRIAL,
+    CaseStatus.SENTENCED,
 )
 
 
@@ -284,7 +284,7 @@ async def followed_writable(
     mine = await follows_repo.cases_of(session, person.id)
     return await summaries(
         session,
-        [c for c in mine if c.status in IN_CUSTODY and c.visibility == Visibility.PUBLIC.value],
+        [c for c in mine if c.status in IN_CUSTODY and c.visibility == Visibility.PUBLIC],
         chain,
     )
 

@@ -51,7 +51,7 @@ async def schedule(
         starts_at=starts,
         timezone=tz,
         court=court.strip(),
-        kind=kind if kind in {k.value for k in HearingKind} else HearingKind.OTHER.value,
+        kind=HearingKind(kind) if kind in set(HearingKind) else HearingKind.OTHER,
     )
     session.add(hearing)
     await session.flush()
@@ -73,10 +73,10 @@ async def move(session: AsyncSession, hearing: Hearing, starts: dt.datetime, act
 
 async def cancel(session: AsyncSession, hearing: Hearing, actor: str) -> None:
     """Cancel a hearing: unsent reminders are withdrawn and those reminded are told."""
-    if hearing.status == HearingStatus.CANCELLED.value:
+    if hearing.status == HearingStatus.CANCELLED:
         return
     await alerts.hearing_withdrawn(session, hearing, moved_to=None)
-    hearing.status = HearingStatus.CANCELLED.value
+    hearing.status = HearingStatus.CANCELLED
     hearing.updated_at = utcnow()
     await staff.audit(session, actor, "hearing.cancel", f"hearing:{hearing.id}")
 

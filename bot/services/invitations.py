@@ -67,9 +67,9 @@ class Pending:
 
 def kinds_for(role: str | None) -> frozenset[Kind]:
     """The kinds of invitation a staff role may list and cancel (none for everyone else)."""
-    if role == StaffRole.ADMIN.value:
+    if role == StaffRole.ADMIN:
         return frozenset(Kind)
-    if role == StaffRole.EDITOR.value:
+    if role == StaffRole.EDITOR:
         return frozenset({Kind.FAMILY})
     return frozenset()
 

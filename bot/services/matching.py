@@ -56,14 +56,14 @@ async def offer(
     since = cases.today() - WINDOW
     done: set[int] = set()
     if person is not None and person.id is not None:
-        done = await letters_repo.cases_written(session, person.id, LetterKind.CARD.value, since)
+        done = await letters_repo.cases_written(session, person.id, LetterKind.CARD, since)
     avoid = done | ({skip} if skip is not None else set())
     least = await cases_repo.least_written(
         session,
         cases.IN_CUSTODY,
         since,
         POOL + len(avoid),
-        kind=LetterKind.CARD.value,
+        kind=LetterKind.CARD,
         accepting=True,
     )
     fresh = [(c, n) for c, n in least if c.id not in avoid]

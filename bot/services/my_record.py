@@ -15,7 +15,7 @@ from db.repositories import follows as follows_repo
 from db.repositories import letters as letters_repo
 from db.repositories import updates as updates_repo
 
-FREE = (CaseStatus.RELEASED.value, CaseStatus.ACQUITTED.value)
+FREE = (CaseStatus.RELEASED, CaseStatus.ACQUITTED)
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,8 @@ async def of(session: AsyncSession, person: Person | None) -> Record:
     letters = await letters_repo.of_person(session, person.id)
     status = {case_id: s for case_id, _kind, s in letters}
     return Record(
-        cards=sum(1 for _c, kind, _s in letters if kind == LetterKind.CARD.value),
-        appeals=sum(1 for _c, kind, _s in letters if kind == LetterKind.APPEAL.value),
+        cards=sum(1 for _c, kind, _s in letters if kind == LetterKind.CARD),
+        appeals=sum(1 for _c, kind, _s in letters if kind == LetterKind.APPEAL),
         written_to=len(status),
         free_now=sum(1 for s in status.values() if s in FREE),
         following=len(await follows_repo.cases_of(session, person.id)),

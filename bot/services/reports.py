@@ -36,7 +36,7 @@ DAILY_LIMIT = 10
 QUEUE_SIZE = 20
 # An answered report stays in the queue until an editor publishes or archives it: the
 # answer to the relative is often not the end of what the news calls for.
-WAITING = (ReportStatus.NEW.value, ReportStatus.READ.value, ReportStatus.ANSWERED.value)
+WAITING = (ReportStatus.NEW, ReportStatus.READ, ReportStatus.ANSWERED)
 ATTACHMENT_TYPES = frozenset({"photo", "document"})
 MAX_FILE_ID = 200
 
@@ -106,7 +106,7 @@ async def submit(
     case_id: int,
     text: str,
     attachment: Attachment | None,
-    kind: str = ReportKind.FAMILY.value,
+    kind: str = ReportKind.FAMILY,
 ) -> Report:
     """Store a report, sealed, in the caller's transaction.
 
@@ -115,7 +115,7 @@ async def submit(
     text limit, "attachment" for a malformed attachment.
     """
     text = clean_text(text)
-    if kind == ReportKind.FAMILY.value and not await may_report_on(session, person_id, case_id):
+    if kind == ReportKind.FAMILY and not await may_report_on(session, person_id, case_id):
         raise ReportError("family")
     if await over_daily_limit(session, person_id):
         raise ReportError("limit")
@@ -125,11 +125,11 @@ async def submit(
         or len(attachment.file_id) > MAX_FILE_ID
     ):
         raise ReportError("attachment")
-    if kind == ReportKind.INACCURACY.value and attachment is not None:
+    if kind == ReportKind.INACCURACY and attachment is not None:
         raise ReportError("attachment")
     if not text and attachment is None:
         raise ReportError("empty")
-    limit = MAX_INACCURACY if kind == ReportKind.INACCURACY.value else text_limit(attachment)
+    limit = MAX_INACCURACY if kind == ReportKind.INACCURACY else text_limit(attachment)
     if len(text) > limit:
         raise ReportError("long")
     sealed_attachment = None
@@ -139,12 +139,12 @@ async def submit(
     return await repo.add(
         session,
         Report(
-            kind=kind,
+            kind=ReportKind(kind),
             case_id=case_id,
             person_id=person_id,
             body=cipher.seal(text.encode(), BODY_LABEL),
             attachment=sealed_attachment,
-            status=ReportStatus.NEW.value,
+            status=ReportStatus.NEW,
         ),
     )
 
@@ -236,7 +236,7 @@ async def answer(
         batch=_batch(report.id),
         key=f"{_batch(report.id)}:answer:{stamp}",
     )
-    await repo.set_status(session, report.id, ReportStatus.ANSWERED.value)
+    await repo.set_status(session, report.id, ReportStatus.ANSWERED)
     await staff.audit(session, actor, "report.answer", _batch(report.id))
     return True
 
@@ -252,7 +252,7 @@ def unseal_answer(cipher: IdentityCipher, spec: ReportAnswerSpec) -> str | None:
 
 async def archive(session: AsyncSession, report_id: int, actor: str) -> bool:
     """Take a report out of the queue; False if it is gone."""
-    if not await repo.set_status(session, report_id, ReportStatus.ARCHIVED.value):
+    if not await repo.set_status(session, report_id, ReportStatus.ARCHIVED):
         return False
     await staff.audit(session, actor, "report.archive", _batch(report_id))
     return True
@@ -264,7 +264,7 @@ async def published(session: AsyncSession, report_id: int, case_id: int, actor: 
     report = await repo.by_id(session, report_id)
     if report is None or report.id is None or report.case_id != case_id:
         return False
-    await repo.set_status(session, report.id, ReportStatus.PUBLISHED.value)
+    await repo.set_status(session, report.id, ReportStatus.PUBLISHED)
     await staff.audit(session, actor, "report.update", _batch(report.id))
     return True
 

@@ -45,8 +45,8 @@ async def audit(session: AsyncSession, actor: str, action: str, target: str | No
 
 
 # Who may make which invitations (see bot/services/invitations.py for who may cancel them).
-_MAKES_STAFF_INVITES = {StaffRole.ADMIN.value}
-_MAKES_FAMILY_INVITES = {StaffRole.ADMIN.value, StaffRole.EDITOR.value}
+_MAKES_STAFF_INVITES = {StaffRole.ADMIN}
+_MAKES_FAMILY_INVITES = {StaffRole.ADMIN, StaffRole.EDITOR}
 
 
 async def _set_role(
@@ -92,13 +92,13 @@ async def bootstrap(
 ) -> None:
     """ADMIN_IDS are admins at every start (idempotent)."""
     for tg_id in admin_ids:
-        await grant(session, cipher, tg_id, StaffRole.ADMIN.value, "config", locale)
+        await grant(session, cipher, tg_id, StaffRole.ADMIN, "config", locale)
 
 
 async def _is_last_admin(session: AsyncSession, person_id: int) -> bool:
-    if await repo.role_of(session, person_id) != StaffRole.ADMIN.value:
+    if await repo.role_of(session, person_id) != StaffRole.ADMIN:
         return False
-    admins = [m for m in await repo.members(session) if m.role == StaffRole.ADMIN.value]
+    admins = [m for m in await repo.members(session) if m.role == StaffRole.ADMIN]
     return len(admins) <= 1
 
 
@@ -127,7 +127,7 @@ async def create_invite(
         session,
         StaffInvite(
             code_hash=code_digest(code, "staff-invite"),
-            role=role,
+            role=StaffRole(role),
             expires_at=utcnow() + INVITE_TTL,
             created_by=actor,
         ),
@@ -146,7 +146,7 @@ async def redeem(
     # The last admin does not step down by using an invitation to a lesser role; the
     # invitation stays for the person it was meant for.
     offered = await invites_repo.peek(session, StaffInvite, code_hash, now, StaffInvite.role)
-    if offered != StaffRole.ADMIN.value and await _is_last_admin(session, person.id):
+    if offered != StaffRole.ADMIN and await _is_last_admin(session, person.id):
         return None
     taken = await invites_repo.take(session, StaffInvite, code_hash, now, StaffInvite.role)
     if taken is None:

@@ -61,7 +61,7 @@ async def sync(session: AsyncSession, path: Path = TEMPLATES_FILE) -> int:
         for loc, body in tpl.text.items():
             if (tpl.kind.value, tpl.variant, loc) not in have:
                 session.add(
-                    LetterTemplate(kind=tpl.kind.value, variant=tpl.variant, locale=loc, body=body)
+                    LetterTemplate(kind=tpl.kind, variant=tpl.variant, locale=loc, body=body)
                 )
                 added += 1
     await session.flush()

@@ -30,11 +30,11 @@ async def announce(session: AsyncSession, case: Case, old_address: str | None) -
     did not really change, or the case is not public.
     """
     new = case.prison_address
-    if not new or new == old_address or case.visibility != Visibility.PUBLIC.value:
+    if not new or new == old_address or case.visibility != Visibility.PUBLIC:
         return 0
     assert case.id is not None
     tag = address_tag(new)
-    writers = await letters_repo.writers(session, case.id, LetterKind.CARD.value)
+    writers = await letters_repo.writers(session, case.id, LetterKind.CARD)
     return await enqueue(
         session,
         person_ids=writers,

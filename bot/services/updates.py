@@ -52,12 +52,12 @@ def _check(case: Case, kind: str, texts: Mapping[str, str], family_only: bool,
             raise UpdateError(f"unknown locale {locale!r}")
         if not text or len(text) > MAX_TEXT:
             raise UpdateError(f"a text must have 1 to {MAX_TEXT} characters")
-    if kind != UpdateKind.STATUS.value:
+    if kind != UpdateKind.STATUS:
         if new_status is not None:
             raise UpdateError("only a status change changes the status")
         if not texts:
             raise UpdateError(f"{kind} needs a text")
-        if kind != UpdateKind.NEWS.value and family_only:
+        if kind != UpdateKind.NEWS and family_only:
             raise UpdateError("an urgent action and its follow-up go to their own readers")
         return
     if new_status not in STATUSES:
@@ -95,24 +95,24 @@ async def publish(
     cleaned = {locale: clean_text(text) for locale, text in texts.items()}
     _check(case, kind, cleaned, family_only, new_status)
     assert case.id is not None
-    if kind == UpdateKind.ACTION.value:
+    if kind == UpdateKind.ACTION:
         if deadline is None or deadline <= utcnow():
             raise UpdateError("an urgent action needs a deadline ahead")
     elif deadline is not None:
         raise UpdateError("only an urgent action has a deadline")
-    if kind == UpdateKind.INFO.value:
-        if action is None or action.case_id != case.id or action.kind != UpdateKind.ACTION.value:
+    if kind == UpdateKind.INFO:
+        if action is None or action.case_id != case.id or action.kind != UpdateKind.ACTION:
             raise UpdateError("further information follows an urgent action of this case")
     elif action is not None:
         raise UpdateError("only further information follows an action")
-    status = kind == UpdateKind.STATUS.value
+    status = kind == UpdateKind.STATUS
     update = await repo.add(
         session,
         CaseUpdate(
             case_id=case.id,
-            kind=kind,
+            kind=UpdateKind(kind),
             old_status=case.status if status else None,
-            new_status=new_status if status else None,
+            new_status=CaseStatus(new_status) if status and new_status else None,
             family_only=family_only,
             author=actor,
             deadline=deadline,
@@ -122,12 +122,12 @@ async def publish(
     )
     if status:
         assert new_status is not None
-        case.status = new_status
+        case.status = CaseStatus(new_status)
         case.updated_at = utcnow()
         session.add(case)
         await session.flush()
     await alerts.case_update(session, case, update)
-    audit = {UpdateKind.STATUS.value: "case.status", UpdateKind.ACTION.value: "case.action"}
+    audit: dict[str, str] = {UpdateKind.STATUS: "case.status", UpdateKind.ACTION: "case.action"}
     await staff.audit(session, actor, audit.get(kind, "case.update"), f"case:{case.slug}")
     return update
 
@@ -152,6 +152,11 @@ async def texts_of(session: AsyncSession, update_id: int) -> dict[str, str]:
 async def of_case(session: AsyncSession, case_id: int) -> list[CaseUpdate]:
     """A case's updates, oldest first."""
     return await repo.of_case(session, case_id)
+
+
+async def has_taken(session: AsyncSession, update_id: int, person_id: int) -> bool:
+    """Whether the person marked this urgent action done."""
+    return await repo.has_taken(session, update_id, person_id)
 
 
 async def by_id(session: AsyncSession, update_id: int) -> CaseUpdate | None:

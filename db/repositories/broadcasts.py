@@ -30,11 +30,11 @@ from db.models import (
 def _audience(audience: str, value: str) -> Select[Any]:
     """Active people in an audience, each once, as a query of person ids."""
     active = col(Person.active).is_(True)
-    if audience == Audience.ALL.value:
+    if audience == Audience.ALL:
         return select(col(Person.id)).where(active)
-    if audience == Audience.LANGUAGE.value:
+    if audience == Audience.LANGUAGE:
         return select(col(Person.id)).where(active, col(Person.locale) == value)
-    if audience == Audience.FAMILY.value:
+    if audience == Audience.FAMILY:
         return (
             select(col(FamilyMember.person_id))
             .join(Person, col(Person.id) == col(FamilyMember.person_id))
@@ -46,12 +46,12 @@ def _audience(audience: str, value: str) -> Select[Any]:
         .where(active)
         .distinct()
     )
-    if audience == Audience.CASES.value:
+    if audience == Audience.CASES:
         ids = [int(part) for part in value.split(",") if part]
         return follows.where(col(Follow.case_id).in_(ids))
-    if audience == Audience.COUNTRY.value:
+    if audience == Audience.COUNTRY:
         return follows.join(Case, col(Case.id) == col(Follow.case_id)).where(
-            col(Case.country) == value, col(Case.visibility) == Visibility.PUBLIC.value
+            col(Case.country) == value, col(Case.visibility) == Visibility.PUBLIC
         )
     raise ValueError(f"unknown audience {audience!r}")
 
@@ -126,7 +126,7 @@ async def due(session: AsyncSession, now: dt.datetime) -> list[Broadcast]:
     rows = await session.execute(
         select(Broadcast)
         .where(
-            col(Broadcast.status) == BroadcastStatus.SCHEDULED.value,
+            col(Broadcast.status) == BroadcastStatus.SCHEDULED,
             col(Broadcast.send_at) <= now,
         )
         .order_by(col(Broadcast.send_at))
@@ -166,7 +166,7 @@ async def _move(
 
 async def pause_deliveries(session: AsyncSession, batch: str) -> int:
     """Unsent rows wait; rows already claimed by a worker finish (the in-flight bound)."""
-    return await _move(session, batch, [DeliveryState.PENDING], state=DeliveryState.PAUSED.value)
+    return await _move(session, batch, [DeliveryState.PENDING], state=DeliveryState.PAUSED)
 
 
 async def resume_deliveries(session: AsyncSession, batch: str, now: dt.datetime) -> int:
@@ -174,7 +174,7 @@ async def resume_deliveries(session: AsyncSession, batch: str, now: dt.datetime)
         session,
         batch,
         [DeliveryState.PAUSED],
-        state=DeliveryState.PENDING.value,
+        state=DeliveryState.PENDING,
         next_attempt_at=now,
     )
 
@@ -184,7 +184,7 @@ async def cancel_deliveries(session: AsyncSession, batch: str) -> int:
         session,
         batch,
         [DeliveryState.PENDING, DeliveryState.PAUSED, DeliveryState.HELD],
-        state=DeliveryState.SKIPPED.value,
+        state=DeliveryState.SKIPPED,
         last_error="cancelled",
     )
 

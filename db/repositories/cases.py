@@ -13,7 +13,7 @@ from db.models import Case, CaseText, Follow, Hearing, HearingStatus, LetterCoun
 
 
 def _public() -> ColumnElement[bool]:
-    return col(Case.visibility) == Visibility.PUBLIC.value
+    return col(Case.visibility) == Visibility.PUBLIC
 
 
 async def by_slug(session: AsyncSession, slug: str) -> Case | None:
@@ -124,7 +124,7 @@ async def next_hearing(session: AsyncSession, case_id: int, now: dt.datetime) ->
         select(Hearing)
         .where(
             col(Hearing.case_id) == case_id,
-            col(Hearing.status) == HearingStatus.SCHEDULED.value,
+            col(Hearing.status) == HearingStatus.SCHEDULED,
             col(Hearing.starts_at) >= now,
         )
         .order_by(col(Hearing.starts_at))

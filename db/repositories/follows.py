@@ -35,7 +35,7 @@ async def cases_of(session: AsyncSession, person_id: int) -> list[Case]:
     rows = await session.execute(
         select(Case)
         .join(Follow, col(Follow.case_id) == col(Case.id))
-        .where(col(Follow.person_id) == person_id, col(Case.visibility) == Visibility.PUBLIC.value)
+        .where(col(Follow.person_id) == person_id, col(Case.visibility) == Visibility.PUBLIC)
         .order_by(col(Case.slug))
     )
     return list(rows.scalars())

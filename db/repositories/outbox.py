@@ -49,7 +49,7 @@ async def addressed(session: AsyncSession, dedupe_key: str) -> bool:
         .where(
             col(Delivery.dedupe_key) == dedupe_key,
             col(Delivery.state).in_(
-                [DeliveryState.PENDING.value, DeliveryState.PAUSED.value, DeliveryState.SENT.value]
+                [DeliveryState.PENDING, DeliveryState.PAUSED, DeliveryState.SENT]
             ),
         )
         .limit(1)
@@ -88,9 +88,7 @@ async def claim(
     """
     due = (
         select(col(Delivery.id))
-        .where(
-            col(Delivery.state) == DeliveryState.PENDING.value, col(Delivery.next_attempt_at) <= now
-        )
+        .where(col(Delivery.state) == DeliveryState.PENDING, col(Delivery.next_attempt_at) <= now)
         .order_by(col(Delivery.urgent).desc(), col(Delivery.next_attempt_at), col(Delivery.id))
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -154,9 +152,7 @@ async def settle(
 
 async def hold(session: AsyncSession, delivery_id: int) -> None:
     await session.execute(
-        update(Delivery)
-        .where(col(Delivery.id) == delivery_id)
-        .values(state=DeliveryState.HELD.value)
+        update(Delivery).where(col(Delivery.id) == delivery_id).values(state=DeliveryState.HELD)
     )
 
 
@@ -169,9 +165,9 @@ async def deactivate(session: AsyncSession, person_id: int, today: dt.date) -> N
         update(Delivery)
         .where(
             col(Delivery.person_id) == person_id,
-            col(Delivery.state).in_([DeliveryState.PENDING.value, DeliveryState.HELD.value]),
+            col(Delivery.state).in_([DeliveryState.PENDING, DeliveryState.HELD]),
         )
-        .values(state=DeliveryState.SKIPPED.value, last_error="inactive")
+        .values(state=DeliveryState.SKIPPED, last_error="inactive")
     )
 
 
@@ -195,9 +191,7 @@ async def sent_between(session: AsyncSession, batch: str, since: dt.datetime) ->
 
 async def held_people(session: AsyncSession) -> list[int]:
     rows = await session.execute(
-        select(col(Delivery.person_id))
-        .where(col(Delivery.state) == DeliveryState.HELD.value)
-        .distinct()
+        select(col(Delivery.person_id)).where(col(Delivery.state) == DeliveryState.HELD).distinct()
     )
     return list(rows.scalars())
 
@@ -205,9 +199,7 @@ async def held_people(session: AsyncSession) -> list[int]:
 async def held_for(session: AsyncSession, person_id: int) -> list[Delivery]:
     rows = await session.execute(
         select(Delivery)
-        .where(
-            col(Delivery.person_id) == person_id, col(Delivery.state) == DeliveryState.HELD.value
-        )
+        .where(col(Delivery.person_id) == person_id, col(Delivery.state) == DeliveryState.HELD)
         .order_by(col(Delivery.id))
     )
     return list(rows.scalars())
@@ -235,7 +227,7 @@ async def delete_on_arrival(
         update(Delivery)
         .where(
             col(Delivery.person_id) == person_id,
-            col(Delivery.state) == DeliveryState.PENDING.value,
+            col(Delivery.state) == DeliveryState.PENDING,
             col(Delivery.next_attempt_at) <= now + within,
         )
         .values(delete_at=now)
@@ -255,7 +247,7 @@ async def purge(session: AsyncSession, before: dt.datetime) -> int:
     result = await session.execute(
         delete(Delivery).where(
             col(Delivery.state).in_(
-                [DeliveryState.SENT.value, DeliveryState.FAILED.value, DeliveryState.SKIPPED.value]
+                [DeliveryState.SENT, DeliveryState.FAILED, DeliveryState.SKIPPED]
             ),
             col(Delivery.created_at) < before,
             col(Delivery.message_id).is_(None),
@@ -268,7 +260,7 @@ async def sent_in_batch(session: AsyncSession, batch: str) -> list[int]:
     """People who already received something from this batch (to tell them of a change)."""
     rows = await session.execute(
         select(col(Delivery.person_id))
-        .where(col(Delivery.batch) == batch, col(Delivery.state) == DeliveryState.SENT.value)
+        .where(col(Delivery.batch) == batch, col(Delivery.state) == DeliveryState.SENT)
         .distinct()
     )
     return list(rows.scalars())
@@ -280,9 +272,9 @@ async def withdraw(session: AsyncSession, batch: str) -> int:
         update(Delivery)
         .where(
             col(Delivery.batch) == batch,
-            col(Delivery.state).in_([DeliveryState.PENDING.value, DeliveryState.HELD.value]),
+            col(Delivery.state).in_([DeliveryState.PENDING, DeliveryState.HELD]),
         )
-        .values(state=DeliveryState.SKIPPED.value, last_error="withdrawn")
+        .values(state=DeliveryState.SKIPPED, last_error="withdrawn")
     )
     return int(cast(CursorResult[Any], result).rowcount or 0)
 
@@ -292,7 +284,7 @@ async def has_due(session: AsyncSession, before: dt.datetime) -> bool:
     q = (
         select(col(Delivery.id))
         .where(
-            col(Delivery.state) == DeliveryState.PENDING.value,
+            col(Delivery.state) == DeliveryState.PENDING,
             col(Delivery.next_attempt_at) <= before,
         )
         .limit(1)
@@ -302,7 +294,7 @@ async def has_due(session: AsyncSession, before: dt.datetime) -> bool:
 
 async def has_pending(session: AsyncSession) -> bool:
     """Whether anything is still to be sent, now or later."""
-    q = select(col(Delivery.id)).where(col(Delivery.state) == DeliveryState.PENDING.value).limit(1)
+    q = select(col(Delivery.id)).where(col(Delivery.state) == DeliveryState.PENDING).limit(1)
     return (await session.execute(q)).first() is not None
 
 
@@ -322,7 +314,7 @@ _MARK_SENT = (
     update(_T)
     .where(_T.c.id == bindparam("b_id"))
     .values(
-        state=DeliveryState.SENT.value,
+        state=DeliveryState.SENT,
         sent_at=bindparam("b_at"),
         message_id=bindparam("b_mid"),
         # A panic while the message was in flight has already set when it goes.
@@ -343,9 +335,7 @@ _RESCHEDULE = (
 _FAIL = (
     update(_T)
     .where(_T.c.id == bindparam("b_id"))
-    .values(
-        state=DeliveryState.FAILED.value, last_error=bindparam("b_err"), attempts=_T.c.attempts + 1
-    )
+    .values(state=DeliveryState.FAILED, last_error=bindparam("b_err"), attempts=_T.c.attempts + 1)
 )
 
 

@@ -52,8 +52,8 @@ async def mark_read(session: AsyncSession, report_id: int, now: dt.datetime) -> 
     opening it at the same moment tell the sender once."""
     result = await session.execute(
         update(Report)
-        .where(col(Report.id) == report_id, col(Report.status) == ReportStatus.NEW.value)
-        .values(status=ReportStatus.READ.value, read_at=now)
+        .where(col(Report.id) == report_id, col(Report.status) == ReportStatus.NEW)
+        .values(status=ReportStatus.READ, read_at=now)
     )
     return bool(cast(CursorResult[Any], result).rowcount)
 

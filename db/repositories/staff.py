@@ -6,7 +6,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from db.models import AuditEntry, StaffMember
+from db.models import AuditEntry, StaffMember, StaffRole
 
 
 async def role_of(session: AsyncSession, person_id: int) -> str | None:
@@ -17,9 +17,9 @@ async def role_of(session: AsyncSession, person_id: int) -> str | None:
 async def set_role(session: AsyncSession, person_id: int, role: str) -> None:
     member = await session.get(StaffMember, person_id)
     if member is None:
-        session.add(StaffMember(person_id=person_id, role=role))
+        session.add(StaffMember(person_id=person_id, role=StaffRole(role)))
     else:
-        member.role = role
+        member.role = StaffRole(role)
     await session.flush()
 
 

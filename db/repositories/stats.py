@@ -101,5 +101,5 @@ async def deliveries_since(
     return {state: int(n) for state, n in rows.all()}
 
 
-SENT = DeliveryState.SENT.value
-FAILED = DeliveryState.FAILED.value
+SENT = DeliveryState.SENT
+FAILED = DeliveryState.FAILED

@@ -55,7 +55,7 @@ async def latest_public_with_text(session: AsyncSession, case_id: int) -> CaseUp
         .where(
             col(CaseUpdate.case_id) == case_id,
             col(CaseUpdate.family_only).is_(False),
-            col(CaseUpdate.kind) != UpdateKind.ACTION.value,
+            col(CaseUpdate.kind) != UpdateKind.ACTION,
             written,
         )
         .order_by(col(CaseUpdate.created_at).desc(), col(CaseUpdate.id).desc())
@@ -72,7 +72,7 @@ async def latest_action(session: AsyncSession, case_id: int) -> CaseUpdate | Non
     """The case's newest urgent action, if it has one."""
     rows = await session.execute(
         select(CaseUpdate)
-        .where(col(CaseUpdate.case_id) == case_id, col(CaseUpdate.kind) == UpdateKind.ACTION.value)
+        .where(col(CaseUpdate.case_id) == case_id, col(CaseUpdate.kind) == UpdateKind.ACTION)
         .order_by(col(CaseUpdate.created_at).desc(), col(CaseUpdate.id).desc())
         .limit(1)
     )
@@ -85,7 +85,7 @@ async def actions_ending(
     """Urgent actions whose deadline falls in (after, until]."""
     rows = await session.execute(
         select(CaseUpdate).where(
-            col(CaseUpdate.kind) == UpdateKind.ACTION.value,
+            col(CaseUpdate.kind) == UpdateKind.ACTION,
             col(CaseUpdate.deadline) > after,
             col(CaseUpdate.deadline) <= until,
         )

@@ -11,6 +11,7 @@ from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from babel.support import LazyProxy
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
@@ -31,10 +32,10 @@ from db.models import StaffRole
 from handlers.common import show
 from handlers.filters import ADMINS, EVERY_ROLE
 
-ROLE_NAMES = {
-    StaffRole.ADMIN.value: __("admin"),
-    StaffRole.EDITOR.value: __("editor"),
-    StaffRole.BROADCASTER.value: __("broadcaster"),
+ROLE_NAMES: dict[str, LazyProxy] = {
+    StaffRole.ADMIN: __("admin"),
+    StaffRole.EDITOR: __("editor"),
+    StaffRole.BROADCASTER: __("broadcaster"),
 }
 
 
@@ -66,20 +67,20 @@ async def _staff_screen(
 def _admin_menu(role: str | None) -> InlineKeyboardMarkup:
     """Each role sees what it may do, as buttons; every button is checked again on press."""
     kb = InlineKeyboardBuilder()
-    if role in {StaffRole.ADMIN.value, StaffRole.EDITOR.value}:
+    if role in {StaffRole.ADMIN, StaffRole.EDITOR}:
         kb.button(text=_("➕ New case"), callback_data=CaseEditCb(action="new"))
         kb.button(text=_("✏️ Edit a case"), callback_data=CaseEditCb(action="find"))
         kb.button(text=_("⚖️ Hearings"), callback_data=HearingCb(action="start"))
         kb.button(text=_("📰 Publish a case update"), callback_data=UpdateCb(action="start"))
         kb.button(text=_("📨 Reports from families"), callback_data=ReportCb(action="list"))
         kb.button(text=_("⏳ Pending invitations"), callback_data=InviteCb(action="list"))
-    if role in {StaffRole.ADMIN.value, StaffRole.BROADCASTER.value}:
+    if role in {StaffRole.ADMIN, StaffRole.BROADCASTER}:
         kb.button(text=_("📣 New broadcast"), callback_data=BroadcastCb(action="new"))
         kb.button(
             text=_("📋 Broadcasts waiting and running"), callback_data=BroadcastCb(action="list")
         )
     kb.button(text=_("📊 Statistics"), callback_data=StaffCb(action="stats"))
-    if role == StaffRole.ADMIN.value:
+    if role == StaffRole.ADMIN:
         kb.button(text=_("👥 Staff"), callback_data=StaffCb(action="list"))
         invites: tuple[tuple[StaffRole, StaffAction], ...] = (
             (StaffRole.EDITOR, "invite-editor"),

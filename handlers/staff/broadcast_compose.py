@@ -41,7 +41,7 @@ from handlers.staff.broadcast_control import post_progress
 from handlers.staff.broadcast_review import send_preview
 
 # The audiences whose value is a list of cases, named by the composer.
-BY_CASE = {Audience.CASES.value, Audience.FAMILY.value}
+BY_CASE = {Audience.CASES, Audience.FAMILY}
 
 
 class BroadcastForm(StatesGroup):
@@ -123,7 +123,7 @@ async def audience_chosen(
         return
     # A new choice of audience begins the broadcast anew.
     await dialog.keep(state, Composing(broadcast=Draft(audience=audience)))
-    if audience == Audience.ALL.value:
+    if audience == Audience.ALL:
         await dialog.go(callback, state, BroadcastForm.photo)
     elif audience in BY_CASE:
         await dialog.go(callback, state, BroadcastForm.cases, session=session, visitor=visitor)
@@ -136,7 +136,7 @@ async def value_chosen(
 ) -> None:
     composing = await dialog.draft(state)
     draft = composing.broadcast
-    allowed = cases.COUNTRIES if draft.audience == Audience.COUNTRY.value else SUPPORTED_LOCALES
+    allowed = cases.COUNTRIES if draft.audience == Audience.COUNTRY else SUPPORTED_LOCALES
     if callback_data.value not in allowed:
         await callback.answer(_("This button is no longer valid."))
         return
@@ -158,7 +158,7 @@ async def _ask_cases(
     """The question; once cases are chosen (for followers: there may be several), their
     names and a way on."""
     draft = (await dialog.draft(state)).broadcast
-    if draft.audience == Audience.FAMILY.value or not draft.audience_value:
+    if draft.audience == Audience.FAMILY or not draft.audience_value:
         await show(event, case_picker.question(), dialog.nav())
         return
     text, kb = cviews.chosen_cases(await broadcasts.case_names(session, draft, visitor.chain))
@@ -176,7 +176,7 @@ async def case_named(
     composing = await dialog.draft(state)
     broadcasts.choose_case(composing.broadcast, case_id)
     await dialog.keep(state, composing)
-    if composing.broadcast.audience == Audience.FAMILY.value:
+    if composing.broadcast.audience == Audience.FAMILY:
         await dialog.go(message, state, BroadcastForm.photo)
         return
     await _ask_cases(message, state, BroadcastForm.cases, session=session, visitor=visitor)

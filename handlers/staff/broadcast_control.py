@@ -109,7 +109,7 @@ async def listing(callback: CallbackQuery, session: AsyncSession) -> None:
                 when=views.moment(broadcast.send_at, "UTC"),
             )
         )
-        if broadcast.status == BroadcastStatus.AWAITING.value:
+        if broadcast.status == BroadcastStatus.AWAITING:
             kb.button(
                 text=_("🔎 Review #{id}").format(id=broadcast.id),
                 callback_data=BroadcastCb(action="review", id=broadcast.id),

@@ -63,7 +63,7 @@ async def review(
     broadcast = await load(callback, session, callback_data.id)
     if broadcast is None or broadcast.id is None:
         return
-    if broadcast.status != BroadcastStatus.AWAITING.value:
+    if broadcast.status != BroadcastStatus.AWAITING:
         await callback.answer(_("This broadcast is no longer waiting for approval."))
         return
     person = visitor.person

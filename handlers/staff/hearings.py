@@ -107,7 +107,7 @@ async def _case_screen(
     upcoming = [
         h
         for h in await hearings.of_case(session, case.id)
-        if h.status == HearingStatus.SCHEDULED.value and h.starts_at > now
+        if h.status == HearingStatus.SCHEDULED and h.starts_at > now
     ]
     lines = [_("<b>Hearings: {name}</b>").format(name=escape(name)), ""]
     kb = InlineKeyboardBuilder()
@@ -275,7 +275,11 @@ async def _confirm(
         )
     else:
         preview = Hearing(
-            case_id=case.id, starts_at=starts, timezone=tz, court=draft.court, kind=draft.kind
+            case_id=case.id,
+            starts_at=starts,
+            timezone=tz,
+            court=draft.court,
+            kind=HearingKind(draft.kind),
         )
         text = (
             _("Schedule this hearing? Followers will be reminded before it.")

@@ -21,6 +21,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from babel.support import LazyProxy
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,16 +36,16 @@ from handlers.dialog import Dialog
 from handlers.filters import EDITORS
 from handlers.staff import updates as staff_updates
 
-KIND_NAMES = {
-    ReportKind.FAMILY.value: __("👪 from the family"),
-    ReportKind.INACCURACY.value: __("⚠️ an inaccuracy"),
+KIND_NAMES: dict[str, LazyProxy] = {
+    ReportKind.FAMILY: __("👪 from the family"),
+    ReportKind.INACCURACY: __("⚠️ an inaccuracy"),
 }
 STATUS_NAMES = {
-    ReportStatus.NEW.value: __("new"),
-    ReportStatus.READ.value: __("read"),
-    ReportStatus.ANSWERED.value: __("answered"),
-    ReportStatus.PUBLISHED.value: __("made into a case update"),
-    ReportStatus.ARCHIVED.value: __("archived"),
+    ReportStatus.NEW: __("new"),
+    ReportStatus.READ: __("read"),
+    ReportStatus.ANSWERED: __("answered"),
+    ReportStatus.PUBLISHED: __("made into a case update"),
+    ReportStatus.ARCHIVED: __("archived"),
 }
 
 
@@ -113,7 +114,7 @@ async def _list_screen(
             line = _("{new}<b>#{id}</b> · {name} · {kind} · {when} · 📎 attachment")
         else:
             line = _("{new}<b>#{id}</b> · {name} · {kind} · {when}")
-        new = "🆕 " if report.status == ReportStatus.NEW.value else ""
+        new = "🆕 " if report.status == ReportStatus.NEW else ""
         lines.append(
             line.format(
                 new=new, id=report.id, name=escape(name), kind=_kind(report.kind), when=when
@@ -135,7 +136,7 @@ def _report_markup(report: Report) -> InlineKeyboardMarkup:
     report_id = report.id
     kb = InlineKeyboardBuilder()
     kb.button(text=_("✍️ Answer privately"), callback_data=ReportCb(action="answer", id=report_id))
-    if report.kind == ReportKind.INACCURACY.value:
+    if report.kind == ReportKind.INACCURACY:
         # A mistake on the card is put right on the card, not announced.
         kb.button(
             text=_("✏️ Correct the case"),

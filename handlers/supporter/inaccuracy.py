@@ -108,7 +108,7 @@ async def text_sent(
             case_id,
             message.text or "",
             None,
-            kind=ReportKind.INACCURACY.value,
+            kind=ReportKind.INACCURACY,
         )
     except reports.ReportError as exc:
         if exc.reason == "long":

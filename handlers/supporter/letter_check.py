@@ -60,7 +60,7 @@ def _result_keyboard(case_id: int, draft_message: int | None) -> InlineKeyboardM
     if case_id:
         kb.button(
             text=_("« Back to the letter"),
-            callback_data=LetterCb(action="show", id=case_id, kind=LetterKind.CARD.value),
+            callback_data=LetterCb(action="show", id=case_id, kind=LetterKind.CARD),
         )
     else:
         kb.button(text=_("« Menu"), callback_data=MenuCb(to="start"))
@@ -277,7 +277,7 @@ async def check_button(
     session: AsyncSession,
     visitor: Visitor,
 ) -> None:
-    if callback_data.kind != LetterKind.CARD.value:
+    if callback_data.kind != LetterKind.CARD:
         await callback.answer(_("This button is no longer valid."))
         return
     await _ask(callback, state, session, visitor, callback_data.id)

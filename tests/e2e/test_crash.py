@@ -100,4 +100,4 @@ async def test_worker_survives_sigkill(settings, storage, small_cases, sqlite_fi
     assert duplicates <= bound
     async with storage.sessionmaker() as session:
         states = await outbox_repo.counts(session, "case:1:status")
-    assert states == {DeliveryState.SENT.value: RECIPIENTS}
+    assert states == {DeliveryState.SENT: RECIPIENTS}

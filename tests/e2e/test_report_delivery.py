@@ -69,9 +69,9 @@ async def test_a_relative_hears_back_from_the_campaign_team(settings, storage, s
         # The worker records results a moment after sending.
         for _ in range(200):
             family = await family_rows()
-            if all(d.state == DeliveryState.SENT.value for d in family):
+            if all(d.state == DeliveryState.SENT for d in family):
                 break
             await asyncio.sleep(0.05)
         assert sorted(json.loads(d.spec)["t"] for d in family) == ["report_answer", "report_read"]
-        assert all(d.state == DeliveryState.SENT.value for d in family)
+        assert all(d.state == DeliveryState.SENT for d in family)
         assert all(d.delete_at is not None for d in family)  # her own auto-delete setting

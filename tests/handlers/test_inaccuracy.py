@@ -43,7 +43,7 @@ async def test_a_supporter_points_out_an_inaccuracy(
     assert "Back to the case" in " ".join(done.labels())
 
     [report] = await rows(storage, Report)
-    assert report.kind == ReportKind.INACCURACY.value and report.attachment is None
+    assert report.kind == ReportKind.INACCURACY and report.attachment is None
     assert b"7 years" not in sqlite_file.read_bytes()  # sealed at rest
     assert reports.text_of(IdentityCipher(settings.key_bytes), report) == NOTE
 
@@ -97,4 +97,4 @@ async def test_stop_hidden_cases_and_the_daily_limit(
     limited = await driver.press(supporter, "Report an inaccuracy")
     assert "up to 10 messages a day" in " ".join(limited.notices)
     assert len(await rows(storage, Report)) == reports.DAILY_LIMIT
-    assert {r.kind for r in await rows(storage, Report)} == {ReportKind.INACCURACY.value}
+    assert {r.kind for r in await rows(storage, Report)} == {ReportKind.INACCURACY}

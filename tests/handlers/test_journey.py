@@ -225,10 +225,10 @@ async def test_uzbek_latin_spelling_finds_russian_transcription(driver: Driver, 
 async def test_counts_are_written_the_readers_way(driver: Driver, small_cases, storage):
     import datetime as dt
 
-    from db.models import LetterCount
+    from db.models import LetterCount, LetterKind
 
     async with storage.sessionmaker() as s, s.begin():
-        s.add(LetterCount(case_id=1, kind="card", day=dt.date(2026, 1, 1), count=12345))
+        s.add(LetterCount(case_id=1, kind=LetterKind.CARD, day=dt.date(2026, 1, 1), count=12345))
     english = await driver.send(Person(id=7_100_000_030, language_code="en"), "/case Testov")
     russian = await driver.send(Person(id=7_100_000_031, language_code="ru"), "/case Testov")
     assert "12,345" in english.text

@@ -98,7 +98,7 @@ async def file_report(storage, settings, person_id: int, slug: str, body: str, *
     async with storage.sessionmaker() as s, s.begin():
         case = await cases_repo.by_slug(s, slug)
         assert case is not None and case.id is not None
-        kind = fields.pop("kind", ReportKind.FAMILY.value)
+        kind = fields.pop("kind", ReportKind.FAMILY)
         report = await reports.submit(s, cipher, person_id, case.id, body, None, kind)
         for key, value in fields.items():
             setattr(report, key, value)
@@ -301,7 +301,7 @@ async def test_the_queue_lists_waiting_reports_oldest_first(
                              created_at=now - dt.timedelta(hours=3), status="read")  # fmt: skip
     inaccuracy = await file_report(storage, settings, mother_id, "test-released", "d",
                                    created_at=now - dt.timedelta(hours=2),
-                                   kind=ReportKind.INACCURACY.value)  # fmt: skip
+                                   kind=ReportKind.INACCURACY)  # fmt: skip
     done = {}
     for status in ("answered", "published", "archived"):
         done[status] = await file_report(
@@ -334,7 +334,7 @@ async def test_the_queue_shows_at_most_twenty(driver: Driver, storage, settings,
     detained = await case_id(storage, "test-detained")
     async with storage.sessionmaker() as s, s.begin():
         for _ in range(22):
-            s.add(Report(kind="family", case_id=detained, person_id=person_id,
+            s.add(Report(kind=ReportKind.FAMILY, case_id=detained, person_id=person_id,
                          body=cipher.seal(b"n", reports.BODY_LABEL)))  # fmt: skip
     editor = await staff_member(storage, settings)
     queue = await driver.send(editor, "/reports")
@@ -343,7 +343,7 @@ async def test_the_queue_shows_at_most_twenty(driver: Driver, storage, settings,
     empty_editor = await staff_member(storage, settings, 9_400_000_652)
     async with storage.sessionmaker() as s, s.begin():
         for report in (await s.execute(select(Report))).scalars():
-            report.status = ReportStatus.ARCHIVED.value
+            report.status = ReportStatus.ARCHIVED
     assert "No reports are waiting" in (await driver.send(empty_editor, "/reports")).text
 
 

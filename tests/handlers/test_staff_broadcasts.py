@@ -278,7 +278,7 @@ async def test_show_opens_a_broadcast_only_for_its_readers_while_it_stands(
     # On its way (a worker records "sent" a moment after Telegram took it), then sent.
     assert "Alisher Testov needs letters" in (await driver.callback(reader, show)).text
     async with storage.sessionmaker() as s, s.begin():
-        await s.execute(update(Delivery).values(state=DeliveryState.SENT.value))
+        await s.execute(update(Delivery).values(state=DeliveryState.SENT))
     opened = await driver.callback(reader, show)
     assert "Alisher Testov needs letters" in opened.text
     assert gone in (await driver.callback(stranger, show)).notices[0]  # forged: never sent

@@ -11,7 +11,7 @@ from sqlmodel import col
 
 from bot.crypto import IdentityCipher
 from bot.services import identity, staff
-from db.models import Delivery, Hearing
+from db.models import Delivery, DeliveryState, Hearing
 from tests.support import Driver, Person
 
 FUTURE = (dt.date.today() + dt.timedelta(days=30)).isoformat()
@@ -83,7 +83,7 @@ async def test_move_and_cancel_tell_those_reminded(driver: Driver, storage, sett
                 person_id=follower.id or 0,
                 batch=f"hearing:{hearing.id}",
                 spec="{}",
-                state="sent",
+                state=DeliveryState.SENT,
             )
         )
     await driver.send(person, "/hearing Testov")

@@ -14,7 +14,7 @@ from sqlmodel import col
 
 from bot.crypto import IdentityCipher
 from bot.services import identity, staff, stats_chart
-from db.models import Case, Delivery, Follow, LetterCount
+from db.models import Case, Delivery, DeliveryState, Follow, LetterCount, LetterKind
 from db.repositories import stats as repo
 from tests.support import Driver, Person, Reply
 
@@ -57,7 +57,7 @@ async def test_alerts_and_broadcasts_are_counted_apart(driver: Driver, storage, 
                     person_id=person.id or 0,
                     batch=batch,
                     spec="{}",
-                    state=state,
+                    state=DeliveryState(state),
                 )
             )
     reply = await driver.send(admin, "/stats")
@@ -110,11 +110,17 @@ async def test_letters_and_follows_are_counted_per_week(storage, settings, small
         p2 = (await identity.ensure(s, cipher, 9_300_000_402, "ru")).id or 0
         s.add_all(
             [
-                LetterCount(case_id=first, kind="card", day=dt.date(2026, 9, 6), count=100),
-                LetterCount(case_id=first, kind="card", day=dt.date(2026, 9, 7), count=2),
-                LetterCount(case_id=first, kind="appeal", day=dt.date(2026, 9, 13), count=3),
-                LetterCount(case_id=second, kind="card", day=dt.date(2026, 9, 9), count=4),
-                LetterCount(case_id=first, kind="card", day=dt.date(2026, 11, 24), count=5),
+                LetterCount(
+                    case_id=first, kind=LetterKind.CARD, day=dt.date(2026, 9, 6), count=100
+                ),
+                LetterCount(case_id=first, kind=LetterKind.CARD, day=dt.date(2026, 9, 7), count=2),
+                LetterCount(
+                    case_id=first, kind=LetterKind.APPEAL, day=dt.date(2026, 9, 13), count=3
+                ),
+                LetterCount(case_id=second, kind=LetterKind.CARD, day=dt.date(2026, 9, 9), count=4),
+                LetterCount(
+                    case_id=first, kind=LetterKind.CARD, day=dt.date(2026, 11, 24), count=5
+                ),
                 Follow(person_id=p1, case_id=first, created_on=dt.date(2026, 9, 6)),
                 Follow(person_id=p1, case_id=second, created_on=dt.date(2026, 9, 8)),
                 Follow(person_id=p2, case_id=first, created_on=dt.date(2026, 9, 12)),

@@ -49,7 +49,7 @@ async def held_alert(storage, person_id: int, update_id: int) -> None:
         await s.execute(
             update(Delivery)
             .where(col(Delivery.dedupe_key) == f"update:{update_id}:{person_id}")
-            .values(state=DeliveryState.HELD.value)
+            .values(state=DeliveryState.HELD)
         )
 
 
@@ -80,8 +80,8 @@ def planner(storage, settings) -> Planner:
     return Planner(settings, storage.sessionmaker, make_bot(RecordingSession(), cipher), cipher)
 
 
-IN_DIGEST = (DeliveryState.SKIPPED.value, "in_digest")
-HELD = (DeliveryState.HELD.value, None)
+IN_DIGEST = (DeliveryState.SKIPPED, "in_digest")
+HELD = (DeliveryState.HELD, None)
 
 
 async def test_an_alert_held_after_the_daily_digest_waits_for_the_next_day(storage, settings):
@@ -154,7 +154,7 @@ async def test_a_held_alert_that_no_longer_reads_is_left_out_and_said_so(storage
                 person_id=person,
                 batch="case:1:petition",
                 spec='{"t":"petition","case":1,"text":"Alisher Testov"}',
-                state=DeliveryState.HELD.value,
+                state=DeliveryState.HELD,
             )
         )
     assert await planner(storage, settings).digests(at(dt.date(2025, 3, 4), 9, 0)) == 1
@@ -164,6 +164,6 @@ async def test_a_held_alert_that_no_longer_reads_is_left_out_and_said_so(storage
         by_key = {d.dedupe_key: (d.state, d.last_error) for d in rows}
     assert by_key == {
         f"update:1:{person}": IN_DIGEST,
-        f"petition:1:{person}": (DeliveryState.SKIPPED.value, "unreadable"),
+        f"petition:1:{person}": (DeliveryState.SKIPPED, "unreadable"),
     }
     assert "'petition'" in caplog.text and "Testov" not in caplog.text

@@ -9,14 +9,14 @@ from sqlalchemy import select
 
 from bot.services import invitations
 from bot.services.invitations import Kind, Outcome
-from db.models import StaffInvite
+from db.models import StaffInvite, StaffRole
 from db.types import utcnow
 
 
 def invite(code_hash: bytes, *, hours: int = 24, used: bool = False) -> StaffInvite:
     return StaffInvite(
         code_hash=code_hash,
-        role="editor",
+        role=StaffRole.EDITOR,
         expires_at=utcnow() + dt.timedelta(hours=hours),
         used=used,
         created_by="someone",

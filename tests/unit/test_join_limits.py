@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.crypto import IdentityCipher
 from bot.scheduler import Planner
 from bot.services import families, identity
-from db.models import JoinAttempt
+from db.models import JoinAttempt, StaffRole
 from tests.support import RecordingSession, make_bot
 
 NOW = dt.datetime(2025, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -119,7 +119,7 @@ async def test_planner_retention_deletes_invitations_a_day_after_they_ran_out(
             [(NOW - dt.timedelta(days=2), True), (NOW - dt.timedelta(days=2), False),
              (NOW - dt.timedelta(hours=2), False), (NOW + dt.timedelta(hours=20), False)]
         ):  # fmt: skip
-            s.add(StaffInvite(code_hash=code_digest(f"s{n}", "t"), role="editor",
+            s.add(StaffInvite(code_hash=code_digest(f"s{n}", "t"), role=StaffRole.EDITOR,
                               expires_at=ends, used=used, created_by="cli"))  # fmt: skip
             s.add(FamilyInvite(code_hash=code_digest(f"f{n}", "t"), case_id=case.id,
                                expires_at=ends, used=used, created_by="cli"))  # fmt: skip

@@ -1,5 +1,5 @@
-"""The layers hold: the worker process loads no router, and handlers leave the session to
-services. (Which package may import which is import-linter's, in the README's test
+"""The layers hold: the worker process loads no router, and handlers and screens leave the
+session to services. (Which package may import which is import-linter's, in the README's test
 command: pyproject.toml, [tool.importlinter].)"""
 
 from __future__ import annotations
@@ -51,8 +51,9 @@ def storage_calls(path: Path, root: Path = ROOT) -> list[str]:
     return found
 
 
-def test_handlers_reach_storage_only_through_services():
-    calls = [c for path in sorted((ROOT / "handlers").rglob("*.py")) for c in storage_calls(path)]
+def test_handlers_and_screens_reach_storage_only_through_services():
+    paths = [*(ROOT / "handlers").rglob("*.py"), *(ROOT / "bot" / "presentation").rglob("*.py")]
+    calls = [c for path in sorted(paths) for c in storage_calls(path)]
     assert calls == []
 
 
