@@ -25,9 +25,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import BaseModel
 
 from handlers.common import show
-
-# A command typed in the middle of a dialogue is a command, not an answer to the step.
-NOT_COMMAND = ~F.text.startswith("/")
+from handlers.filters import NOT_COMMAND
 
 D = TypeVar("D", bound=BaseModel)
 Event = Message | CallbackQuery

@@ -1,9 +1,10 @@
-"""Filters that decide who may use a handler."""
+"""Filters that decide who may use a handler, and what counts as an answer."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from aiogram import F
 from aiogram.filters import Filter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,7 +27,10 @@ class HasRole(Filter):
 ADMINS = HasRole(StaffRole.ADMIN)
 EDITORS = HasRole(StaffRole.ADMIN, StaffRole.EDITOR)
 BROADCASTERS = HasRole(StaffRole.ADMIN, StaffRole.BROADCASTER)
-EVERY_ROLE = HasRole(*(role.value for role in StaffRole))
+EVERY_ROLE = HasRole(*StaffRole)
+
+# A command typed while the bot waits for an answer is a command, not the answer.
+NOT_COMMAND = ~F.text.startswith("/")
 
 
 class IsFamily(Filter):

@@ -26,12 +26,9 @@ from bot.presentation.callbacks import FamilyReportCb
 from bot.services import cases, reports
 from bot.services.identity import Visitor
 from handlers.common import show
-from handlers.filters import IsFamily
+from handlers.filters import NOT_COMMAND, IsFamily
 
 IS_FAMILY = IsFamily()
-# A command typed in the middle of the dialogue is a command, not the report.
-NOT_COMMAND = ~F.text.startswith("/")
-
 Event = Message | CallbackQuery
 
 

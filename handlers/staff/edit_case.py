@@ -36,8 +36,8 @@ from bot.services import case_editing, cases
 from bot.services.case_rules import LOCALES, RuleError
 from bot.services.identity import Visitor
 from handlers.common import MAX_ARGUMENT, show
-from handlers.dialog import NOT_COMMAND, Dialog, Event
-from handlers.filters import EDITORS
+from handlers.dialog import Dialog, Event
+from handlers.filters import EDITORS, NOT_COMMAND
 from handlers.staff import new_case
 from handlers.staff.case_changes import editing, editor_screen
 

@@ -18,6 +18,7 @@ from bot.services.cases import CaseSummary
 from bot.services.identity import Visitor
 from db.models import CaseStatus
 from handlers.common import MAX_ARGUMENT, show
+from handlers.filters import NOT_COMMAND
 
 _STATUSES = {s.value for s in CaseStatus}
 
@@ -213,5 +214,5 @@ def router() -> Router:
     r.callback_query.register(photo_button, CaseCb.filter(F.action == "photo"))
     r.message.register(mycases_command, Command("mycases"))
     r.callback_query.register(mycases_button, MenuCb.filter(F.to == "my"))
-    r.message.register(text_search, F.text, ~F.text.startswith("/"))
+    r.message.register(text_search, F.text, NOT_COMMAND)
     return r

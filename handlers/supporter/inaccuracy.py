@@ -22,10 +22,8 @@ from bot.services import cases, reports
 from bot.services.identity import Visitor
 from db.models import ReportKind
 from handlers.common import show
+from handlers.filters import NOT_COMMAND
 from handlers.supporter.cases import render_card
-
-# A command typed while the bot waits for the note is a command, not the note.
-NOT_COMMAND = ~F.text.startswith("/")
 
 
 class InaccuracyForm(StatesGroup):

@@ -31,9 +31,8 @@ from bot.services.identity import Visitor
 from bot.services.letter_check import LIMITS, RISK, Findings, Hit, Target
 from db.models import LetterKind
 from handlers.common import show
+from handlers.filters import NOT_COMMAND
 
-# A command typed while the bot waits for a draft is a command, not the draft.
-NOT_COMMAND = ~F.text.startswith("/")
 # Room for headings and the closing lines within Telegram's 4096 characters.
 MAX_REPLY = 3300
 WORDS_PER_LINE = 5

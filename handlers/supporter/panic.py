@@ -23,6 +23,7 @@ from bot.services import panic
 from bot.services.identity import Visitor
 from config import Settings
 from handlers.common import show
+from handlers.filters import NOT_COMMAND
 
 BATCH = 100  # deleteMessages takes at most 100 ids
 
@@ -193,6 +194,6 @@ def router() -> Router:
     which the dispatcher runs before any router."""
     r = Router(name="panic")
     r.message.register(panic_command, Command("panic"))
-    r.message.register(word_sent, PanicForm.word, F.text, ~F.text.startswith("/"))
+    r.message.register(word_sent, PanicForm.word, F.text, NOT_COMMAND)
     r.callback_query.register(word_menu, SetCb.filter(F.field == "panic"))
     return r
