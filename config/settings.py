@@ -7,7 +7,7 @@ import binascii
 import datetime as dt
 import logging
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     new_data_key: SecretStr | None = None
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
+    # "text": one line per record for a person reading; "json": JSON lines for a collector.
+    log_format: Literal["text", "json"] = "text"
     default_locale: str = "en"
     fallback_locales: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["ru", "en"])
     webhook_url: str | None = None
@@ -65,6 +67,13 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
+    # /healthz, /readyz and /metrics: on the webhook server's port in webhook mode; in
+    # polling mode (and for `python -m bot worker`) on this port of their own, 0 for none.
+    health_host: str = "127.0.0.1"
+    health_port: int = Field(default=0, ge=0, le=65535)
+    # Only this instance calls setWebhook at start; the others serve the same URL behind
+    # the proxy. None of them deletes the webhook when it stops.
+    webhook_register: bool = True
     delivery_rate: float = Field(default=30.0, gt=0, le=1000)
     paid_broadcasts: bool = False
     paid_delivery_rate: float = Field(default=1000.0, gt=0, le=1000)
