@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         settings = load_settings()
-        logs.configure(settings.log_level)
+        logs.configure(settings.log_level, settings.log_format)
         if args.command == "run":
             settings.key_bytes  # noqa: B018 - fail with the one-line message before any work
             if settings.bot_token is None:
