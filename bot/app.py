@@ -14,8 +14,10 @@ from aiogram.utils.i18n import I18n
 
 from bot.crypto import IdentityCipher
 from bot.i18n import make_i18n
+from bot.metrics import Metrics
 from bot.middlewares.db import DbSessionMiddleware
 from bot.middlewares.identity import IdentityMiddleware, VisitorI18nMiddleware
+from bot.middlewares.metrics import UpdateMetrics
 from bot.middlewares.sent import SentLog
 from bot.middlewares.throttle import ThrottleMiddleware, TokenBuckets
 from bot.pacing import ReplyLost
@@ -95,6 +97,7 @@ def build_dispatcher(
     cipher: IdentityCipher | None = None,
     i18n: I18n | None = None,
     fsm_storage: BaseStorage | None = None,
+    metrics: Metrics | None = None,
 ) -> Dispatcher:
     """The dispatcher with every middleware and router; dependencies go in as workflow data."""
     cipher = cipher or IdentityCipher(settings.key_bytes)
@@ -104,6 +107,9 @@ def build_dispatcher(
     dp["settings"] = settings
     dp["cipher"] = cipher
     dp["engine"] = storage.engine
+    if metrics is not None:
+        # First: its time includes every other middleware's.
+        dp.update.outer_middleware(UpdateMetrics(metrics))
     dp.update.outer_middleware(
         ThrottleMiddleware(TokenBuckets(settings.throttle_rate, settings.throttle_burst))
     )

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from aiogram import Bot
 from aiogram.utils.i18n import I18n
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import STATE_RUNNING
 
 from bot.client import build_bot
 from bot.crypto import IdentityCipher
@@ -20,6 +22,7 @@ from bot.delivery.heartbeat import Heartbeat
 from bot.delivery.leader import Leadership
 from bot.delivery.monitor import BroadcastMonitor, ProgressView
 from bot.delivery.worker import DeliveryWorker, Renderer, WorkerConfig
+from bot.metrics import Metrics
 from bot.pacing import Lane, SendBudget, build_budget
 from bot.scheduler import Planner, build_scheduler
 from bot.storage import Storage
@@ -37,6 +40,15 @@ class Screens:
 ScreensFactory = Callable[[Storage, I18n, Settings, IdentityCipher], Screens]
 
 
+def count_jobs(scheduler: AsyncIOScheduler, metrics: Metrics) -> None:
+    """Count the scheduler's job runs and failures by job (their names are fixed)."""
+
+    def done(event: JobExecutionEvent) -> None:
+        metrics.job_done(event.job_id, failed=event.exception is not None)
+
+    scheduler.add_listener(done, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+
+
 @dataclass
 class DeliveryEngine:
     bot: Bot
@@ -46,6 +58,7 @@ class DeliveryEngine:
     leadership: Leadership
     heartbeat: Heartbeat
     _stop: asyncio.Event
+    metrics: Metrics | None = None
     _task: asyncio.Task[object] | None = None
     _campaign: asyncio.Task[None] | None = None
     _beating: asyncio.Task[None] | None = None
@@ -59,6 +72,8 @@ class DeliveryEngine:
         screens: ScreensFactory,
         *,
         budget: SendBudget | None = None,
+        metrics: Metrics | None = None,
+        leadership: Leadership | None = None,
     ) -> DeliveryEngine:
         """The engine on the process's send budget (its bulk lane), showing deliveries as
         `screens` makes them."""
@@ -80,14 +95,19 @@ class DeliveryEngine:
             worker=worker,
         )
         planner = Planner(settings, storage.sessionmaker, bot, cipher, worker, monitor)
+        scheduler = build_scheduler(planner)
+        if metrics is not None:
+            metrics.watch_budget(budget.stats)
+            count_jobs(scheduler, metrics)
         return cls(
             bot,
             worker,
             planner,
-            build_scheduler(planner),
-            Leadership(storage.engine),
+            scheduler,
+            leadership or Leadership(storage.engine),
             Heartbeat(storage.sessionmaker),
             asyncio.Event(),
+            metrics,
         )
 
     async def start(self, *, with_scheduler: bool = True) -> None:
@@ -97,14 +117,24 @@ class DeliveryEngine:
         if with_scheduler:
             self._campaign = asyncio.create_task(self._lead())
 
-    async def _lead(self, every: float = 30.0) -> None:
-        while not self._stop.is_set():
-            if await self.leadership.try_acquire():
-                if not self.scheduler.running:
-                    self.scheduler.start()
-                return
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), every)
+    @property
+    def leading(self) -> bool:
+        """Whether this instance's scheduler is planning now."""
+        return bool(self.scheduler.state == STATE_RUNNING)
+
+    async def _lead(self) -> None:
+        await self.leadership.run(self._stop, self._plan)
+
+    def _plan(self, on: bool) -> None:
+        if on and not self.scheduler.running:
+            self.scheduler.start()
+        elif on:
+            self.scheduler.resume()
+        elif self.scheduler.running:
+            # Paused, not shut down: it keeps its jobs and resumes if the lead comes back.
+            self.scheduler.pause()
+        if self.metrics is not None:
+            self.metrics.leader.set(1 if on else 0)
 
     async def stop(self) -> None:
         if self._campaign is not None:

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import cases, stats_chart
+from db.models import DeliveryState
 from db.repositories import cases as cases_repo
+from db.repositories import outbox as outbox_repo
 from db.repositories import stats as repo
 from db.types import utcnow
 
@@ -86,3 +88,14 @@ async def chart_data(
     top = await _named(session, (await repo.per_case(session))[: stats_chart.MAX_CASES], chain)
     bars = [stats_chart.CaseBar(name=c.name, follows=c.followers, letters=c.letters) for c in top]
     return weeks, bars
+
+
+# Deliveries still to go: what an operator alerts on when it grows. Sent, failed and
+# skipped rows are history, and counting them would read the whole table every scrape.
+WAITING = (DeliveryState.PENDING, DeliveryState.HELD, DeliveryState.PAUSED)
+
+
+async def outbox_depth(session: AsyncSession) -> dict[str, int]:
+    """Deliveries waiting in the outbox, by state (every state in WAITING, zero included)."""
+    counts = await outbox_repo.depth(session, WAITING)
+    return {state.value: counts.get(state.value, 0) for state in WAITING}

@@ -361,3 +361,13 @@ async def reschedule_many(session: AsyncSession, rows: Sequence[tuple[Any, ...]]
 async def fail_many(session: AsyncSession, rows: Sequence[tuple[Any, ...]]) -> None:
     """(id, error code) for each delivery that will not be tried again."""
     await session.execute(_FAIL, [{"b_id": i, "b_err": err} for i, err in rows])
+
+
+async def depth(session: AsyncSession, states: Sequence[DeliveryState]) -> dict[str, int]:
+    """Rows in each of `states` across every batch (the state leads ix_outbox_due)."""
+    rows = await session.execute(
+        select(col(Delivery.state), func.count())
+        .where(col(Delivery.state).in_(list(states)))
+        .group_by(col(Delivery.state))
+    )
+    return {str(state): int(n) for state, n in rows.all()}

@@ -1,8 +1,11 @@
 """One scheduler leader among instances on PostgreSQL; a lost leader is replaced."""
 
-import pytest
+import asyncio
 
-from bot.delivery.leader import Leadership
+import pytest
+from sqlalchemy import text
+
+from bot.delivery.leader import LEADER_LOCK, Leadership
 from db.engine import create_engine
 from tests.conftest import PG_URL
 
@@ -30,5 +33,75 @@ async def test_one_leader_among_instances():
         assert not await leaders[2].try_acquire()
         await leaders[1].release()
     finally:
+        for engine in engines:
+            await engine.dispose()
+
+
+class Timeline:
+    """When each instance started and stopped planning, in order."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, bool]] = []
+        self.changed = asyncio.Event()
+
+    def plan(self, name: str):
+        def record(on: bool) -> None:
+            self.events.append((name, on))
+            self.changed.set()
+
+        return record
+
+    async def until(self, event: tuple[str, bool], timeout: float = 20) -> None:
+        async with asyncio.timeout(timeout):
+            while event not in self.events:
+                self.changed.clear()
+                await self.changed.wait()
+
+
+async def test_sqlite_instance_plans_until_stopped(settings):
+    engine = create_engine(settings.database_url)
+    if engine.dialect.name != "sqlite":
+        await engine.dispose()
+        pytest.skip("SQLite only")
+    timeline, stop = Timeline(), asyncio.Event()
+    lead = Leadership(engine, check_every=0.05)
+    running = asyncio.create_task(lead.run(stop, timeline.plan("one")))
+    try:
+        await timeline.until(("one", True))
+        stop.set()
+        await running
+        assert timeline.events == [("one", True), ("one", False)]
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.skipif(not PG_URL, reason="needs PostgreSQL: TEST_DATABASE_URL is not set")
+async def test_a_leader_that_loses_its_connection_stops_before_another_starts():
+    assert PG_URL is not None
+    engines = [create_engine(PG_URL) for _ in range(3)]
+    first, second = (
+        Leadership(e, check_every=0.2, retry_every=0.05, grace=1.5) for e in engines[:2]
+    )
+    timeline, stop = Timeline(), asyncio.Event()
+    tasks = [asyncio.create_task(first.run(stop, timeline.plan("first")))]
+    try:
+        await timeline.until(("first", True))
+        tasks.append(asyncio.create_task(second.run(stop, timeline.plan("second"))))
+        # The database drops the leader's connection (a restart, a network cut, an
+        # operator): the lock goes with it, and the leader is not told.
+        async with engines[2].connect() as admin:
+            holder = text(
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND classid = 0 AND objid = :key AND objsubid = 1"
+            )
+            pid = await admin.scalar(holder, {"key": LEADER_LOCK})
+            assert pid is not None
+            assert await admin.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        await timeline.until(("second", True))
+        assert timeline.events == [("first", True), ("first", False), ("second", True)]
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await second.release()
         for engine in engines:
             await engine.dispose()
