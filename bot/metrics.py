@@ -99,7 +99,7 @@ class Metrics:
         if failed:
             self.job_failures.labels(job=job).inc()
 
-    def set_outbox(self, counts: dict[str, int], states: Iterable[str]) -> None:
-        """The outbox's depth: every state, zero for those with no rows."""
-        for state in states:
-            self.outbox.labels(state=state).set(counts.get(state, 0))
+    def set_outbox(self, counts: dict[str, int]) -> None:
+        """The outbox's depth by state."""
+        for state, count in counts.items():
+            self.outbox.labels(state=state).set(count)

@@ -14,7 +14,9 @@ from bot import commands
 from bot.app import build_dispatcher
 from bot.client import build_bot
 from bot.delivery.engine import DeliveryEngine
+from bot.health import Health
 from bot.i18n import make_i18n
+from bot.metrics import Metrics
 from bot.pacing import SendBudget, build_budget
 from bot.presentation.screens import delivery_screens
 from bot.storage import Storage, prepare
@@ -56,19 +58,29 @@ async def run(
     # One send budget for the replies and the outbox of this process (in Redis, of all).
     budget = build_budget(settings)
     bot = build_bot(settings, budget=budget)
-    dp = build_dispatcher(settings, storage, i18n=i18n)
-    engine = DeliveryEngine.build(settings, storage, i18n, delivery_screens, budget=budget)
+    metrics = Metrics()
+    dp = build_dispatcher(settings, storage, i18n=i18n, metrics=metrics)
+    engine = DeliveryEngine.build(
+        settings, storage, i18n, delivery_screens, budget=budget, metrics=metrics
+    )
+    health = Health(storage, metrics, bot=bot, redis_url=settings.redis_url)
     if started is not None:
         started(Running(bot, dp, engine, budget))
+    own_port: web.AppRunner | None = None
     try:
         await engine.start()
         await commands.register(bot, i18n)
         if settings.webhook_url:
-            await _webhook(bot, dp, settings)
+            await _webhook(bot, dp, settings, health)
         else:
+            if settings.health_port:
+                own_port = await health.serve(settings.health_host, settings.health_port)
             await bot.delete_webhook(drop_pending_updates=False)
             await _poll(bot, dp, handle_signals)
     finally:
+        if own_port is not None:
+            await own_port.cleanup()
+        await health.close()
         await engine.stop()
         await bot.session.close()
         await budget.close()
@@ -100,7 +112,7 @@ async def _poll(bot: Bot, dp: Dispatcher, handle_signals: bool) -> None:
         raise
 
 
-async def _webhook(bot: Bot, dp: Dispatcher, settings: Settings) -> None:
+async def _webhook(bot: Bot, dp: Dispatcher, settings: Settings, health: Health) -> None:
     from aiogram.webhook.aiohttp_server import setup_application
 
     from bot.webhook import GuardedRequestHandler
@@ -112,16 +124,20 @@ async def _webhook(bot: Bot, dp: Dispatcher, settings: Settings) -> None:
     # The X-Telegram-Bot-Api-Secret-Token header is compared in constant time.
     handler = GuardedRequestHandler(dispatcher=dp, bot=bot, secret_token=secret)
     handler.register(app, path="/webhook")
+    health.add_routes(app)
     setup_application(app, dp, bot=bot)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
     await site.start()
-    await bot.set_webhook(
-        f"{settings.webhook_url.rstrip('/')}/webhook",
-        secret_token=secret,
-        allowed_updates=dp.resolve_used_update_types(),
-    )
+    # Behind a proxy, one instance registers the URL they all serve; none deletes it on
+    # the way out, or a restarting instance would cut off the others.
+    if settings.webhook_register:
+        await bot.set_webhook(
+            f"{settings.webhook_url.rstrip('/')}/webhook",
+            secret_token=secret,
+            allowed_updates=dp.resolve_used_update_types(),
+        )
     log.info("webhook server on %s:%d", settings.webhook_host, settings.webhook_port)
     try:
         await asyncio.Event().wait()

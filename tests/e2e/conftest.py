@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import aiohttp
 import pytest
 from pydantic import SecretStr
 
@@ -19,6 +20,8 @@ from config import Settings
 from db.repositories import outbox
 from db.types import utcnow
 from tests.e2e.talk import eventually
+
+READY_CALLS = frozenset({"getUpdates", "setWebhook"})
 
 
 @dataclass
@@ -54,6 +57,15 @@ class Live:
             return not await outbox.has_due(session, soon)
 
 
+async def _answers(settings: Settings) -> bool:
+    url = f"http://{settings.webhook_host}:{settings.webhook_port}/healthz"
+    try:
+        async with aiohttp.ClientSession() as http, http.get(url) as response:
+            return response.status == 200
+    except aiohttp.ClientError:
+        return False
+
+
 @contextlib.asynccontextmanager
 async def running_bot(
     settings: Settings,
@@ -83,12 +95,17 @@ async def running_bot(
         }
     )
     parts: list[Running] = []
+    before = len(emulator.calls)  # a shared emulator has served other instances
     task = asyncio.create_task(
         run(bot_settings, storage=storage, handle_signals=False, started=parts.append)
     )
     try:
-        for _ in range(200):  # the bot is ready once it asks for updates
-            if any(name == "getUpdates" for name, _ in emulator.calls) or task.done():
+        # The bot is ready once it asks for updates, or has registered its webhook, or (an
+        # instance that leaves the registering to another) its webhook server answers.
+        for _ in range(200):
+            if any(name in READY_CALLS for name, _ in emulator.calls[before:]) or task.done():
+                break
+            if not bot_settings.webhook_register and await _answers(bot_settings):
                 break
             await asyncio.sleep(0.02)
         if task.done():
