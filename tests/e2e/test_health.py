@@ -113,16 +113,19 @@ async def test_one_instance_registers_the_webhook_and_none_deletes_it(
     settings, storage, demo_cases
 ):
     ports = free_port(), free_port()
-    first = dict(webhook_url=f"http://127.0.0.1:{ports[0]}", webhook_port=ports[0])
-    async with running_bot(settings, storage, webhook_secret=SecretStr(SECRET), **first) as live:
+    url = f"http://127.0.0.1:{ports[0]}"
+    secret = SecretStr(SECRET)
+    async with running_bot(
+        settings, storage, webhook_url=url, webhook_port=ports[0], webhook_secret=secret
+    ) as live:
         emu = live.emulator
         async with running_bot(
             settings,
             storage,
             emulator=emu,
-            webhook_url=f"http://127.0.0.1:{ports[0]}",
+            webhook_url=url,
             webhook_port=ports[1],
-            webhook_secret=SecretStr(SECRET),
+            webhook_secret=secret,
             webhook_register=False,
         ):
             assert [name for name, _ in emu.calls].count("setWebhook") == 1
