@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.crypto import IdentityCipher
 from bot.services import key_check, letter_check, staff, templates
-from config import ConfigError, Settings
+from config import Settings
 from db.engine import create_engine, create_sessionmaker
-from db.migrate import upgrade
+from db.migrate import serialised, upgrade
 
 log = logging.getLogger(__name__)
 
@@ -32,17 +32,27 @@ def build_storage(settings: Settings) -> Storage:
 
 async def prepare(settings: Settings) -> Storage:
     """Migrate the database, add missing letter templates and seed the letter checker's
-    lists of languages that have none; safe to repeat."""
+    lists of languages that have none; safe to repeat, and to run in several processes at
+    once (instances starting together, `python -m bot db upgrade`): one prepares, the
+    others wait, then find everything done."""
     storage = build_storage(settings)
+    try:
+        # The whole of it, not only the migrations: two on a new database would both find
+        # no key fingerprint, say, and both store one.
+        async with serialised(storage.engine):
+            await _prepare(storage, settings)
+    except BaseException:
+        await storage.engine.dispose()
+        raise
+    return storage
+
+
+async def _prepare(storage: Storage, settings: Settings) -> None:
     cipher = IdentityCipher(settings.key_bytes) if settings.data_key is not None else None
     if cipher is not None:
         # Before anything is written, the schema included: a wrong key changes nothing.
-        try:
-            async with storage.sessionmaker() as session:
-                await key_check.verify(storage.engine, session, cipher)
-        except ConfigError:
-            await storage.engine.dispose()
-            raise
+        async with storage.sessionmaker() as session:
+            await key_check.verify(storage.engine, session, cipher)
     await upgrade(storage.engine)
     async with storage.sessionmaker() as session:
         if cipher is not None:
@@ -56,4 +66,3 @@ async def prepare(settings: Settings) -> Storage:
         log.info("added %d letter templates", added)
     if seeded:
         log.info("seeded %d letter checker terms", seeded)
-    return storage
