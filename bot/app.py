@@ -20,6 +20,7 @@ from bot.middlewares.identity import IdentityMiddleware, VisitorI18nMiddleware
 from bot.middlewares.metrics import UpdateMetrics
 from bot.middlewares.sent import SentLog
 from bot.middlewares.throttle import ThrottleMiddleware, TokenBuckets
+from bot.outage import PatientDispatcher, not_an_outage
 from bot.pacing import ReplyLost
 from bot.storage import Storage
 from config import Settings
@@ -44,6 +45,7 @@ from handlers.supporter.panic import PanicWordMiddleware
 
 log = logging.getLogger(__name__)
 FSM_TTL = dt.timedelta(days=2)
+LOCK_TTL = 10
 
 
 def build_fsm_storage(settings: Settings) -> BaseStorage:
@@ -64,7 +66,13 @@ def build_isolation(storage: BaseStorage) -> BaseEventIsolation:
     """One update at a time per person, so two quick presses cannot both read a dialogue
     step before either has written it; across instances when the state is in Redis."""
     create = getattr(storage, "create_isolation", None)  # RedisStorage has one
-    return create() if create is not None else SimpleEventIsolation()
+    # The lock ends by itself after LOCK_TTL: a Redis blip while it was being released
+    # leaves it in Redis, and the person's next updates wait for it (aiogram's 60 s is a
+    # minute of silence). Handlers take milliseconds; 10 s is ample.
+    if create is None:
+        return SimpleEventIsolation()
+    isolation: BaseEventIsolation = create(lock_kwargs={"timeout": LOCK_TTL})
+    return isolation
 
 
 async def on_error(event: ErrorEvent) -> bool:
@@ -103,7 +111,7 @@ def build_dispatcher(
     cipher = cipher or IdentityCipher(settings.key_bytes)
     i18n = i18n or make_i18n(settings.default_locale)
     fsm = fsm_storage or build_fsm_storage(settings)
-    dp = Dispatcher(storage=fsm, events_isolation=build_isolation(fsm))
+    dp = PatientDispatcher(storage=fsm, events_isolation=build_isolation(fsm))
     dp["settings"] = settings
     dp["cipher"] = cipher
     dp["engine"] = storage.engine
@@ -118,7 +126,7 @@ def build_dispatcher(
     dp.update.outer_middleware(IdentityMiddleware(cipher, settings))
     VisitorI18nMiddleware(i18n).setup(dp)
     dp.message.outer_middleware(PanicWordMiddleware())
-    dp.errors.register(on_error)
+    dp.errors.register(on_error, not_an_outage)
     dp.include_routers(
         # First: /panic must work in the middle of any dialogue.
         panic_handlers.router(),
