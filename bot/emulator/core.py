@@ -210,6 +210,8 @@ class Emulator:
         self._listeners: set[asyncio.Queue[Event]] = set()
         self._webhook_tasks: set[asyncio.Task[None]] = set()
         self.webhook_sender: Any = None  # set by the server: async (url, secret, update) -> None
+        # Webhook posts that failed and had to be sent again, as Telegram would retry them.
+        self.webhook_retries = 0
         self.closing = False
         self.sent_count = 0
         self.flood_refusals = 0  # 429s answered because of the flood limit

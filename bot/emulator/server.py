@@ -57,7 +57,9 @@ async def bot_api(request: web.Request) -> web.StreamResponse:
     return web.json_response(body, status=status)
 
 
-def make_webhook_sender(session_holder: dict[str, aiohttp.ClientSession]) -> Any:
+def make_webhook_sender(
+    session_holder: dict[str, aiohttp.ClientSession], emulator: Emulator
+) -> Any:
     async def send(url: str, secret: str, update: dict[str, Any]) -> None:
         session = session_holder.get("session")
         if session is None or session.closed:
@@ -71,6 +73,7 @@ def make_webhook_sender(session_holder: dict[str, aiohttp.ClientSession]) -> Any
                         return
             except aiohttp.ClientError:
                 pass
+            emulator.webhook_retries += 1
             await asyncio.sleep(0.2 * (attempt + 1))
         log.warning("webhook delivery failed for update %s", update["update_id"])
 
@@ -113,7 +116,7 @@ def build_app(emulator: Emulator, *, with_page: bool = True) -> web.Application:
     app = web.Application(client_max_size=60 * 1024 * 1024, middlewares=[this_machine_only])
     app[EMULATOR_KEY] = emulator
     holder: dict[str, aiohttp.ClientSession] = {}
-    emulator.webhook_sender = make_webhook_sender(holder)
+    emulator.webhook_sender = make_webhook_sender(holder, emulator)
 
     async def close_session(_: web.Application) -> None:
         if holder.get("session"):
