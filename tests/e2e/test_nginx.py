@@ -14,8 +14,6 @@ import asyncio
 import datetime as dt
 import os
 import random
-import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -35,13 +33,11 @@ from db.repositories import cases as cases_repo
 from db.repositories import outbox as outbox_repo
 from db.types import utcnow
 from tests.conftest import PG_URL, ROOT
+from tests.e2e import nginx_site
+from tests.e2e.nginx_site import NGINX
 from tests.e2e.talk import ANSWER_TIMEOUT, eventually, from_bot, say
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
-NGINX = shutil.which("nginx") or next(
-    (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.path.exists(p)), None
-)
-SITE = ROOT / "deploy" / "nginx" / "umid.conf"
 SECRET = "nginx-test_secret"
 INSTANCES = 3
 PEOPLE = 9
@@ -59,44 +55,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def site_for_test(port: int, upstreams: list[int]) -> str:
-    """The shipped site, on a free port, without TLS (the test has no certificate), in
-    front of the test's instances. Each change must apply, or the shipped file has moved
-    on and the test would no longer be testing it."""
-    site = SITE.read_text(encoding="utf-8")
-    servers = "".join(
-        f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=10s;\n" for p in upstreams
-    )
-    site, n = re.subn(r"(?m)^\s*server 127\.0\.0\.1:\d+ .*;\n", "", site)
-    assert n == 3
-    site, n = re.subn(r"upstream umid_bots \{\n", lambda m: m.group(0) + servers, site)
-    assert n == 1
-    site, n = re.subn(r"(?m)^\s*listen 443 ssl;$", f"    listen 127.0.0.1:{port};", site)
-    assert n == 1
-    site, n = re.subn(r"(?m)^\s*(listen \[::\]:443 ssl|ssl_\w+ [^;]*);\n", "", site)
-    assert n == 4
-    # The plain-HTTP server that redirects to HTTPS listens on port 80: not here.
-    return site[: site.rindex("\nserver {")] + "\n"
-
-
-def main_config(folder: Path) -> str:
-    user = "user root;\n" if os.geteuid() == 0 else ""
-    temp = "\n".join(
-        f"    {kind}_temp_path {folder / kind};"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    return f"""{user}worker_processes 1;
-daemon off;
-pid {folder / "nginx.pid"};
-error_log {folder / "error.log"} warn;
-events {{ worker_connections 256; }}
-http {{
-{temp}
-    include {folder / "umid.conf"};
-}}
-"""
 
 
 @dataclass
@@ -154,15 +112,11 @@ async def stack(settings, storage, small_cases, tmp_path: Path) -> AsyncIterator
     gate, gate_url = await asyncio.to_thread(flood_gate.start, server.url, 30)
     proxy_port = free_port()
     ports = [free_port() for _ in range(INSTANCES)]
-    (tmp_path / "umid.conf").write_text(site_for_test(proxy_port, ports), encoding="utf-8")
-    (tmp_path / "nginx.conf").write_text(main_config(tmp_path), encoding="utf-8")
-    for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
-        (tmp_path / kind).mkdir()
     nginx = subprocess.Popen(  # noqa: ASYNC220 - returns at once
-        [NGINX, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
-         "-e", str(tmp_path / "error.log")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        nginx_site.prepare(tmp_path, proxy_port, ports),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     assert settings.data_key is not None
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBHOOK_", "HEALTH_"))}
     env.update(
