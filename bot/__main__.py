@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot import logs
 from bot.crypto import generate_key
@@ -16,6 +19,8 @@ from config import ConfigError, Settings, load_settings
 if TYPE_CHECKING:
     from bot.services.case_files import CaseFile
 
+
+log = logging.getLogger("bot")
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Umid bot")
@@ -216,6 +221,28 @@ async def _export(settings: Settings) -> str:
         await storage.engine.dispose()
 
 
+async def _until_signalled(work: Coroutine[Any, Any, None]) -> None:
+    """Run `work` until it ends or SIGTERM or SIGINT arrives, then cancel it, so that its
+    clean-up runs: the outbox's leases are handed back and the running-process row goes.
+
+    SIGTERM is what systemd, Docker and Kubernetes send; Python's default for it ends the
+    process on the spot. (In polling mode aiogram takes both signals over itself.)"""
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(work)
+    stops = (signal.SIGTERM, signal.SIGINT)
+    for stop in stops:
+        loop.add_signal_handler(stop, task.cancel)
+    try:
+        await task
+    except asyncio.CancelledError:
+        if not task.cancelled():
+            raise  # cancelled from outside, not by a signal
+        log.info("stopped by a signal")
+    finally:
+        for stop in stops:
+            loop.remove_signal_handler(stop)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "keys" and args.action == "generate":
@@ -236,14 +263,14 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             from bot.runner import run
 
-            asyncio.run(run(settings))
+            asyncio.run(_until_signalled(run(settings)))
             return 0
         settings.key_bytes  # noqa: B018 - every data command needs the key
         if args.command == "worker":
             _ = settings.token
             from bot.worker_process import run_worker
 
-            asyncio.run(run_worker(settings))
+            asyncio.run(_until_signalled(run_worker(settings)))
             return 0
         if args.command in {"staff", "audit"}:
             from bot.staff_cli import run_staff

@@ -79,14 +79,14 @@ class Metrics:
         )
         self.job_runs = Counter(
             "umid_scheduler_job_runs",
-            "Scheduler job runs, by job",
-            ["job"],
+            "Scheduler job runs, by job name (label task)",
+            ["task"],
             registry=self.registry,
         )
         self.job_failures = Counter(
             "umid_scheduler_job_failures",
-            "Scheduler job runs that raised, by job",
-            ["job"],
+            "Scheduler job runs that raised, by job name (label task)",
+            ["task"],
             registry=self.registry,
         )
 
@@ -95,9 +95,9 @@ class Metrics:
         self._budget = stats
 
     def job_done(self, job: str, *, failed: bool) -> None:
-        self.job_runs.labels(job=job).inc()
+        self.job_runs.labels(task=job).inc()
         if failed:
-            self.job_failures.labels(job=job).inc()
+            self.job_failures.labels(task=job).inc()
 
     def set_outbox(self, counts: dict[str, int]) -> None:
         """The outbox's depth by state."""

@@ -3,16 +3,24 @@ stops cleanly says so too."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
+import subprocess
+import sys
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.crypto import IdentityCipher
+from bot.emulator import Emulator
+from bot.emulator.server import serve
 from bot.services.key_rotation import RotationError, rotate
 from db.models import RunningProcess
+from tests.conftest import ROOT
 from tests.e2e.conftest import running_bot
 from tests.e2e.talk import eventually
+from tests.e2e.test_health import free_port
 
 
 async def processes(storage) -> int:
@@ -33,3 +41,46 @@ async def test_a_rotation_refuses_while_the_bot_runs(settings, storage, demo_cas
             await rotate(storage.sessionmaker, old, new)
     assert await processes(storage) == 0
     assert not (await rotate(storage.sessionmaker, old, new)).already_done
+
+
+@pytest.mark.parametrize("command", ["worker", "run"])
+async def test_sigterm_stops_a_process_cleanly(settings, storage, command, tmp_path):
+    # What systemd, Docker and Kubernetes send to stop a process: its clean-up must run
+    # (leases handed back, its row gone), not be cut short.
+    emulator = Emulator()
+    server = await serve(emulator, 0, with_page=False)
+    assert settings.data_key is not None
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBHOOK_", "HEALTH_"))}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        DATA_KEY=settings.data_key.get_secret_value(),
+        DATABASE_URL=settings.database_url,
+        BOT_TOKEN=emulator.token,
+        TELEGRAM_API_URL=server.url,
+        LOG_LEVEL="WARNING",
+    )
+    if command == "run":  # webhook mode: aiogram's polling handles signals itself
+        port = free_port()
+        env.update(
+            WEBHOOK_URL=f"http://127.0.0.1:{port}",
+            WEBHOOK_PORT=str(port),
+            WEBHOOK_SECRET="sigterm-test_secret",
+        )
+    process = subprocess.Popen(  # noqa: ASYNC220 - returns at once
+        [sys.executable, "-m", "bot", command], cwd=tmp_path, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+
+        async def said_so() -> bool:
+            assert process.poll() is None, "the process ended by itself"
+            return await processes(storage) == 1
+
+        await eventually(said_so, what="the process never said it was running")
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(process.wait, 30) == 0
+        assert await processes(storage) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        await server.stop()

@@ -1,6 +1,9 @@
+import re
+
 import pytest
 
 from config import ConfigError, load_settings
+from tests.conftest import ROOT
 
 
 def test_defaults_need_nothing(monkeypatch):
@@ -63,3 +66,11 @@ def test_a_webhook_without_its_secret_stops_at_once():
         _env_file=None, webhook_url="https://bot.example.org", webhook_secret="a-Good_secret9"
     )
     assert fine.webhook_secret is not None
+
+
+def test_env_example_names_every_setting():
+    from config.settings import Settings
+
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    named = set(re.findall(r"(?m)^#?\s*([A-Z][A-Z0-9_]+)=", example))
+    assert {field.upper() for field in Settings.model_fields} - named == set()
