@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,7 +28,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import aiohttp
 from pydantic import SecretStr
 
 from benchmarks.spike import LANGUAGES, reset_database, reset_redis
@@ -40,23 +38,10 @@ from bot.services import case_files
 from bot.storage import prepare
 from config import load_settings
 from tests.e2e import nginx_site
+from tests.e2e.local import answers, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 STEPS = ("/help", "/cases", "/case Tadzhimuratov", "/mycases")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def answers(url: str) -> bool:
-    try:
-        async with aiohttp.ClientSession() as http, http.get(url) as response:
-            return response.status == 200
-    except aiohttp.ClientError:
-        return False
 
 
 async def person(emulator: Emulator, user: EmulatedUser, rounds: int) -> list[float]:

@@ -8,7 +8,6 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import aiohttp
 import pytest
 from pydantic import SecretStr
 
@@ -19,6 +18,7 @@ from bot.storage import Storage
 from config import Settings
 from db.repositories import outbox
 from db.types import utcnow
+from tests.e2e.local import answers
 from tests.e2e.talk import eventually
 
 READY_CALLS = frozenset({"getUpdates", "setWebhook"})
@@ -55,15 +55,6 @@ class Live:
         async with self.storage.sessionmaker() as session:
             soon = utcnow() + dt.timedelta(seconds=horizon)
             return not await outbox.has_due(session, soon)
-
-
-async def _answers(settings: Settings) -> bool:
-    url = f"http://{settings.webhook_host}:{settings.webhook_port}/healthz"
-    try:
-        async with aiohttp.ClientSession() as http, http.get(url) as response:
-            return response.status == 200
-    except aiohttp.ClientError:
-        return False
 
 
 @contextlib.asynccontextmanager
@@ -105,7 +96,8 @@ async def running_bot(
         for _ in range(200):
             if any(name in READY_CALLS for name, _ in emulator.calls[before:]) or task.done():
                 break
-            if not bot_settings.webhook_register and await _answers(bot_settings):
+            health = f"http://{bot_settings.webhook_host}:{bot_settings.webhook_port}/healthz"
+            if not bot_settings.webhook_register and await answers(health):
                 break
             await asyncio.sleep(0.02)
         if task.done():

@@ -4,8 +4,6 @@ person and no case."""
 
 from __future__ import annotations
 
-import socket
-
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
@@ -14,15 +12,10 @@ from bot.health import Health
 from bot.metrics import Metrics
 from bot.storage import build_storage
 from tests.e2e.conftest import Live, running_bot
+from tests.e2e.local import free_port
 from tests.e2e.talk import eventually
 
 SECRET = "health-test_secret"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def get(url: str) -> tuple[int, str]:

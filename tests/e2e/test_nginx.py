@@ -32,8 +32,9 @@ from bot.services import hearings
 from db.repositories import cases as cases_repo
 from db.repositories import outbox as outbox_repo
 from db.types import utcnow
-from tests.conftest import PG_URL, ROOT
+from tests.conftest import PG_URL
 from tests.e2e import nginx_site
+from tests.e2e.local import answers, bot_env, free_port
 from tests.e2e.nginx_site import NGINX
 from tests.e2e.talk import ANSWER_TIMEOUT, eventually, from_bot, say
 
@@ -47,14 +48,6 @@ pytestmark = [
     pytest.mark.skipif(not REDIS_URL, reason="needs Redis: TEST_REDIS_URL is not set"),
     pytest.mark.skipif(NGINX is None, reason="needs nginx (Debian's package: nginx)"),
 ]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -85,14 +78,6 @@ async def metrics_of(instance: Instance) -> dict[tuple[str, tuple[tuple[str, str
     }
 
 
-async def answers(url: str) -> bool:
-    try:
-        async with aiohttp.ClientSession() as http, http.get(url) as response:
-            return response.status == 200
-    except aiohttp.ClientError:
-        return False
-
-
 async def leader(instances: list[Instance]) -> Instance | None:
     for instance in instances:
         if (
@@ -117,19 +102,14 @@ async def stack(settings, storage, small_cases, tmp_path: Path) -> AsyncIterator
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    assert settings.data_key is not None
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBHOOK_", "HEALTH_"))}
-    env.update(
-        PYTHONPATH=str(ROOT),
-        DATA_KEY=settings.data_key.get_secret_value(),
-        DATABASE_URL=settings.database_url,
+    env = bot_env(
+        settings,
         REDIS_URL=REDIS_URL,
         BOT_TOKEN=emulator.token,
         TELEGRAM_API_URL=gate_url,
         WEBHOOK_URL=f"http://127.0.0.1:{proxy_port}",
         WEBHOOK_SECRET=SECRET,
         WEBHOOK_HOST="127.0.0.1",
-        LOG_LEVEL="WARNING",
         # Several processes share two cores here: the margin a network would need, wider.
         SEND_MARGIN="0.05",
     )

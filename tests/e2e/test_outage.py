@@ -15,9 +15,9 @@ from bot.storage import build_storage
 from db.models import Follow
 from tests.conftest import PG_URL
 from tests.e2e.conftest import running_bot
+from tests.e2e.local import free_port
 from tests.e2e.relay import Relay
 from tests.e2e.talk import eventually, from_bot, say
-from tests.e2e.test_health import free_port
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 

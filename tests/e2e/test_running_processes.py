@@ -17,10 +17,9 @@ from bot.emulator import Emulator
 from bot.emulator.server import serve
 from bot.services.key_rotation import RotationError, rotate
 from db.models import RunningProcess
-from tests.conftest import ROOT
 from tests.e2e.conftest import running_bot
+from tests.e2e.local import bot_env, free_port
 from tests.e2e.talk import eventually
-from tests.e2e.test_health import free_port
 
 
 async def processes(storage) -> int:
@@ -49,16 +48,7 @@ async def test_sigterm_stops_a_process_cleanly(settings, storage, command, tmp_p
     # (leases handed back, its row gone), not be cut short.
     emulator = Emulator()
     server = await serve(emulator, 0, with_page=False)
-    assert settings.data_key is not None
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBHOOK_", "HEALTH_"))}
-    env.update(
-        PYTHONPATH=str(ROOT),
-        DATA_KEY=settings.data_key.get_secret_value(),
-        DATABASE_URL=settings.database_url,
-        BOT_TOKEN=emulator.token,
-        TELEGRAM_API_URL=server.url,
-        LOG_LEVEL="WARNING",
-    )
+    env = bot_env(settings, BOT_TOKEN=emulator.token, TELEGRAM_API_URL=server.url)
     if command == "run":  # webhook mode: aiogram's polling handles signals itself
         port = free_port()
         env.update(
