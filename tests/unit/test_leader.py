@@ -93,6 +93,9 @@ async def test_a_leader_that_loses_its_connection_stops_before_another_starts():
             holder = text(
                 "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
                 " AND classid = 0 AND objid = :key AND objsubid = 1"
+                # Advisory locks are per database; other tests' leaders hold the same key.
+                " AND database = (SELECT oid FROM pg_database"
+                " WHERE datname = current_database())"
             )
             pid = await admin.scalar(holder, {"key": LEADER_LOCK})
             assert pid is not None
