@@ -204,7 +204,11 @@ class Emulator:
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._callback_ids = itertools.count(1)
         self._callbacks: dict[str, _Callback] = {}
-        self._changed = asyncio.Condition()
+        self._changed = asyncio.Condition()  # updates for getUpdates
+        # What the bot did, per chat: a waiter wakes for its own chat only (with many
+        # people waiting at once, waking all of them for every message cost the emulator
+        # more than the bot's work).
+        self._chat_changed: dict[int, asyncio.Condition] = {}
         self._sent: deque[float] = deque()
         self._skew = 0.0
         self._listeners: set[asyncio.Queue[Event]] = set()
@@ -415,7 +419,8 @@ class Emulator:
     ) -> Event:
         """Wait for what the bot does next in this person's chat (messages and edits by default)."""
         deadline = asyncio.get_running_loop().time() + timeout
-        async with self._changed:
+        changed = self._chat_changed.setdefault(user.id, asyncio.Condition())
+        async with changed:
             while True:
                 events = self._events[user.id]
                 while self._seen[user.id] < len(events):
@@ -427,7 +432,7 @@ class Emulator:
                 if left <= 0:
                     raise TimeoutError(f"the bot did not answer within {timeout}s")
                 try:
-                    await asyncio.wait_for(self._changed.wait(), left)
+                    await asyncio.wait_for(changed.wait(), left)
                 except TimeoutError:
                     continue
 
@@ -457,6 +462,9 @@ class Emulator:
                 queue.put_nowait(Event("close", 0))
         async with self._changed:
             self._changed.notify_all()
+        for changed in list(self._chat_changed.values()):
+            async with changed:
+                changed.notify_all()
 
     # ---------------------------------------------------------------- page events
 
@@ -474,8 +482,10 @@ class Emulator:
         for queue in list(self._listeners):
             if not queue.full():
                 queue.put_nowait(event)
-        async with self._changed:
-            self._changed.notify_all()
+        changed = self._chat_changed.get(event.chat_id)
+        if changed is not None:
+            async with changed:
+                changed.notify_all()
 
     # ---------------------------------------------------------------- updates
 
