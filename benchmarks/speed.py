@@ -1,0 +1,172 @@
+"""Interactive speed: Umid beside a bare aiogram echo bot, measured in the same run.
+
+Each bot runs as its own process, polling the emulator (this process) over loopback.
+Saturation: PEOPLE people each send their messages one after another, waiting for every
+answer, all at once; the figure is answered updates a second. Latency: one message every
+10 ms (100 updates a second, each from the next person) for the given seconds; the
+figure is the 99th percentile from sending to the answer. The send budget is lifted: this
+is the bot's own speed, not Telegram's limit. Prints the figures; asserts nothing.
+
+    .venv/bin/python -m benchmarks.speed [--database-url postgresql+asyncpg://...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from benchmarks.spike import LANGUAGES, reset_database
+from bot.crypto import generate_key
+from bot.emulator import EmulatedUser, Emulator
+from bot.emulator.server import serve
+from bot.services import case_files
+from bot.storage import prepare
+from config import load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKLOADS = {"/help": "/help", "case card": "/case Tadzhimuratov"}
+
+
+@dataclass
+class Figures:
+    saturation: float  # answered updates a second
+    p99_ms: float  # at 100 updates a second
+
+
+async def answer(emulator: Emulator, user: EmulatedUser, text: str) -> float:
+    emulator.skip_pending(user)
+    started = time.perf_counter()
+    await emulator.send_text(user, text)
+    await emulator.next_message(user, timeout=120)
+    return time.perf_counter() - started
+
+
+async def saturation(emulator: Emulator, people: list[EmulatedUser], text: str, each: int) -> float:
+    async def person(user: EmulatedUser) -> None:
+        for _ in range(each):
+            await answer(emulator, user, text)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(person(u) for u in people))
+    return len(people) * each / (time.perf_counter() - started)
+
+
+async def paced(emulator: Emulator, people: list[EmulatedUser], text: str, seconds: float) -> float:
+    """The 99th percentile latency in ms with one message every 10 ms, each from a person
+    who has no answer outstanding (a bot that cannot keep up runs out of such people, and
+    then the pace slows and the latency shows it)."""
+    loop = asyncio.get_running_loop()
+    idle: asyncio.Queue[EmulatedUser] = asyncio.Queue()
+    for user in people:
+        idle.put_nowait(user)
+
+    async def one(user: EmulatedUser) -> float:
+        try:
+            return await answer(emulator, user, text)
+        finally:
+            idle.put_nowait(user)
+
+    start = loop.time()
+    waits: list[asyncio.Task[float]] = []
+    for n in range(int(seconds * 100)):
+        await asyncio.sleep(max(0.0, start + n / 100 - loop.time()))
+        waits.append(asyncio.create_task(one(await idle.get())))
+    latencies = sorted(await asyncio.gather(*waits))
+    return statistics.quantiles(latencies, n=100)[98] * 1000
+
+
+async def measure(
+    command: list[str], env: dict[str, str], emulator: Emulator, args: argparse.Namespace
+) -> dict[str, Figures]:
+    bot = subprocess.Popen(command, cwd=ROOT, env=env)
+    try:
+        while not any(name == "getUpdates" for name, _ in emulator.calls):
+            await asyncio.sleep(0.05)
+        people = [emulator.add_user(LANGUAGES[i % len(LANGUAGES)]) for i in range(args.people)]
+        await asyncio.gather(*(answer(emulator, u, "/start") for u in people))
+        found = {}
+        for name, text in WORKLOADS.items():
+            rate = await saturation(emulator, people, text, args.each)
+            p99 = await paced(emulator, people, text, args.seconds)
+            found[name] = Figures(rate, p99)
+        return found
+    finally:
+        bot.terminate()
+        bot.wait(30)
+
+
+async def main(args: argparse.Namespace) -> None:
+    import os
+
+    folder = Path(tempfile.mkdtemp(prefix="umid-speed-"))
+    database_url = args.database_url or f"sqlite+aiosqlite:///{folder / 'speed.sqlite3'}"
+    results: dict[str, dict[str, Figures]] = {}
+    for who in ("bare aiogram", "Umid"):
+        emulator = Emulator(flood_limit=1_000_000, open_chats=True)
+        server = await serve(emulator, 0, with_page=False)
+        env = {**os.environ, "BOT_TOKEN": emulator.token, "TELEGRAM_API_URL": server.url}
+        if who == "Umid":
+            key = generate_key()
+            await reset_database(database_url)
+            settings = load_settings(
+                _env_file=None,
+                database_url=database_url,
+                data_key=key,
+                bot_token=SecretStr(emulator.token),
+                telegram_api_url=server.url,
+            )
+            storage = await prepare(settings)
+            demo = ROOT / "bot" / "data" / "demo_cases.yaml"
+            async with storage.sessionmaker() as session, session.begin():
+                await case_files.apply(session, case_files.parse(demo.read_text("utf-8")))
+            await storage.engine.dispose()
+            env |= {
+                "DATABASE_URL": database_url,
+                "DATA_KEY": key,
+                "THROTTLE_RATE": "1000",
+                "THROTTLE_BURST": "1000",
+                "DELIVERY_RATE": "1000",
+                "CHAT_SEND_INTERVAL": "0.001",
+                "SEND_MARGIN": "0.2",
+                "LOG_LEVEL": "WARNING",
+                "REDIS_URL": "",
+            }
+            command = [sys.executable, "-m", "bot", "run"]
+        else:
+            command = [sys.executable, "-m", "benchmarks.bare_echo"]
+        try:
+            results[who] = await measure(command, env, emulator, args)
+        finally:
+            await server.stop()
+    engine = "PostgreSQL" if database_url.startswith("postgresql") else "SQLite"
+    print(
+        f"\n{args.people} people; saturation: {args.each} messages each; "
+        f"latency: 100 updates/s for {args.seconds:.0f} s; Umid on {engine}"
+    )
+    print("| workload | Umid updates/s | bare aiogram updates/s | ratio | Umid p99 at 100/s |")
+    print("|---|---|---|---|---|")
+    anchor = results["bare aiogram"]["/help"].saturation
+    for name in WORKLOADS:
+        umid = results["Umid"][name]
+        print(
+            f"| {name} | {umid.saturation:.0f} | {anchor:.0f} | {umid.saturation / anchor:.2f} "
+            f"| {umid.p99_ms:.0f} ms |"
+        )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--people", type=int, default=100)
+    parser.add_argument("--each", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    asyncio.run(main(parser.parse_args()))
