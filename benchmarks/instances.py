@@ -28,15 +28,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from pydantic import SecretStr
-
-from benchmarks.spike import LANGUAGES, reset_database, reset_redis
+from benchmarks.spike import LANGUAGES, demo_storage, reset_redis
 from bot.crypto import generate_key
 from bot.emulator import EmulatedUser, Emulator
 from bot.emulator.server import serve
-from bot.services import case_files
-from bot.storage import prepare
-from config import load_settings
 from tests.e2e import nginx_site
 from tests.e2e.local import answers, free_port
 
@@ -81,21 +76,9 @@ async def one_round(args: argparse.Namespace, instances: int) -> Figures:
         token=f"{random.randrange(10**9, 10**10)}:BENCH", flood_limit=1_000_000, open_chats=True
     )
     server = await serve(emulator, 0, with_page=False)
-    await reset_database(args.database_url)
-    await reset_redis(args.redis_url, emulator.bot_id)
     key = generate_key()
-    settings = load_settings(
-        _env_file=None,
-        database_url=args.database_url,
-        data_key=key,
-        bot_token=SecretStr(emulator.token),
-        telegram_api_url=server.url,
-    )
-    storage = await prepare(settings)
-    demo = ROOT / "bot" / "data" / "demo_cases.yaml"
-    async with storage.sessionmaker() as session, session.begin():
-        await case_files.apply(session, case_files.parse(demo.read_text(encoding="utf-8")))
-    await storage.engine.dispose()
+    await (await demo_storage(args.database_url, key, emulator.token, server.url)).engine.dispose()
+    await reset_redis(args.redis_url, emulator.bot_id)
 
     proxy, ports = free_port(), [free_port() for _ in range(instances)]
     nginx = subprocess.Popen(nginx_site.prepare(folder, proxy, ports))

@@ -22,15 +22,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import SecretStr
-
-from benchmarks.spike import LANGUAGES, reset_database
+from benchmarks.spike import LANGUAGES, demo_storage
 from bot.crypto import generate_key
 from bot.emulator import EmulatedUser, Emulator
 from bot.emulator.server import serve
-from bot.services import case_files
-from bot.storage import prepare
-from config import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKLOADS = {"/help": "/help", "case card": "/case Tadzhimuratov"}
@@ -116,18 +111,7 @@ async def main(args: argparse.Namespace) -> None:
         env = {**os.environ, "BOT_TOKEN": emulator.token, "TELEGRAM_API_URL": server.url}
         if who == "Umid":
             key = generate_key()
-            await reset_database(database_url)
-            settings = load_settings(
-                _env_file=None,
-                database_url=database_url,
-                data_key=key,
-                bot_token=SecretStr(emulator.token),
-                telegram_api_url=server.url,
-            )
-            storage = await prepare(settings)
-            demo = ROOT / "bot" / "data" / "demo_cases.yaml"
-            async with storage.sessionmaker() as session, session.begin():
-                await case_files.apply(session, case_files.parse(demo.read_text("utf-8")))
+            storage = await demo_storage(database_url, key, emulator.token, server.url)
             await storage.engine.dispose()
             env |= {
                 "DATABASE_URL": database_url,

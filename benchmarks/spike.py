@@ -32,7 +32,7 @@ from bot.crypto import generate_key
 from bot.emulator import EmulatedUser, Emulator, flood_gate
 from bot.emulator.server import serve
 from bot.services import case_files, updates
-from bot.storage import prepare
+from bot.storage import Storage, prepare
 from config import load_settings
 from db.repositories import cases as cases_repo
 
@@ -77,6 +77,23 @@ async def reset_database(url: str) -> None:
     await engine.dispose()
 
 
+async def demo_storage(database_url: str, key: str, token: str, api_url: str) -> Storage:
+    """The database emptied, migrated and given the demo cases, under `key`."""
+    await reset_database(database_url)
+    settings = load_settings(
+        _env_file=None,
+        database_url=database_url,
+        data_key=key,
+        bot_token=SecretStr(token),
+        telegram_api_url=api_url,
+    )
+    storage = await prepare(settings)
+    demo = ROOT / "bot" / "data" / "demo_cases.yaml"
+    async with storage.sessionmaker() as session, session.begin():
+        await case_files.apply(session, case_files.parse(demo.read_text(encoding="utf-8")))
+    return storage
+
+
 async def reset_redis(url: str | None, bot_id: int) -> None:
     if not url:
         return
@@ -115,20 +132,8 @@ async def main(args: argparse.Namespace) -> None:
         "THROTTLE_BURST": "1000",
         "REDIS_URL": args.redis_url or "",
     }
-    await reset_database(database_url)
+    storage = await demo_storage(database_url, key, emulator.token, server.url)
     await reset_redis(args.redis_url, emulator.bot_id)
-    settings = load_settings(
-        _env_file=None,
-        database_url=database_url,
-        data_key=env["DATA_KEY"],
-        bot_token=SecretStr(emulator.token),
-        telegram_api_url=server.url,
-    )
-    storage = await prepare(settings)
-    demo = ROOT / "bot" / "data" / "demo_cases.yaml"
-    parsed = case_files.parse(demo.read_text(encoding="utf-8"), str(demo))
-    async with storage.sessionmaker() as session, session.begin():
-        await case_files.apply(session, parsed)
     processes = [start_bot(env, "run")]
     processes += [start_bot(env, "worker") for _ in range(args.processes - 1)]
     people = People(emulator)

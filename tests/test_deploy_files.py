@@ -33,6 +33,8 @@ from bot.crypto import generate_key
 from bot.metrics import Metrics
 from bot.pacing.budget import BudgetStats
 from config import Settings
+from tests.e2e import nginx_site
+from tests.e2e.nginx_site import NGINX
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -50,10 +52,6 @@ DOCKERFILE = DEPLOY / "Dockerfile"
 SITE = DEPLOY / "nginx" / "umid.conf"
 COMPOSE_SITE = DEPLOY / "nginx" / "compose.conf"
 GUIDE = ROOT / "docs" / "operating.md"
-NGINX = shutil.which("nginx") or next(
-    (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.path.exists(p)), None
-)
-NGINX_TEMP = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 SH = shutil.which("sh") or "/bin/sh"
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 CADDY = shutil.which("caddy")
@@ -567,22 +565,6 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
     return cert_file, key_file
 
 
-def nginx_main_config(folder: Path) -> str:
-    """A main configuration that keeps everything nginx writes in `folder` and includes the
-    site from there (as tests/e2e/test_nginx.py runs the shipped site)."""
-    user = "user root;\n" if os.geteuid() == 0 else ""
-    temp = "\n".join(f"    {kind}_temp_path {folder / kind};" for kind in NGINX_TEMP)
-    return f"""{user}worker_processes 1;
-pid {folder / "nginx.pid"};
-error_log {folder / "error.log"} warn;
-events {{ worker_connections 64; }}
-http {{
-{temp}
-    include {folder / "umid.conf"};
-}}
-"""
-
-
 @pytest.mark.skipif(NGINX is None, reason="needs nginx (Debian's package: nginx)")
 def test_nginx_accepts_the_compose_site(tmp_path: Path):
     assert NGINX is not None
@@ -595,15 +577,12 @@ def test_nginx_accepts_the_compose_site(tmp_path: Path):
     assert n == 1
     site, n = re.subn(r"(?m)^(\s*ssl_certificate_key) \S+;", rf"\g<1> {key};", site)
     assert n == 1
-    (tmp_path / "umid.conf").write_text(site, encoding="utf-8")
-    (tmp_path / "nginx.conf").write_text(nginx_main_config(tmp_path), encoding="utf-8")
-    for kind in NGINX_TEMP:
-        (tmp_path / kind).mkdir()
     done = subprocess.run(
-        [NGINX, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
-         "-e", str(tmp_path / "error.log")],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        [*nginx_site.write_config(tmp_path, site), "-t"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
 
 

@@ -52,12 +52,19 @@ http {{
 """
 
 
-def prepare(folder: Path, port: int, upstreams: list[int]) -> list[str]:
-    """Write both configurations into `folder`; the command that runs nginx on them."""
+def write_config(folder: Path, site: str) -> list[str]:
+    """Write `site` and a main configuration around it into `folder`; the command that
+    runs nginx on them (add -t to only check them)."""
     assert NGINX is not None
-    (folder / "umid.conf").write_text(site_for_test(port, upstreams), encoding="utf-8")
+    (folder / "umid.conf").write_text(site, encoding="utf-8")
     (folder / "nginx.conf").write_text(main_config(folder), encoding="utf-8")
     for kind in TEMP_KINDS:
         (folder / kind).mkdir(exist_ok=True)
     return [NGINX, "-p", str(folder), "-c", str(folder / "nginx.conf"),
             "-e", str(folder / "error.log")]  # fmt: skip
+
+
+def prepare(folder: Path, port: int, upstreams: list[int]) -> list[str]:
+    """The shipped site in front of `upstreams` on `port`, written into `folder`; the
+    command that runs nginx on it."""
+    return write_config(folder, site_for_test(port, upstreams))
