@@ -80,7 +80,7 @@ async def test_a_leader_that_loses_its_connection_stops_before_another_starts():
     assert PG_URL is not None
     engines = [create_engine(PG_URL) for _ in range(3)]
     first, second = (
-        Leadership(e, check_every=0.2, retry_every=0.05, grace=1.5) for e in engines[:2]
+        Leadership(e, check_every=0.5, retry_every=0.05, grace=3.0) for e in engines[:2]
     )
     timeline, stop = Timeline(), asyncio.Event()
     tasks = [asyncio.create_task(first.run(stop, timeline.plan("first")))]
