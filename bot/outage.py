@@ -35,23 +35,29 @@ _NETWORK_ERRNOS = {
 }
 
 
+_OUTAGES: tuple[type[BaseException], ...] = (
+    OperationalError,
+    InterfaceError,
+    DisconnectionError,
+    ConnectionError,
+    TimeoutError,
+)
+try:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+except ImportError:  # pragma: no cover - Redis is optional
+    pass
+else:
+    _OUTAGES += (RedisConnectionError, RedisTimeoutError)
+
+
 def is_outage(exc: BaseException) -> bool:
     """Whether `exc` says the database or Redis did not answer (rather than a bug, or a
     refusal that handling the update again would meet again)."""
-    if isinstance(exc, OperationalError | InterfaceError | DisconnectionError):
+    if isinstance(exc, _OUTAGES):
         return True
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
-    if isinstance(exc, ConnectionError | TimeoutError):
-        return True
-    try:
-        from redis.exceptions import ConnectionError as RedisConnectionError
-        from redis.exceptions import TimeoutError as RedisTimeoutError
-    except ImportError:  # pragma: no cover - Redis is optional
-        pass
-    else:
-        if isinstance(exc, RedisConnectionError | RedisTimeoutError):
-            return True
     if isinstance(exc, OSError):
         # asyncpg's connect gives "Multiple exceptions: ..." (no errno) when every address
         # of the host refused.

@@ -14,7 +14,6 @@ from aiogram import Bot
 from aiogram.utils.i18n import I18n
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.schedulers.base import STATE_RUNNING
 
 from bot.client import build_bot
 from bot.crypto import IdentityCipher
@@ -116,11 +115,6 @@ class DeliveryEngine:
         self._task = asyncio.create_task(self.worker.run(self._stop))
         if with_scheduler:
             self._campaign = asyncio.create_task(self._lead())
-
-    @property
-    def leading(self) -> bool:
-        """Whether this instance's scheduler is planning now."""
-        return bool(self.scheduler.state == STATE_RUNNING)
 
     async def _lead(self) -> None:
         await self.leadership.run(self._stop, self._plan)
