@@ -8,12 +8,18 @@ figure is the 99th percentile from sending to the answer. The send budget is lif
 is the bot's own speed, not Telegram's limit. Prints the figures; asserts nothing.
 
     .venv/bin/python -m benchmarks.speed [--database-url postgresql+asyncpg://...]
+
+With `--profile FILE`, Umid runs under py-spy (installed by hand: a tool, not a
+dependency) and its collapsed stacks are written to FILE (`--only /help` narrows the run
+to one workload); `python -m benchmarks.profile_top FILE` lists the costliest frames.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -90,13 +96,16 @@ async def measure(
         await asyncio.gather(*(answer(emulator, u, "/start") for u in people))
         found = {}
         for name, text in WORKLOADS.items():
+            if args.only and name not in args.only:
+                continue
             rate = await saturation(emulator, people, text, args.each)
             p99 = await paced(emulator, people, text, args.seconds)
             found[name] = Figures(rate, p99)
         return found
     finally:
-        bot.terminate()
-        bot.wait(30)
+        # py-spy writes its profile on an interrupt, and passes it on to the bot.
+        bot.send_signal(signal.SIGINT if args.profile else signal.SIGTERM)
+        bot.wait(60)
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -125,6 +134,12 @@ async def main(args: argparse.Namespace) -> None:
                 "REDIS_URL": "",
             }
             command = [sys.executable, "-m", "bot", "run"]
+            if args.profile:
+                spy = shutil.which("py-spy", path=str(Path(sys.executable).parent))
+                if spy is None:
+                    raise SystemExit("--profile needs py-spy: .venv/bin/pip install py-spy")
+                command = [spy, "record", "--format", "raw", "--rate", "200", "--nonblocking",
+                           "-o", args.profile, "--", *command]
         else:
             command = [sys.executable, "-m", "benchmarks.bare_echo"]
         try:
@@ -138,8 +153,10 @@ async def main(args: argparse.Namespace) -> None:
     )
     print("| workload | Umid updates/s | bare aiogram updates/s | ratio | Umid p99 at 100/s |")
     print("|---|---|---|---|---|")
-    anchor = results["bare aiogram"]["/help"].saturation
+    anchor = next(iter(results["bare aiogram"].values())).saturation
     for name in WORKLOADS:
+        if name not in results["Umid"]:
+            continue
         umid = results["Umid"][name]
         print(
             f"| {name} | {umid.saturation:.0f} | {anchor:.0f} | {umid.saturation / anchor:.2f} "
@@ -153,4 +170,6 @@ if __name__ == "__main__":
     parser.add_argument("--people", type=int, default=100)
     parser.add_argument("--each", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--only", action="append", choices=list(WORKLOADS))
+    parser.add_argument("--profile", default=None, metavar="FILE")
     asyncio.run(main(parser.parse_args()))
