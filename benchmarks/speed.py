@@ -138,8 +138,19 @@ async def main(args: argparse.Namespace) -> None:
                 spy = shutil.which("py-spy", path=str(Path(sys.executable).parent))
                 if spy is None:
                     raise SystemExit("--profile needs py-spy: .venv/bin/pip install py-spy")
-                command = [spy, "record", "--format", "raw", "--rate", "200", "--nonblocking",
-                           "-o", args.profile, "--", *command]
+                command = [
+                    spy,
+                    "record",
+                    "--format",
+                    "raw",
+                    "--rate",
+                    "200",
+                    "--nonblocking",
+                    "-o",
+                    args.profile,
+                    "--",
+                    *command,
+                ]
         else:
             command = [sys.executable, "-m", "benchmarks.bare_echo"]
         try:

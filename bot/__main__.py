@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bot")
 
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Umid bot")
     sub = parser.add_subparsers(dest="command", required=True)

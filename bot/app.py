@@ -14,11 +14,12 @@ from aiogram.utils.i18n import I18n
 
 from bot.crypto import IdentityCipher
 from bot.i18n import make_i18n
+from bot.inline_filters import run_filters_inline
 from bot.metrics import Metrics
 from bot.middlewares.db import DbSessionMiddleware
 from bot.middlewares.identity import IdentityMiddleware, VisitorI18nMiddleware
 from bot.middlewares.metrics import UpdateMetrics
-from bot.middlewares.sent import SentLog
+from bot.middlewares.sent import SentBatch, SentLog
 from bot.middlewares.throttle import ThrottleMiddleware, TokenBuckets
 from bot.outage import PatientDispatcher, not_an_outage
 from bot.pacing import ReplyLost
@@ -122,7 +123,10 @@ def build_dispatcher(
         ThrottleMiddleware(TokenBuckets(settings.throttle_rate, settings.throttle_burst))
     )
     dp.update.outer_middleware(DbSessionMiddleware(storage.sessionmaker))
-    dp.update.outer_middleware(SentLog())
+    sent_batch = SentBatch(storage.sessionmaker)
+    dp["sent_batch"] = sent_batch
+    dp.shutdown.register(sent_batch.close)
+    dp.update.outer_middleware(SentLog(sent_batch))
     dp.update.outer_middleware(IdentityMiddleware(cipher, settings))
     VisitorI18nMiddleware(i18n).setup(dp)
     dp.message.outer_middleware(PanicWordMiddleware())
@@ -151,4 +155,5 @@ def build_dispatcher(
         supporter.router(),
         fallback.router(),
     )
+    run_filters_inline(dp)
     return dp

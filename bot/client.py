@@ -6,11 +6,15 @@ command line get a Bot without importing every router.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.methods.base import Response
 from aiogram.types import LinkPreviewOptions
 
 from bot.crypto import IdentityCipher
@@ -19,6 +23,35 @@ from bot.middlewares.sent import RememberSent
 from bot.pacing import Lane, PacedRequests, SendBudget, build_budget
 from bot.retry import RetryMiddleware
 from config import Settings
+
+if TYPE_CHECKING:
+    from aiogram.client.session.middlewares.base import NextRequestMiddlewareType
+    from aiogram.methods import TelegramMethod
+    from aiogram.methods.base import Response as ResponseOf
+    from aiogram.methods.base import TelegramType
+
+
+class KeepResponseModels(BaseRequestMiddleware):
+    """Holds on to the response model of every method the bot has called.
+
+    aiogram reads each answer through `Response[returned type]`, a pydantic generic that
+    pydantic caches only weakly: after a full garbage collection the class is gone, and
+    the next call builds it again, which takes tens of milliseconds on the event loop.
+    """
+
+    def __init__(self) -> None:
+        self._models: dict[Any, type[Response[Any]]] = {}
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> ResponseOf[TelegramType]:
+        returning = method.__returning__
+        if returning not in self._models:
+            self._models[returning] = Response[returning]  # type: ignore[valid-type]
+        return await make_request(bot, method)
 
 
 def build_bot(
@@ -37,6 +70,7 @@ def build_bot(
     """
     server = TelegramAPIServer.from_base(settings.telegram_api_url)
     session = AiohttpSession(api=server)
+    session.middleware(KeepResponseModels())
     # Outermost first: the update's work is committed before any wait for a slot.
     session.middleware(CommitBeforeRequest())
     if remember and settings.data_key is not None:

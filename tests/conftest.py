@@ -169,6 +169,7 @@ async def driver(settings: Settings, storage: Storage) -> AsyncIterator[Driver]:
     try:
         yield Driver(dp=dp, bot=bot, session=recording)
     finally:
+        await dp["sent_batch"].close()
         app_log.removeHandler(failures)
     # A handler that raised is logged and swallowed (the person gets a short apology), so
     # a test would pass unless it read the text that never came: fail it here.

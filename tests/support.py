@@ -187,7 +187,12 @@ class Driver:
             await self.dp.feed_update(
                 self.bot, Update.model_validate(update, context={"bot": self.bot})
             )
+        await self.settled()
         return self._reply(before)
+
+    async def settled(self) -> None:
+        """Wait until the message ids the updates gathered are in the database."""
+        await self.dp["sent_batch"].flush()
 
     async def _feed(self, update: dict[str, Any]) -> Reply:
         """Feed an update made by hand (one Telegram would send from elsewhere, such as a
@@ -196,6 +201,7 @@ class Driver:
         await self.dp.feed_update(
             self.bot, Update.model_validate(update, context={"bot": self.bot})
         )
+        await self.settled()
         return self._reply(before)
 
     def _reply(self, before: int) -> Reply:

@@ -62,9 +62,7 @@ class Leadership:
             log.warning("leadership: the database cannot be reached")
             return False
         try:
-            got = await conn.scalar(
-                text("SELECT pg_try_advisory_lock(:key)"), {"key": LEADER_LOCK}
-            )
+            got = await conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": LEADER_LOCK})
             await conn.commit()
         except Exception:
             await _close(conn)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
 from bot.middlewares import sent as sent_log
+from bot.middlewares.sent import SentBatch
 from bot.presentation.callbacks import SetCb
 from bot.services import panic
 from bot.services.identity import Visitor
@@ -39,11 +40,16 @@ async def clear_chat(
     cipher: IdentityCipher,
     bot: Bot,
     settings: Settings,
+    sent_batch: SentBatch,
 ) -> None:
     """Delete every message here that Telegram still lets the bot delete (the bot's and
     the person's own, of the last 48 hours); then a note that deletes itself and offers
     /forget."""
     chat_index = cipher.index(message.chat.id)
+    # Ids other updates gathered a moment ago go to the database first. This update's
+    # session commits before: on SQLite it may hold the write lock the batch needs.
+    await session.commit()
+    await sent_batch.flush()
     ids = await panic.take_deletable(session, chat_index, visitor.person, settings.delivery_lease)
     # This update's own messages (the /panic, say) go now and need no remembering.
     sent_log.discard(chat_index)
@@ -76,9 +82,10 @@ async def panic_command(
     cipher: IdentityCipher,
     bot: Bot,
     settings: Settings,
+    sent_batch: SentBatch,
 ) -> None:
     await state.clear()
-    await clear_chat(message, session, visitor, cipher, bot, settings)
+    await clear_chat(message, session, visitor, cipher, bot, settings, sent_batch)
 
 
 class PanicWordMiddleware(BaseMiddleware):
@@ -102,7 +109,15 @@ class PanicWordMiddleware(BaseMiddleware):
             state: FSMContext | None = data.get("state")
             if state is not None:
                 await state.clear()
-            await clear_chat(event, data["session"], visitor, cipher, data["bot"], data["settings"])
+            await clear_chat(
+                event,
+                data["session"],
+                visitor,
+                cipher,
+                data["bot"],
+                data["settings"],
+                data["sent_batch"],
+            )
             return None
         if isinstance(event, Message) and cipher is not None and event.chat.type == "private":
             sent_log.note(cipher.index(event.chat.id), event.message_id)

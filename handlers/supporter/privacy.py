@@ -10,6 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
+from bot.middlewares.sent import SentBatch
 from bot.presentation import keyboards, views
 from bot.presentation.callbacks import ForgetCb, MenuCb
 from bot.services import privacy
@@ -49,6 +50,7 @@ async def forget_answer(
     state: FSMContext,
     bot: Bot,
     cipher: IdentityCipher,
+    sent_batch: SentBatch,
 ) -> None:
     if not callback_data.confirm:
         await show(callback, _("Nothing was deleted."), keyboards.back_to_menu())
@@ -56,6 +58,11 @@ async def forget_answer(
     # A dialogue's step and what was typed into it (a draft, a report) go too, wherever
     # the dialogue state is kept (in Redis it would outlive the rows).
     await state.clear()
+    # Ids of this chat still on their way to the database would outlive its rows: they
+    # land before the delete. This session commits first: on SQLite it may hold the
+    # write lock the batch needs.
+    await session.commit()
+    await sent_batch.flush()
     await privacy.forget_here(session, cipher, bot, callback.from_user.id, visitor.person)
     visitor.person = None
     await show(

@@ -227,3 +227,48 @@ async def test_the_in_flight_window_is_the_configured_lease(
     assert await planner.deletions() == 1
     gone = [c for c in driver.session.calls[before:] if isinstance(c, DeleteMessage)]
     assert [(c.chat_id, c.message_id) for c in gone] == [(person.id, alert)]
+
+
+async def _unsettled() -> None:
+    """In place of Driver.settled: the ids stay queued in the batch."""
+
+
+async def test_panic_deletes_messages_whose_ids_are_still_queued(driver: Driver, storage, settings):
+    person = Person(id=9_400_000_021)
+    await driver.send(person, "/start")
+    batch = driver.dp["sent_batch"]
+    batch.delay = 3600  # its timer does not write them before /panic does
+    driver.settled = _unsettled  # type: ignore[method-assign]
+    await driver.send(person, "/help")
+    index = IdentityCipher(settings.key_bytes).index(person.id)
+    async with storage.sessionmaker() as s:
+        known = set((await s.scalars(select(col(SentMessage.message_id)))).all())
+    queued = set(sent_ids(driver, person.id)) | set(sent_ids(driver, person.id, by_bot=False))
+    queued -= known
+    assert len(queued) == 2 and batch.pending == 2  # /help and its answer
+    reply = await driver.send(person, "/panic")
+    deleted = {mid for c in reply.calls if isinstance(c, DeleteMessages) for mid in c.message_ids}
+    assert queued <= deleted
+    async with storage.sessionmaker() as s:
+        left = await s.scalars(select(SentMessage).where(col(SentMessage.chat_index) == index))
+        assert [r.message_id for r in left if r.delete_at is None] == []
+
+
+async def test_forget_drops_the_chats_queued_ids(driver: Driver, storage, settings):
+    person = Person(id=9_400_000_022)
+    await driver.send(person, "/start")
+    await driver.send(person, "/forget")
+    confirm, question = driver.button(person, "🗑"), driver.keyboard(person)
+    batch = driver.dp["sent_batch"]
+    batch.delay = 3600
+    driver.settled = _unsettled  # type: ignore[method-assign]
+    await driver.send(person, "/help")  # its ids are queued when the person confirms
+    assert batch.pending == 2
+    await driver.callback(person, confirm, question)
+    await batch.flush()
+    index = IdentityCipher(settings.key_bytes).index(person.id)
+    async with storage.sessionmaker() as s:
+        rows = list(
+            await s.scalars(select(SentMessage).where(col(SentMessage.chat_index) == index))
+        )
+    assert [r for r in rows if r.delete_at is None] == []
