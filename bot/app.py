@@ -23,8 +23,10 @@ from bot.middlewares.sent import SentBatch, SentLog
 from bot.middlewares.throttle import ThrottleMiddleware, TokenBuckets
 from bot.outage import PatientDispatcher, not_an_outage
 from bot.pacing import ReplyLost
+from bot.services.cases import CARD_TABLES, CardFacts
 from bot.storage import Storage
 from config import Settings
+from db.changes import on_commit_of_writes
 from handlers import fallback, family, supporter
 from handlers.family import report as family_report
 from handlers.staff import access as staff_access
@@ -123,6 +125,10 @@ def build_dispatcher(
         ThrottleMiddleware(TokenBuckets(settings.throttle_rate, settings.throttle_burst))
     )
     dp.update.outer_middleware(DbSessionMiddleware(storage.sessionmaker))
+    card_facts = CardFacts()
+    dp["card_facts"] = card_facts
+    stop_watching = on_commit_of_writes(storage.engine, CARD_TABLES, card_facts.clear)
+    dp.shutdown.register(stop_watching)
     sent_batch = SentBatch(storage.sessionmaker)
     dp["sent_batch"] = sent_batch
     dp.shutdown.register(sent_batch.close)

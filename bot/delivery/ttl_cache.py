@@ -44,13 +44,20 @@ class TtlCache(Generic[K, V]):
             self._loading[key] = task
         return await asyncio.shield(task)
 
+    def clear(self) -> None:
+        """Forget every value. A load under way still answers its waiters, but keeps
+        nothing: it may have read what has just changed."""
+        self._items.clear()
+        self._loading.clear()
+
     async def _fill(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
         try:
             value = await load()
-            if len(self._items) >= self.size:
-                # Bounded memory; the next few loads refill what is in use.
-                self._items.clear()
-            self._items[key] = (time.monotonic(), value)
+            if self._loading.get(key) is asyncio.current_task():  # not cleared meanwhile
+                if len(self._items) >= self.size:
+                    # Bounded memory; the next few loads refill what is in use.
+                    self._items.clear()
+                self._items[key] = (time.monotonic(), value)
             return value
         finally:
             if self._loading.get(key) is asyncio.current_task():

@@ -11,6 +11,7 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 # Re-exported: handlers and keyboards know the countries as cases.COUNTRIES.
+from bot.delivery.ttl_cache import TtlCache
 from bot.services.case_rules import COUNTRIES as COUNTRIES
 from bot.services.case_rules import SLUG_PATTERN
 from bot.services.search import plain, skeleton
@@ -203,55 +204,147 @@ async def visible_case(session: AsyncSession, case_id: int) -> Case | None:
     return case
 
 
+@dataclass(frozen=True)
+class CaseFacts:
+    """What a case's card shows that is the same for every reader, in every language."""
+
+    texts: dict[str, CaseText]
+    followers: int
+    letters: int
+    next_hearing: Hearing | None
+    # The newest public update with a text: when, and its text by language.
+    latest: tuple[dt.datetime, dict[str, str]] | None
+    # The newest urgent action with a text: its id, deadline and text by language.
+    action: tuple[int, dt.datetime, dict[str, str]] | None
+
+
+# Tables CaseFacts are read from: a commit that wrote to one clears the cache.
+CARD_TABLES = (
+    "cases",
+    "case_texts",
+    "follows",
+    "letter_counts",
+    "hearings",
+    "case_updates",
+    "case_update_texts",
+)
+
+
+class CardFacts:
+    """The case-wide part of each card, kept a few seconds per process.
+
+    Many readers open the same card at once (a case in the news, a broadcast's button).
+    Whether the case may be shown is read anew every time, as is everything about the
+    reader (do they follow it, did they take the action). Any write to the tables the
+    facts come from clears them in this process when it commits (`db.changes`); another
+    instance's writes are seen within TTL seconds.
+    """
+
+    TTL = 5.0
+
+    def __init__(self, ttl: float = TTL) -> None:
+        self._cache: TtlCache[int, CaseFacts | None] = TtlCache(ttl)
+
+    def clear(self) -> None:
+        self._cache.clear()
+
+    async def get(self, session: AsyncSession, case_id: int) -> CaseFacts | None:
+        """The facts of a case (None for one without a text), from memory if recent, or
+        read now in `session`."""
+        return await self._cache.get(case_id, lambda: self._load(session, case_id))
+
+    @staticmethod
+    async def _load(session: AsyncSession, case_id: int) -> CaseFacts | None:
+        # Read in the update's own session: one of its own would need a second pool
+        # connection while the first is held, and a crowd at one card would hold them
+        # all. The rows kept are then taken out of that session, so that its rollback
+        # cannot expire what every later reader shares.
+        facts = await _facts(session, case_id)
+        if facts is not None:
+            for row in (*facts.texts.values(), facts.next_hearing):
+                if row is not None and row in session:
+                    session.expunge(row)
+        return facts
+
+
+async def _facts(session: AsyncSession, case_id: int) -> CaseFacts | None:
+    texts = (await repo.texts(session, [case_id])).get(case_id, {})
+    if not texts:
+        return None
+    latest = await updates_repo.latest_public_with_text(session, case_id)
+    action = await updates_repo.latest_action(session, case_id)
+    action_texts = (
+        await updates_repo.texts(session, action.id)
+        if action is not None and action.id is not None and action.deadline is not None
+        else {}
+    )
+    return CaseFacts(
+        texts=texts,
+        followers=await repo.followers(session, case_id),
+        letters=await repo.letters_total(session, case_id),
+        next_hearing=await repo.next_hearing(session, case_id, utcnow()),
+        latest=(
+            (latest.created_at, await updates_repo.texts(session, latest.id))
+            if latest is not None and latest.id is not None
+            else None
+        ),
+        action=(
+            (action.id, action.deadline, action_texts)
+            if action is not None and action.id is not None and action.deadline and action_texts
+            else None
+        ),
+    )
+
+
 async def card(
-    session: AsyncSession, case_id: int, chain: Sequence[str], person_id: int | None
+    session: AsyncSession,
+    case_id: int,
+    chain: Sequence[str],
+    person_id: int | None,
+    facts: CardFacts | None = None,
 ) -> CaseCard | None:
-    """Everything a case card shows, or None if the case is not visible."""
+    """Everything a case card shows, or None if the case is not visible. With `facts`,
+    the case-wide part may come from its memory."""
     case = await visible_case(session, case_id)
     if case is None or case.id is None:
         return None
-    texts = (await repo.texts(session, [case.id]))[case.id]
-    if not texts:
+    known = (
+        await facts.get(session, case.id) if facts is not None else await _facts(session, case.id)
+    )
+    if known is None:
         return None
     following = person_id is not None and await follows_repo.exists(session, person_id, case.id)
     return CaseCard(
         case=case,
-        text=pick_text(texts, chain),
-        followers=await repo.followers(session, case.id),
-        letters=await repo.letters_total(session, case.id),
-        next_hearing=await repo.next_hearing(session, case.id, utcnow()),
+        text=pick_text(known.texts, chain),
+        followers=known.followers,
+        letters=known.letters,
+        next_hearing=known.next_hearing,
         following=following,
-        latest=await _latest_update(session, case.id, chain),
-        action=await _open_action(session, case.id, chain, person_id),
-        letter_rules=pick_value(texts, chain, "letter_rules"),
-        topics=pick_value(texts, chain, "topics"),
-    )
-
-
-async def _latest_update(
-    session: AsyncSession, case_id: int, chain: Sequence[str]
-) -> LatestUpdate | None:
-    update = await updates_repo.latest_public_with_text(session, case_id)
-    if update is None or update.id is None:
-        return None
-    return LatestUpdate(
-        update.created_at, pick_text(await updates_repo.texts(session, update.id), chain)
+        latest=(
+            LatestUpdate(known.latest[0], pick_text(known.latest[1], chain))
+            if known.latest is not None
+            else None
+        ),
+        action=await _open_action(session, known.action, chain, person_id),
+        letter_rules=pick_value(known.texts, chain, "letter_rules"),
+        topics=pick_value(known.texts, chain, "topics"),
     )
 
 
 async def _open_action(
-    session: AsyncSession, case_id: int, chain: Sequence[str], person_id: int | None
+    session: AsyncSession,
+    action: tuple[int, dt.datetime, dict[str, str]] | None,
+    chain: Sequence[str],
+    person_id: int | None,
 ) -> OpenAction | None:
-    action = await updates_repo.latest_action(session, case_id)
-    if action is None or action.id is None or action.deadline is None:
+    if action is None:
         return None
-    if action.deadline <= utcnow():
+    action_id, deadline, texts = action
+    if deadline <= utcnow():
         return None
-    texts = await updates_repo.texts(session, action.id)
-    if not texts:
-        return None
-    done = person_id is not None and await updates_repo.has_taken(session, action.id, person_id)
-    return OpenAction(action.id, action.deadline, pick_text(texts, chain), done)
+    done = person_id is not None and await updates_repo.has_taken(session, action_id, person_id)
+    return OpenAction(action_id, deadline, pick_text(texts, chain), done)
 
 
 async def texts_for(session: AsyncSession, case_id: int) -> dict[str, CaseText]:

@@ -11,12 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.presentation.alert_views import action_buttons
 from bot.presentation.callbacks import ActionCb
 from bot.services import actions, updates
+from bot.services.cases import CardFacts
 from bot.services.identity import Visitor
 from handlers.supporter.cases import render_card
 
 
 async def did_it(
-    callback: CallbackQuery, callback_data: ActionCb, session: AsyncSession, visitor: Visitor
+    callback: CallbackQuery,
+    callback_data: ActionCb,
+    session: AsyncSession,
+    visitor: Visitor,
+    card_facts: CardFacts,
 ) -> None:
     person = await visitor.ensure()
     outcome = await actions.mark_done(session, person, callback_data.id)
@@ -31,7 +36,7 @@ async def did_it(
     action = await updates.by_id(session, callback_data.id)
     if callback_data.card and action is not None:
         # Pressed on the case card: the card shows it done, the thanks come as a toast.
-        await render_card(callback, session, visitor, action.case_id, thanks)
+        await render_card(callback, session, visitor, action.case_id, thanks, card_facts=card_facts)
         return
     await callback.answer(thanks, show_alert=outcome)
     if outcome and action is not None and isinstance(callback.message, Message):

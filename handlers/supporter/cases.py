@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.presentation import keyboards, views
 from bot.presentation.callbacks import CaseCb, FilterCb, ListCb, MenuCb
 from bot.services import cases, follows
-from bot.services.cases import CaseSummary
+from bot.services.cases import CardFacts, CaseSummary
 from bot.services.identity import Visitor
 from db.models import CaseStatus
 from handlers.common import MAX_ARGUMENT, show
@@ -50,9 +50,11 @@ async def render_card(
     visitor: Visitor,
     case_id: int,
     notice: str | None = None,
+    *,
+    card_facts: CardFacts,
 ) -> bool:
     person_id = visitor.person.id if visitor.person else None
-    card = await cases.card(session, case_id, visitor.chain, person_id)
+    card = await cases.card(session, case_id, visitor.chain, person_id, card_facts)
     if card is None:
         return False
     tz = (
@@ -93,33 +95,51 @@ async def resolve_one(
 
 
 async def render_search(
-    message: Message, session: AsyncSession, visitor: Visitor, query: str
+    message: Message,
+    session: AsyncSession,
+    visitor: Visitor,
+    query: str,
+    card_facts: CardFacts,
 ) -> None:
     case_id = await resolve_one(message, session, visitor, query)
     if case_id is not None:
-        await render_card(message, session, visitor, case_id)
+        await render_card(message, session, visitor, case_id, card_facts=card_facts)
 
 
 async def open_case_by_slug(
-    message: Message, slug: str, visitor: Visitor, session: AsyncSession
+    message: Message,
+    slug: str,
+    visitor: Visitor,
+    session: AsyncSession,
+    card_facts: CardFacts,
 ) -> bool:
     """Open a case from a deep link (`/start case-<slug>`); False if there is no such case."""
     found = await cases.find(session, slug[:MAX_ARGUMENT], visitor.chain)
     exact = [c for c in found if c.slug == slug]
-    return bool(exact) and await render_card(message, session, visitor, exact[0].id)
+    return bool(exact) and await render_card(
+        message, session, visitor, exact[0].id, card_facts=card_facts
+    )
 
 
 async def cases_command(
-    message: Message, command: CommandObject, session: AsyncSession, visitor: Visitor
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    visitor: Visitor,
+    card_facts: CardFacts,
 ) -> None:
     if command.args:
-        await render_search(message, session, visitor, command.args)
+        await render_search(message, session, visitor, command.args, card_facts=card_facts)
     else:
         await render_page(message, session, visitor)
 
 
 async def case_command(
-    message: Message, command: CommandObject, session: AsyncSession, visitor: Visitor
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    visitor: Visitor,
+    card_facts: CardFacts,
 ) -> None:
     if not command.args:
         await message.answer(
@@ -127,7 +147,7 @@ async def case_command(
             reply_markup=keyboards.search_results([]),
         )
         return
-    await render_search(message, session, visitor, command.args)
+    await render_search(message, session, visitor, command.args, card_facts=card_facts)
 
 
 async def cases_button(callback: CallbackQuery, session: AsyncSession, visitor: Visitor) -> None:
@@ -156,9 +176,13 @@ async def status_filter(callback: CallbackQuery, callback_data: FilterCb) -> Non
 
 
 async def case_button(
-    callback: CallbackQuery, callback_data: CaseCb, session: AsyncSession, visitor: Visitor
+    callback: CallbackQuery,
+    callback_data: CaseCb,
+    session: AsyncSession,
+    visitor: Visitor,
+    card_facts: CardFacts,
 ) -> None:
-    if not await render_card(callback, session, visitor, callback_data.id):
+    if not await render_card(callback, session, visitor, callback_data.id, card_facts=card_facts):
         await callback.answer(_("This case is not available."), show_alert=True)
 
 
@@ -196,9 +220,11 @@ async def mycases_button(callback: CallbackQuery, session: AsyncSession, visitor
     await render_mine(callback, session, visitor)
 
 
-async def text_search(message: Message, session: AsyncSession, visitor: Visitor) -> None:
+async def text_search(
+    message: Message, session: AsyncSession, visitor: Visitor, card_facts: CardFacts
+) -> None:
     assert message.text is not None
-    await render_search(message, session, visitor, message.text)
+    await render_search(message, session, visitor, message.text, card_facts=card_facts)
 
 
 def router() -> Router:

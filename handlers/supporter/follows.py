@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.presentation.callbacks import CaseCb
 from bot.services import follows
+from bot.services.cases import CardFacts
 from bot.services.follows import FollowResult
 from bot.services.identity import Visitor
 from handlers.supporter.cases import render_card, resolve_one
@@ -40,12 +41,20 @@ async def _resolve(
 
 
 async def follow_command(
-    message: Message, command: CommandObject, session: AsyncSession, visitor: Visitor
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    visitor: Visitor,
+    card_facts: CardFacts,
 ) -> None:
     case_id = await _resolve(message, command, session, visitor)
     if case_id is not None:
         result = await follows.follow(session, await visitor.ensure(), case_id)
-        await render_card(message, session, visitor, case_id, _feedback(result))
+        # The card's counts come partly from memory, cleared when this commits.
+        await session.commit()
+        await render_card(
+            message, session, visitor, case_id, _feedback(result), card_facts=card_facts
+        )
 
 
 async def unfollow_command(
@@ -58,7 +67,11 @@ async def unfollow_command(
 
 
 async def follow_button(
-    callback: CallbackQuery, callback_data: CaseCb, session: AsyncSession, visitor: Visitor
+    callback: CallbackQuery,
+    callback_data: CaseCb,
+    session: AsyncSession,
+    visitor: Visitor,
+    card_facts: CardFacts,
 ) -> None:
     if callback_data.action == "follow":
         result = await follows.follow(session, await visitor.ensure(), callback_data.id)
@@ -67,7 +80,11 @@ async def follow_button(
     if result is FollowResult.NO_CASE:
         await callback.answer(_feedback(result), show_alert=True)
         return
-    await render_card(callback, session, visitor, callback_data.id, _feedback(result))
+    # The card's counts come partly from memory, cleared when this commits.
+    await session.commit()
+    await render_card(
+        callback, session, visitor, callback_data.id, _feedback(result), card_facts=card_facts
+    )
 
 
 def router() -> Router:

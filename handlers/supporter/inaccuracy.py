@@ -19,6 +19,7 @@ from bot.crypto import IdentityCipher
 from bot.presentation import views
 from bot.presentation.callbacks import CaseAction, CaseCb
 from bot.services import cases, reports
+from bot.services.cases import CardFacts
 from bot.services.identity import Visitor
 from db.models import ReportKind
 from handlers.common import show
@@ -78,9 +79,10 @@ async def stop(
     state: FSMContext,
     session: AsyncSession,
     visitor: Visitor,
+    card_facts: CardFacts,
 ) -> None:
     await state.clear()
-    if not await render_card(callback, session, visitor, callback_data.id):
+    if not await render_card(callback, session, visitor, callback_data.id, card_facts=card_facts):
         await show(callback, _("This case is not available."))
 
 

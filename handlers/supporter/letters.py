@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.presentation import keyboards, views
 from bot.presentation.callbacks import CaseCb, LetterCb, MenuCb, NeedCb
 from bot.services import cases, letter_pdf, letters, matching
+from bot.services.cases import CardFacts
 from bot.services.identity import Visitor
 from db.models import LetterKind
 from handlers.common import show
@@ -25,15 +26,24 @@ _KINDS = {k.value: k for k in LetterKind}
 
 
 async def render_choice(
-    event: Message | CallbackQuery, session: AsyncSession, visitor: Visitor, case_id: int
+    event: Message | CallbackQuery,
+    session: AsyncSession,
+    visitor: Visitor,
+    case_id: int,
+    card_facts: CardFacts,
 ) -> None:
-    card = await cases.card(session, case_id, visitor.chain, None)
+    card = await cases.card(session, case_id, visitor.chain, None, card_facts)
     if card is None:
         await show(event, _("This case is not available."), keyboards.back_to_menu())
         return
     if not letters.kinds_for(card.case):
         await render_card(
-            event, session, visitor, case_id, _("This person is not receiving letters now.")
+            event,
+            session,
+            visitor,
+            case_id,
+            _("This person is not receiving letters now."),
+            card_facts=card_facts,
         )
         return
     await show(event, views.letter_choice(card.text.name), keyboards.letter_kinds(card.case))
@@ -72,14 +82,18 @@ async def need_button(
 
 
 async def letter_command(
-    message: Message, command: CommandObject, session: AsyncSession, visitor: Visitor
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    visitor: Visitor,
+    card_facts: CardFacts,
 ) -> None:
     if not command.args:
         await render_offer(message, session, visitor, None)
         return
     case_id = await resolve_one(message, session, visitor, command.args, keyboards.letter_cases)
     if case_id is not None:
-        await render_choice(message, session, visitor, case_id)
+        await render_choice(message, session, visitor, case_id, card_facts=card_facts)
 
 
 async def letter_menu(callback: CallbackQuery, session: AsyncSession, visitor: Visitor) -> None:
@@ -87,9 +101,13 @@ async def letter_menu(callback: CallbackQuery, session: AsyncSession, visitor: V
 
 
 async def letter_button(
-    callback: CallbackQuery, callback_data: CaseCb, session: AsyncSession, visitor: Visitor
+    callback: CallbackQuery,
+    callback_data: CaseCb,
+    session: AsyncSession,
+    visitor: Visitor,
+    card_facts: CardFacts,
 ) -> None:
-    await render_choice(callback, session, visitor, callback_data.id)
+    await render_choice(callback, session, visitor, callback_data.id, card_facts=card_facts)
 
 
 async def letter_text(

@@ -14,19 +14,24 @@ from bot.i18n import LANGUAGE_NAMES
 from bot.presentation import keyboards, views
 from bot.presentation.callbacks import LangCb, MenuCb
 from bot.services import preferences
+from bot.services.cases import CardFacts
 from bot.services.identity import Visitor
 from handlers.common import show
 from handlers.supporter.cases import open_case_by_slug
 
 
 async def start(
-    message: Message, command: CommandObject, visitor: Visitor, session: AsyncSession
+    message: Message,
+    command: CommandObject,
+    visitor: Visitor,
+    session: AsyncSession,
+    card_facts: CardFacts,
 ) -> None:
     returning = visitor.person is not None
     await visitor.ensure()
     link = command.args or ""
     if link.startswith("case-") and await open_case_by_slug(
-        message, link.removeprefix("case-"), visitor, session
+        message, link.removeprefix("case-"), visitor, session, card_facts=card_facts
     ):
         return
     await message.answer(views.welcome(returning=returning), reply_markup=keyboards.main_menu())

@@ -97,3 +97,16 @@ async def test_a_failure_nobody_waits_for_any_more_is_not_reported_as_lost(caplo
     again = Loader()
     again.release.set()
     assert await cache.get(7, again) == "case text"
+
+
+async def test_a_load_under_way_when_cleared_answers_its_waiters_but_is_not_kept():
+    cache: TtlCache[int, str] = TtlCache(30.0)
+    old = Loader("before the edit")
+    waiting = asyncio.create_task(cache.get(7, old))
+    await asyncio.sleep(0)
+    cache.clear()  # the load may have read what has just changed
+    old.release.set()
+    assert await waiting == "before the edit"
+    new = Loader("after the edit")
+    new.release.set()
+    assert await cache.get(7, new) == "after the edit" and new.calls == 1

@@ -1,0 +1,43 @@
+"""db.changes: a committed write to a watched table is announced once the connection is
+back in the pool; a rollback, a read or another table's write is not."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, text, update
+from sqlmodel import col
+
+from db.changes import on_commit_of_writes
+from db.models import Case, Person
+
+
+async def test_only_committed_writes_to_watched_tables_are_announced(storage, small_cases):
+    seen: list[str] = []
+    stop = on_commit_of_writes(storage.engine, ["cases"], lambda: seen.append("cleared"))
+    try:
+        async with storage.sessionmaker() as s:
+            await s.execute(select(Case))
+            await s.commit()
+        assert seen == []
+        async with storage.sessionmaker() as s:
+            await s.execute(update(Case).values(photo=None))
+            await s.rollback()
+        assert seen == []
+        async with storage.sessionmaker() as s:
+            await s.execute(update(Person).where(col(Person.id) == -1).values(locale="en"))
+            await s.commit()
+        assert seen == []
+        async with storage.sessionmaker() as s:
+            await s.execute(update(Case).values(photo=None))
+            await s.commit()
+        assert seen == ["cleared"]
+        async with storage.engine.begin() as conn:  # a Core transaction, not a session
+            await conn.execute(update(Case).values(photo=None))
+        assert seen == ["cleared", "cleared"]
+        async with storage.engine.connect() as conn:  # SQL as text is not recognised
+            await conn.execute(text("SELECT 1"))
+    finally:
+        stop()
+    async with storage.sessionmaker() as s:
+        await s.execute(update(Case).values(photo=None))
+        await s.commit()
+    assert seen == ["cleared", "cleared"]
