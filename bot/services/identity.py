@@ -13,7 +13,6 @@ from bot.i18n import DEFAULT_TIMEZONES, locale_from_telegram
 from bot.services.cases import fallback_chain
 from db.models import Person
 from db.repositories import people
-from db.repositories import staff as staff_repo
 
 
 @dataclass
@@ -56,13 +55,13 @@ async def visit(
     """Who sent this update: their row if they have one (a person who had blocked the bot
     and writes again is reachable again), their language, and their staff role, read
     anew on every update so that a revoked role is gone with the next message."""
-    person = await lookup(session, cipher, tg_id)
+    found = await people.with_role_by_index(session, cipher.index(tg_id))
+    person, role = found if found is not None else (None, None)
     if person is not None and not person.active:
         await people.reactivate(session, person)
     locale = (
         person.locale if person is not None else locale_from_telegram(language_code, default_locale)
     )
-    role = await staff_repo.role_of(session, person.id) if person and person.id else None
     return Visitor(
         locale=locale,
         fallbacks=list(fallbacks),

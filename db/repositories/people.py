@@ -20,6 +20,7 @@ from db.models import (
     Report,
     SentMessage,
     StaffMember,
+    StaffRole,
 )
 from db.repositories.upsert import insert_ignore
 
@@ -27,6 +28,20 @@ from db.repositories.upsert import insert_ignore
 async def by_index(session: AsyncSession, tg_index: bytes) -> Person | None:
     result = await session.execute(select(Person).where(col(Person.tg_index) == tg_index))
     return result.scalar_one_or_none()
+
+
+async def with_role_by_index(
+    session: AsyncSession, tg_index: bytes
+) -> tuple[Person, StaffRole | None] | None:
+    """The person with this index and their staff role, in one statement (every update
+    asks)."""
+    result = await session.execute(
+        select(Person, col(StaffMember.role))
+        .outerjoin(StaffMember, col(StaffMember.person_id) == col(Person.id))
+        .where(col(Person.tg_index) == tg_index)
+    )
+    row = result.one_or_none()
+    return (row[0], row[1]) if row is not None else None
 
 
 async def add_if_absent(session: AsyncSession, **values: Any) -> bool:
