@@ -45,10 +45,13 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-            # Many people at once each need a connection for a moment; with the default
-            # five (and ten overflow) updates queued for one (benchmarks/interactive.py:
-            # about half the throughput).
-            kwargs.setdefault("pool_size", 20)
+            # Few connections, each its own thread in aiosqlite: with twenty, readers
+            # woke each other for the GIL and waited on WAL read marks in SQLite's busy
+            # handler (profile: half the process in usleep), and a crowd got about 30%
+            # fewer answers a second (benchmarks/speed.py). Nothing holds a connection
+            # while it waits for another, or for Telegram.
+            kwargs.setdefault("pool_size", 4)
+            kwargs.setdefault("max_overflow", 0)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
