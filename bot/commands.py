@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeChat
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import lazy_gettext as __
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.crypto import IdentityCipher
 from bot.i18n import telegram_language_code
+from bot.services import reports, staff
 from config.settings import SUPPORTED_LOCALES
+from db.models import Person, StaffRole
+
+log = logging.getLogger(__name__)
 
 SUPPORTER_COMMANDS = (
     ("start", __("Start and main menu")),
@@ -29,10 +38,43 @@ SUPPORTER_COMMANDS = (
 )
 
 
-def commands_for(i18n: I18n, locale: str) -> list[BotCommand]:
+_EDITORS = frozenset({StaffRole.ADMIN, StaffRole.EDITOR})
+_BROADCASTERS = frozenset({StaffRole.ADMIN, StaffRole.BROADCASTER})
+_EVERY_ROLE = frozenset(StaffRole)
+
+# Each staff command and the roles whose menu shows it (the handlers check the role
+# again: the menu only helps people find what they may use).
+STAFF_COMMANDS = (
+    ("admin", __("Staff menu"), _EVERY_ROLE),
+    ("newcase", __("Add a case"), _EDITORS),
+    ("editcase", __("Edit a case"), _EDITORS),
+    ("hearing", __("Add or move a hearing"), _EDITORS),
+    ("update", __("Publish news of a case"), _EDITORS),
+    ("reports", __("Reports from families"), _EDITORS),
+    ("family", __("Invite a relative"), _EDITORS),
+    ("invites", __("Pending invitations"), _EDITORS),
+    ("checkwords", __("Words the letter check flags"), _EDITORS),
+    ("broadcast", __("Send a broadcast"), _BROADCASTERS),
+    ("stats", __("Statistics"), _EVERY_ROLE),
+    ("staff", __("Staff and their roles"), frozenset({StaffRole.ADMIN})),
+    ("invite", __("Invite a staff member"), frozenset({StaffRole.ADMIN})),
+    ("audit", __("Audit log"), frozenset({StaffRole.ADMIN})),
+)
+FAMILY_COMMANDS = (("report", __("Send news of your relative")),)
+
+
+def commands_for(
+    i18n: I18n, locale: str, *, role: str | None = None, family: bool = False
+) -> list[BotCommand]:
+    """The menu of a person with this role (if any), a relative's if `family`: theirs
+    first, then a supporter's."""
+    chosen = [(cmd, desc) for cmd, desc, roles in STAFF_COMMANDS if role in roles]
+    if family:
+        chosen.extend(FAMILY_COMMANDS)
+    chosen.extend(SUPPORTER_COMMANDS)
     # Called at start-up too, outside any update, so the i18n context is set here.
     with i18n.context(), i18n.use_locale(locale):
-        return [BotCommand(command=cmd, description=str(desc)) for cmd, desc in SUPPORTER_COMMANDS]
+        return [BotCommand(command=cmd, description=str(desc)) for cmd, desc in chosen]
 
 
 async def register(bot: Bot, i18n: I18n) -> None:
@@ -44,8 +86,36 @@ async def register(bot: Bot, i18n: I18n) -> None:
             await bot.set_my_commands(commands_for(i18n, locale), language_code=code)
 
 
-async def register_for_chat(bot: Bot, i18n: I18n, chat_id: int, locale: str) -> None:
-    """A person who picked a language other than their app's sees the menu in theirs."""
+async def register_for_chat(
+    bot: Bot,
+    i18n: I18n,
+    chat_id: int,
+    locale: str,
+    *,
+    role: str | None = None,
+    family: bool = False,
+) -> None:
+    """The menu of one chat: in the language the person chose, with what their role and
+    their family link let them use. Called when any of these changes; /forget removes it."""
     await bot.set_my_commands(
-        commands_for(i18n, locale), scope=BotCommandScopeChat(chat_id=chat_id)
+        commands_for(i18n, locale, role=role, family=family),
+        scope=BotCommandScopeChat(chat_id=chat_id),
     )
+
+
+async def refresh_for(
+    bot: Bot, i18n: I18n, session: AsyncSession, cipher: IdentityCipher, person: Person
+) -> None:
+    """Set a person's chat menu to what their role and family link allow now: after a
+    role is granted or revoked, a relative joins or is unlinked, or the language changes."""
+    if person.id is None:
+        return
+    role = await staff.role_of(session, person.id)
+    family = await reports.may_report(session, person.id)
+    try:
+        await register_for_chat(
+            bot, i18n, cipher.decrypt_id(person.tg_cipher), person.locale, role=role, family=family
+        )
+    except TelegramAPIError:
+        # They blocked the bot or deleted the chat: their next /start finds the menu.
+        log.info("command menu not set: the chat is not reachable")

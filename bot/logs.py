@@ -18,9 +18,11 @@ from typing import IO, Literal
 
 # Never below WARNING: SQL text and values.
 SILENT = ("sqlalchemy", "aiosqlite", "asyncpg")
-# Chatty at INFO: alembic on every start, APScheduler on every run of the jobs (the
-# broadcasts job runs every five seconds).
-CHATTY = ("alembic", "apscheduler.executors.default")
+# Chatty at INFO: alembic on every start, APScheduler on every job it adds and every
+# run (the broadcasts job runs every five seconds), aiogram on every update, fontTools
+# about seventy lines for every letter PDF. An operator's INFO is the bot's own: that it
+# started, where, and what went wrong.
+CHATTY = ("alembic", "apscheduler", "aiogram.event", "fontTools")
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -66,7 +68,11 @@ def configure(level: str | int, fmt: Format = "text", stream: IO[str] | None = N
 
 
 def quiet_libraries() -> None:
-    """Hold the libraries that would log SQL (and the chatty ones) at WARNING or above."""
+    """Hold the libraries that would log SQL at WARNING or above, and the chatty ones too
+    unless DEBUG was asked for."""
     floor = max(logging.WARNING, logging.root.level)
-    for name in (*SILENT, *CHATTY):
+    for name in SILENT:
         logging.getLogger(name).setLevel(floor)
+    chatty = floor if logging.root.level >= logging.INFO else logging.root.level
+    for name in CHATTY:
+        logging.getLogger(name).setLevel(chatty)

@@ -89,7 +89,14 @@ async def start(
     try:
         running = await serve(emulator, port)
     except OSError:
-        running = await serve(emulator, 0)  # the usual port is taken: any free one will do
+        # The usual port is taken (an earlier sandbox still running, or another program):
+        # any free one will do, and the person is told, since the address changes.
+        running = await serve(emulator, 0)
+        print(
+            f"Port {port} is in use, so the sandbox takes {running.url.rsplit(':', 1)[1]} "
+            "instead. To choose one: python3 dev.py run --port N",
+            flush=True,
+        )
     # A relative joined by an invitation link, so has started the bot: the case's alerts
     # reach them before their persona is first opened on the page.
     for persona in PERSONAS:

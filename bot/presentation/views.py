@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from html import escape, unescape
 from zoneinfo import ZoneInfo
 
@@ -15,12 +16,21 @@ from babel.dates import format_date, format_time, get_timezone_location
 from babel.numbers import format_decimal
 from babel.support import LazyProxy
 
+from bot.commands import FAMILY_COMMANDS, STAFF_COMMANDS
 from bot.i18n import LANGUAGE_NAMES
 from bot.services.cases import IN_CUSTODY, CaseCard, CasePage, CaseSummary, today
 from bot.services.letters import LetterPrompt
 from bot.services.matching import Offer
 from bot.services.my_record import Record
-from db.models import CaseStatus, DeliveryMode, Hearing, HearingKind, LetterKind, Person
+from db.models import (
+    CaseStatus,
+    DeliveryMode,
+    Hearing,
+    HearingKind,
+    LetterKind,
+    Person,
+    StaffRole,
+)
 
 FLAGS = {"kz": "🇰🇿", "kg": "🇰🇬", "tj": "🇹🇯", "tm": "🇹🇲", "uz": "🇺🇿"}
 STATUS_ICONS = {
@@ -142,9 +152,14 @@ def moment(at: dt.datetime, tz: str) -> str:
     )
 
 
-def welcome(*, returning: bool) -> str:
+def welcome(*, returning: bool | None) -> str:
+    """The greeting of /start (`returning`: whether the person had been here before), or
+    with None the main menu's heading, which greets no one: a relative or a new staff
+    member reaches it minutes after arriving."""
     intro = (
-        _("Welcome back to <b>Umid</b>.")
+        _("<b>Umid</b>: the main menu.")
+        if returning is None
+        else _("Welcome back to <b>Umid</b>.")
         if returning
         else _(
             "Welcome to <b>Umid</b> — “hope”. Here you can follow the cases of prisoners of "
@@ -161,8 +176,21 @@ def welcome(*, returning: bool) -> str:
     return f"{intro}\n\n{note}\n\n{lang}"
 
 
-def help_text() -> str:
-    return (
+ROLE_NAMES: dict[str, LazyProxy] = {
+    StaffRole.ADMIN: __("admin"),
+    StaffRole.EDITOR: __("editor"),
+    StaffRole.BROADCASTER: __("broadcaster"),
+}
+
+
+def role_name(role: str) -> str:
+    return str(ROLE_NAMES.get(role, role))
+
+
+def help_text(*, role: str | None = None, family: bool = False) -> str:
+    """What the bot can do for this reader: a supporter's commands, then a relative's
+    and their staff role's, from the same table as their command menu."""
+    blocks = [
         _(
             "<b>What I can do</b>\n"
             "/cases — browse cases by country and status\n"
@@ -170,20 +198,34 @@ def help_text() -> str:
             "/follow NAME — follow a case and receive its news\n"
             "/unfollow NAME — stop following a case\n"
             "/mycases — the cases you follow\n"
-            "/letter NAME — write a card or an appeal\n"
+            "/letter — a card or an appeal: add a name, or let the bot pick someone who "
+            "needs letters now\n"
+            "/check — check a letter's draft before you post it\n"
+            "/me — what you have done\n"
             "/settings — time zone, quiet hours, digest, discreet mode\n"
             "/language — change the language\n"
             "/privacy — what we store and why\n"
-            "/forget — delete everything about you\n\n"
+            "/forget — delete everything about you\n"
+            "/panic — delete this chat's messages at once\n\n"
             "You can also simply send a name to search for it."
         )
-        + "\n\n"
-        + _(
-            "/check — check a letter's draft before you post it\n"
-            "/panic — delete this chat's messages at once"
+    ]
+    if family:
+        blocks.append(_("<b>For relatives</b>") + "\n" + _command_lines(FAMILY_COMMANDS))
+    if role is not None:
+        mine = tuple((cmd, desc) for cmd, desc, roles in STAFF_COMMANDS if role in roles)
+        blocks.append(
+            _("<b>For your role: {role}</b>").format(role=escape(role_name(role)))
+            + "\n"
+            + _command_lines(mine)
         )
-        + "\n"
-        + _("/letter — someone who needs letters now\n/me — what you have done")
+    return "\n\n".join(blocks)
+
+
+def _command_lines(commands: Sequence[tuple[str, LazyProxy]]) -> str:
+    return "\n".join(
+        _("/{command} — {description}").format(command=cmd, description=desc)
+        for cmd, desc in commands
     )
 
 

@@ -176,9 +176,10 @@ async def member_tags(session: AsyncSession, cipher: IdentityCipher, case_id: in
 
 async def unlink(
     session: AsyncSession, cipher: IdentityCipher, case: Case, tag: str, actor: str
-) -> bool:
-    """Remove the member `tag` names from the case's family; False if no single member
-    has that tag (unlinked already, or forged). Audited without the member's tag."""
+) -> int | None:
+    """Remove the member `tag` names from the case's family, and return their person id;
+    None if no single member has that tag (unlinked already, or forged). Audited without
+    the member's tag."""
     assert case.id is not None
     matching = [
         person_id
@@ -186,11 +187,11 @@ async def unlink(
         if member_tag(cipher, case.id, person_id) == tag
     ]
     if len(matching) != 1:
-        return False
+        return None
     if not await repo.remove_member(session, matching[0], case.id):
-        return False
+        return None
     await staff.audit(session, actor, "family.unlink", f"case:{case.slug}")
-    return True
+    return matching[0]
 
 
 async def purge_attempts(session: AsyncSession, now: dt.datetime | None = None) -> int:

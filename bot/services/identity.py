@@ -73,6 +73,11 @@ async def visit(
     )
 
 
+async def person_by_id(session: AsyncSession, person_id: int) -> Person | None:
+    """Someone else's row (a staff member an admin acts on, a relative being unlinked)."""
+    return await people.by_id(session, person_id)
+
+
 async def lookup(session: AsyncSession, cipher: IdentityCipher, tg_id: int) -> Person | None:
     """The person with this Telegram id, if they have a row."""
     return await people.by_index(session, cipher.index(tg_id))

@@ -102,6 +102,11 @@ async def _is_last_admin(session: AsyncSession, person_id: int) -> bool:
     return len(admins) <= 1
 
 
+async def role_of(session: AsyncSession, person_id: int) -> str | None:
+    """The person's staff role now, if they have one."""
+    return await repo.role_of(session, person_id)
+
+
 async def revoke(session: AsyncSession, cipher: IdentityCipher, person_id: int, actor: str) -> bool:
     """Take a role away, and every invitation (staff or family) the person made that is
     still pending: a revoked member's links must not make admins or relatives later.

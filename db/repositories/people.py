@@ -30,6 +30,10 @@ async def by_index(session: AsyncSession, tg_index: bytes) -> Person | None:
     return result.scalar_one_or_none()
 
 
+async def by_id(session: AsyncSession, person_id: int) -> Person | None:
+    return await session.get(Person, person_id)
+
+
 async def with_role_by_index(
     session: AsyncSession, tg_index: bytes
 ) -> tuple[Person, StaffRole | None] | None:

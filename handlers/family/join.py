@@ -7,10 +7,11 @@ from html import escape
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import Message
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import commands
 from bot.crypto import IdentityCipher
 from bot.presentation import views
 from bot.services import families
@@ -63,7 +64,12 @@ def joined(name: str, person: Person) -> str:
 
 
 async def _join(
-    message: Message, code: str, session: AsyncSession, cipher: IdentityCipher, visitor: Visitor
+    message: Message,
+    code: str,
+    session: AsyncSession,
+    cipher: IdentityCipher,
+    visitor: Visitor,
+    i18n: I18n,
 ) -> None:
     async def attempt() -> Case | None:
         return await families.redeem(session, cipher, code, visitor.ensure)
@@ -76,6 +82,9 @@ async def _join(
     name = await families.case_name(session, case, visitor.chain)
     # It names the prisoner in a relative's chat: protected from the start, like what follows.
     await message.answer(joined(name, visitor.person), protect_content=True)
+    if message.bot is not None:
+        # /report is in their menu from now on.
+        await commands.refresh_for(message.bot, i18n, session, cipher, visitor.person)
 
 
 async def start_link(
@@ -84,8 +93,9 @@ async def start_link(
     session: AsyncSession,
     cipher: IdentityCipher,
     visitor: Visitor,
+    i18n: I18n,
 ) -> None:
-    await _join(message, families.parse_code(command.args or ""), session, cipher, visitor)
+    await _join(message, families.parse_code(command.args or ""), session, cipher, visitor, i18n)
 
 
 async def join_command(
@@ -94,11 +104,12 @@ async def join_command(
     session: AsyncSession,
     cipher: IdentityCipher,
     visitor: Visitor,
+    i18n: I18n,
 ) -> None:
     if not (command.args or "").strip():
         await message.answer(_("Send /join followed by the invitation code you were given."))
         return
-    await _join(message, families.parse_code(command.args or ""), session, cipher, visitor)
+    await _join(message, families.parse_code(command.args or ""), session, cipher, visitor, i18n)
 
 
 def router() -> Router:

@@ -8,12 +8,12 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.deep_linking import create_start_link
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from babel.support import LazyProxy
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import commands
 from bot.crypto import IdentityCipher
 from bot.presentation import views
 from bot.presentation.callbacks import (
@@ -26,21 +26,12 @@ from bot.presentation.callbacks import (
     StaffCb,
     UpdateCb,
 )
-from bot.services import families, staff
+from bot.presentation.views import role_name
+from bot.services import families, identity, staff
 from bot.services.identity import Visitor
 from db.models import StaffRole
 from handlers.common import show
 from handlers.filters import ADMINS, EVERY_ROLE
-
-ROLE_NAMES: dict[str, LazyProxy] = {
-    StaffRole.ADMIN: __("admin"),
-    StaffRole.EDITOR: __("editor"),
-    StaffRole.BROADCASTER: __("broadcaster"),
-}
-
-
-def role_name(role: str) -> str:
-    return str(ROLE_NAMES.get(role, role))
 
 
 async def _staff_screen(
@@ -93,7 +84,8 @@ def _admin_menu(role: str | None) -> InlineKeyboardMarkup:
                 callback_data=StaffCb(action=action),
             )
         kb.button(text=_("📜 Audit log"), callback_data=StaffCb(action="audit"))
-    kb.adjust(1)
+    # Two columns: up to thirteen buttons in one ran off a phone's screen.
+    kb.adjust(2)
     return kb.as_markup()
 
 
@@ -122,11 +114,17 @@ async def revoke_button(
     session: AsyncSession,
     cipher: IdentityCipher,
     visitor: Visitor,
+    bot: Bot,
+    i18n: I18n,
 ) -> None:
     assert visitor.person is not None
     done = await staff.revoke(
         session, cipher, callback_data.person, staff.actor_of(cipher, visitor.person.id)
     )
+    target = await identity.person_by_id(session, callback_data.person) if done else None
+    if target is not None:
+        # Their menu loses the staff commands (the handlers refused them already).
+        await commands.refresh_for(bot, i18n, session, cipher, target)
     notice = (
         _("Access revoked.") if done else _("Nothing changed: the last admin cannot be removed.")
     )
@@ -206,6 +204,8 @@ async def join(
     session: AsyncSession,
     cipher: IdentityCipher,
     visitor: Visitor,
+    bot: Bot,
+    i18n: I18n,
 ) -> None:
     code = (command.args or "").removeprefix(staff.INVITE_PREFIX)
 
@@ -220,6 +220,8 @@ async def join(
         return
     visitor.role = role
     await message.answer(_("Welcome to the team. Your role: {role}.").format(role=role_name(role)))
+    if visitor.person is not None:
+        await commands.refresh_for(bot, i18n, session, cipher, visitor.person)
 
 
 def router() -> Router:

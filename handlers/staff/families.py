@@ -14,15 +14,16 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.deep_linking import create_start_link
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import commands
 from bot.crypto import IdentityCipher
 from bot.presentation import views
 from bot.presentation.callbacks import FamilyAction, FamilyCb
-from bot.services import case_editing, cases, families, staff
+from bot.services import case_editing, cases, families, identity, staff
 from bot.services.identity import Visitor
 from db.models import Case
 from handlers.common import MAX_ARGUMENT, show
@@ -223,15 +224,25 @@ async def unlink_confirmed(
     session: AsyncSession,
     cipher: IdentityCipher,
     visitor: Visitor,
+    bot: Bot,
+    i18n: I18n,
 ) -> None:
     case = await cases.by_id(session, callback_data.case)
     if case is None or visitor.person is None:
         await callback.answer(_("This button is no longer valid."))
         return
-    done = await families.unlink(
+    unlinked = await families.unlink(
         session, cipher, case, callback_data.who, staff.actor_of(cipher, visitor.person.id)
     )
-    notice = _("Unlinked.") if done else _("Nothing changed: this member is no longer linked.")
+    relative = await identity.person_by_id(session, unlinked) if unlinked is not None else None
+    if relative is not None:
+        # /report leaves their menu unless they are family of another case.
+        await commands.refresh_for(bot, i18n, session, cipher, relative)
+    notice = (
+        _("Unlinked.")
+        if unlinked is not None
+        else _("Nothing changed: this member is no longer linked.")
+    )
     text, markup = await _members_screen(session, cipher, visitor, case)
     await show(callback, text, markup, notice)
 

@@ -21,12 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.crypto import IdentityCipher
 from bot.presentation import views
 from bot.presentation.callbacks import InviteCb
+from bot.presentation.views import role_name
 from bot.services import invitations, staff
 from bot.services.identity import Visitor
 from bot.services.invitations import Kind, Outcome, Pending
 from handlers.common import show
 from handlers.filters import ADMINS, EDITORS
-from handlers.staff.access import role_name
 
 # Twenty entries with a case name cut to NAME_ROOM keep the message well under
 # Telegram's 4096 characters, and the keyboard far under its 100 buttons.

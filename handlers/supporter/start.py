@@ -10,10 +10,11 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import commands
+from bot.crypto import IdentityCipher
 from bot.i18n import LANGUAGE_NAMES
 from bot.presentation import keyboards, views
 from bot.presentation.callbacks import LangCb, MenuCb
-from bot.services import preferences
+from bot.services import preferences, reports
 from bot.services.cases import CardFacts
 from bot.services.identity import Visitor
 from handlers.common import show
@@ -38,15 +39,20 @@ async def start(
 
 
 async def menu(callback: CallbackQuery, visitor: Visitor) -> None:
-    await show(callback, views.welcome(returning=visitor.person is not None), keyboards.main_menu())
+    await show(callback, views.welcome(returning=None), keyboards.main_menu())
 
 
-async def help_command(message: Message) -> None:
-    await message.answer(views.help_text(), reply_markup=keyboards.back_to_menu())
+async def _help(session: AsyncSession, visitor: Visitor) -> str:
+    person_id = visitor.person.id if visitor.person is not None else None
+    return views.help_text(role=visitor.role, family=await reports.may_report(session, person_id))
 
 
-async def help_button(callback: CallbackQuery) -> None:
-    await show(callback, views.help_text(), keyboards.back_to_menu())
+async def help_command(message: Message, session: AsyncSession, visitor: Visitor) -> None:
+    await message.answer(await _help(session, visitor), reply_markup=keyboards.back_to_menu())
+
+
+async def help_button(callback: CallbackQuery, session: AsyncSession, visitor: Visitor) -> None:
+    await show(callback, await _help(session, visitor), keyboards.back_to_menu())
 
 
 def _language_prompt() -> str:
@@ -67,6 +73,7 @@ async def choose_language(
     visitor: Visitor,
     session: AsyncSession,
     i18n: I18n,
+    cipher: IdentityCipher,
 ) -> None:
     person = await visitor.ensure()
     if not await preferences.set_locale(session, person, callback_data.locale):
@@ -74,14 +81,12 @@ async def choose_language(
         return
     visitor.locale = callback_data.locale
     if callback.bot is not None:
-        await commands.register_for_chat(
-            callback.bot, i18n, callback.from_user.id, callback_data.locale
-        )
+        await commands.refresh_for(callback.bot, i18n, session, cipher, person)
     with i18n.use_locale(callback_data.locale):
         text = _("Language changed to {language}.").format(
             language=LANGUAGE_NAMES[callback_data.locale]
         )
-        await show(callback, f"{text}\n\n{views.welcome(returning=True)}", keyboards.main_menu())
+        await show(callback, f"{text}\n\n{views.welcome(returning=None)}", keyboards.main_menu())
 
 
 def router() -> Router:

@@ -9,7 +9,8 @@ import datetime as dt
 import re
 
 import pytest
-from aiogram.methods import AnswerCallbackQuery
+from aiogram.methods import AnswerCallbackQuery, SendMessage, SetMyCommands
+from aiogram.types import BotCommandScopeChat
 from sqlalchemy import func, select, update
 from sqlmodel import col
 
@@ -108,8 +109,13 @@ async def test_editor_invites_and_relative_joins_by_link(
     assert "Other supporters can never see who the family members are." in joined.text
     assert "deleted 24 hours after they arrive" in joined.text
     assert "/settings" in joined.text and "/forget" in joined.text
-    assert [getattr(c, "protect_content", None) for c in joined.calls] == [True]
+    assert [c.protect_content for c in joined.calls if isinstance(c, SendMessage)] == [True]
     assert await memberships(storage, settings, relative.id) == {"test-detained"}
+    # /report is in the relative's own menu, and in their /help.
+    (menu,) = [c for c in joined.calls if isinstance(c, SetMyCommands)]
+    assert isinstance(menu.scope, BotCommandScopeChat) and menu.scope.chat_id == relative.id
+    assert "report" in [c.command for c in menu.commands]
+    assert "/report" in (await driver.send(relative, "/help")).text
     row = await person_row(storage, settings, relative.id)
     assert row is not None
     assert (row.discreet, row.protect_content, row.autodelete_hours) == (True, True, 24)

@@ -126,3 +126,13 @@ def test_the_cli_writes_json_lines_with_log_format_json(tmp_path: Path):
     entries = [json.loads(line) for line in result.stderr.splitlines()]
     assert any(e["msg"].startswith("added ") for e in entries)  # the templates, on a new db
     assert all(set(e) == FIELDS for e in entries)
+
+
+def test_at_info_an_operator_sees_the_bot_not_every_update_job_or_font():
+    with configured("INFO", "text"):
+        for name in ("aiogram.event", "apscheduler.scheduler", "fontTools.subset", "alembic"):
+            assert logging.getLogger(name).getEffectiveLevel() == logging.WARNING, name
+        assert logging.getLogger("bot.runner").getEffectiveLevel() == logging.INFO
+    with configured("DEBUG", "text"):
+        assert logging.getLogger("aiogram.event").getEffectiveLevel() == logging.DEBUG
+        assert logging.getLogger("sqlalchemy.engine").getEffectiveLevel() == logging.WARNING

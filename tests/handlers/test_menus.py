@@ -1,0 +1,92 @@
+"""Each person's command menu and /help show what their role and family link let them
+use: set when a role is granted or revoked and when a relative joins; a supporter's
+/help lists each command once; the menu button greets no one as returning."""
+
+from __future__ import annotations
+
+import re
+
+from aiogram.methods import DeleteMyCommands, SetMyCommands
+from aiogram.types import BotCommandScopeChat
+
+from bot.crypto import IdentityCipher
+from bot.presentation.callbacks import StaffCb
+from bot.services import staff
+from db.repositories import staff as staff_repo
+from tests.support import Driver, Person, Reply
+
+
+def menu_of(reply: Reply, chat_id: int) -> list[str] | None:
+    """The commands of the last chat menu the reply set for `chat_id`."""
+    menus = [
+        c
+        for c in reply.calls
+        if isinstance(c, SetMyCommands)
+        and isinstance(c.scope, BotCommandScopeChat)
+        and c.scope.chat_id == chat_id
+    ]
+    return [c.command for c in menus[-1].commands] if menus else None
+
+
+async def test_a_granted_role_joins_the_menu_and_a_revoked_one_leaves_it(
+    driver: Driver, storage, settings
+):
+    cipher = IdentityCipher(settings.key_bytes)
+    admin = Person(id=9_400_300_001)
+    async with storage.sessionmaker() as s, s.begin():
+        await staff.grant(s, cipher, admin.id, "admin", "test", "en")
+    reply = await driver.send(admin, "/invite editor")
+    code = re.search(r"start=(inv-[\w-]+)", reply.text)
+    assert code, reply.text
+    editor = Person(id=9_400_300_002)
+    joined = await driver.send(editor, f"/start {code.group(1)}")
+    menu = menu_of(joined, editor.id)
+    assert menu is not None
+    assert {"admin", "newcase", "update", "hearing", "stats", "cases"} <= set(menu)
+    assert not {"broadcast", "staff", "audit", "report"} & set(menu)
+
+    async with storage.sessionmaker() as s:
+        target = next(m.person_id for m in await staff_repo.members(s) if m.role == "editor")
+    await driver.send(admin, "/staff")
+    revoked = await driver.callback(admin, StaffCb(action="revoke", person=target).pack())
+    assert "• editor" not in revoked.text  # the staff list no longer has them
+    menu = menu_of(revoked, editor.id)
+    assert menu is not None and "admin" not in menu and "newcase" not in menu
+    assert "cases" in menu
+
+
+async def test_help_lists_what_the_role_may_use_and_each_command_once(
+    driver: Driver, storage, settings
+):
+    supporter, broadcaster = Person(id=9_400_300_003), Person(id=9_400_300_004)
+    async with storage.sessionmaker() as s, s.begin():
+        await staff.grant(
+            s, IdentityCipher(settings.key_bytes), broadcaster.id, "broadcaster", "test", "en"
+        )
+    await driver.send(supporter, "/start")
+    plain = (await driver.send(supporter, "/help")).text
+    assert plain.count("/letter") == 1 and "/check" in plain and "/panic" in plain
+    assert "/broadcast" not in plain and "/admin" not in plain and "/report" not in plain
+    staffed = (await driver.send(broadcaster, "/help")).text
+    assert "/broadcast" in staffed and "/admin" in staffed and "/stats" in staffed
+    assert "/newcase" not in staffed and "/staff" not in staffed
+
+
+async def test_the_menu_button_welcomes_no_one_back(driver: Driver):
+    newcomer = Person(id=9_400_300_005)
+    await driver.send(newcomer, "/help")  # their first message: no /start
+    shown = await driver.press(newcomer, "Menu")
+    assert "Welcome back" not in shown.text and "Umid" in shown.text
+
+
+async def test_forget_removes_the_chat_menu(driver: Driver):
+    person = Person(id=9_400_300_006)
+    await driver.send(person, "/start")
+    await driver.send(person, "/forget")
+    gone = await driver.press(person, "🗑")
+    assert any(
+        isinstance(c, DeleteMyCommands)
+        and isinstance(c.scope, BotCommandScopeChat)
+        and c.scope.chat_id == person.id
+        for c in gone.calls
+    )
