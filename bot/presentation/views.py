@@ -88,10 +88,14 @@ def list_label(item: CaseSummary) -> str:
 
 
 def timezone_label(tz: str) -> str:
+    """A city in the reader's language and its UTC offset today: "Ташкент (UTC+05:00)".
+    Babel's location name without `return_city` adds a generic "(summer) time" that is
+    wrong half the year (and in Russian said "летнее время" of every zone)."""
     if tz == "UTC":
         return "UTC"
     offset = dt.datetime.now(ZoneInfo(tz)).strftime("%z")
-    return f"{get_timezone_location(tz, locale=_babel_locale())} (UTC{offset[:3]}:{offset[3:]})"
+    city = get_timezone_location(tz, locale=_babel_locale(), return_city=True)
+    return f"{city} (UTC{offset[:3]}:{offset[3:]})"
 
 
 def quiet_label(hours: tuple[int, int] | None) -> str:

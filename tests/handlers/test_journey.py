@@ -247,3 +247,14 @@ async def test_forget_clears_the_dialogue_in_the_middle_of_which_it_came(driver:
     await driver.press(person, "Yes, delete")
     assert await storage.get_state(key) is None
     assert await storage.get_data(key) == {}
+
+
+async def test_time_zones_are_a_city_and_its_offset_in_the_readers_language(
+    driver: Driver, small_cases
+):
+    person = Person(id=7_100_000_031, language_code="ru")
+    await driver.send(person, "/settings")
+    zones = await driver.press(person, "🕒")
+    labels = [b.get("text", "") for b in driver.keyboard(person).buttons()]  # type: ignore[union-attr]
+    assert any(label.startswith("Ташкент (UTC+05:00)") for label in labels), labels
+    assert "летнее время" not in zones.text + " ".join(labels)
