@@ -31,7 +31,7 @@ from bot.delivery.ttl_cache import TtlCache
 from bot.delivery.worker import Reader, Rendered
 from bot.presentation import views
 from bot.presentation.callbacks import ActionCb, CaseCb, MenuCb
-from bot.services import cases, hearings, reports, updates
+from bot.services import cases, families, hearings, reports, updates
 from bot.services.cases import fallback_chain, pick_text
 from bot.services.updates import pick_note
 from db.models import CaseStatus, CaseText, Hearing, HearingStatus, UpdateKind
@@ -125,6 +125,24 @@ def action_headline(kind: str, until: str) -> str:
     return _("ℹ️ <b>Further information</b> on the urgent action you took part in.")
 
 
+def relative_discreet(spec: Spec) -> str | None:
+    """The discreet line for a relative of the case: "your relative's case", never "a
+    case you follow" of their own family member. None where the generic line fits."""
+    if isinstance(spec, UpdateSpec) and spec.action_kind is not None:
+        if spec.action_kind == "action":
+            return _("🚨 An urgent action for your relative's case.")
+        return None
+    if isinstance(spec, UpdateSpec | StatusSpec):
+        return _("🔔 There is news about your relative's case.")
+    if isinstance(spec, ActionReminderSpec):
+        return _("⏳ An urgent action on your relative's case ends soon.")
+    if isinstance(spec, HearingReminderSpec):
+        return _("⏰ A hearing in your relative's case is coming up.")
+    if isinstance(spec, HearingCancelledSpec | HearingMovedSpec):
+        return _("📅 A hearing in your relative's case has changed.")
+    return None
+
+
 def action_discreet(kind: str) -> str:
     if kind == UpdateKind.ACTION:
         return _("🚨 An urgent action for a case you follow.")
@@ -151,6 +169,7 @@ class AlertRenderer:
         self._texts: TtlCache[int, dict[str, CaseText]] = TtlCache(self.TTL)
         self._hearings: TtlCache[int, Hearing | None] = TtlCache(self.TTL)
         self._updates: TtlCache[int, dict[str, str]] = TtlCache(self.TTL)
+        self._families: TtlCache[int, frozenset[int]] = TtlCache(self.TTL)
         self._rendered: TtlCache[tuple[Spec, str, str, bool, int], Rendered | None] = TtlCache(
             self.TTL, 4096
         )
@@ -185,6 +204,15 @@ class AlertRenderer:
         async with self.sessionmaker() as session:
             return await updates.has_taken(session, update_id, person_id)
 
+    async def _family(self, case_id: int) -> frozenset[int]:
+        # Cached: only the wording depends on it, and a relative who joined a moment ago
+        # may get the supporters' wording once.
+        async def load() -> frozenset[int]:
+            async with self.sessionmaker() as session:
+                return await families.members_of(session, case_id)
+
+        return await self._families.get(case_id, load)
+
     async def _in_family(self, case_id: int, person_id: int) -> bool:
         # Not cached: a relative who joined a moment ago must not miss the family's news.
         async with self.sessionmaker() as session:
@@ -201,7 +229,9 @@ class AlertRenderer:
         since, an action already taken, family news for someone outside the family)."""
         # Thousands of readers share a handful of (language, zone, discretion) versions;
         # family-only news is checked for each reader, so it is kept per reader.
-        gate = reader.person_id if _per_reader(spec) else 0
+        # A discreet line names no case, so it says whether the case is the reader's own
+        # relative's: that too depends on who reads.
+        gate = reader.person_id if _per_reader(spec) or reader.discreet else 0
         key = (spec, reader.locale, reader.timezone, reader.discreet, gate)
         return await self._rendered.get(key, lambda: self._render(spec, reader))
 
@@ -219,6 +249,9 @@ class AlertRenderer:
             ):
                 markup = action_buttons(spec.update_id, case_id)
             if reader.discreet:
+                relative = relative_discreet(spec)
+                if relative is not None and reader.person_id in await self._family(case_id):
+                    discreet_text = relative
                 return Rendered(discreet_text, markup)
             name = await self._name(case_id, reader.locale) or ""
             return Rendered(alert_text(name, headline, body), markup)

@@ -162,6 +162,11 @@ async def case_name(session: AsyncSession, case: Case, chain: Sequence[str]) -> 
     return pick_text(texts, chain).name if texts else case.slug
 
 
+async def members_of(session: AsyncSession, case_id: int) -> frozenset[int]:
+    """The person ids of a case's family (for wording alerts to them as relatives)."""
+    return frozenset(await repo.member_ids(session, case_id))
+
+
 def member_tag(cipher: IdentityCipher, case_id: int, person_id: int) -> str:
     """How staff see a family member: a short keyed hash, different for each case, so
     that neither an id nor one relative's other cases show through."""

@@ -89,11 +89,22 @@ def _admin_menu(role: str | None) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-async def admin_command(message: Message, visitor: Visitor) -> None:
+async def admin_command(
+    message: Message,
+    visitor: Visitor,
+    session: AsyncSession,
+    cipher: IdentityCipher,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
     await message.answer(
         _("<b>Staff menu</b>\nYour role: {role}.").format(role=role_name(visitor.role or "")),
         reply_markup=_admin_menu(visitor.role),
     )
+    if visitor.person is not None:
+        # A role granted from the command line (`python -m bot staff add`) reaches the
+        # person's menu here, at their first /admin.
+        await commands.refresh_for(bot, i18n, session, cipher, visitor.person)
 
 
 async def staff_command(message: Message, session: AsyncSession, cipher: IdentityCipher) -> None:

@@ -90,3 +90,14 @@ async def test_forget_removes_the_chat_menu(driver: Driver):
         and c.scope.chat_id == person.id
         for c in gone.calls
     )
+
+
+async def test_a_role_granted_from_the_command_line_joins_the_menu_at_admin(
+    driver: Driver, storage, settings
+):
+    editor = Person(id=9_400_300_007)
+    async with storage.sessionmaker() as s, s.begin():
+        await staff.grant(s, IdentityCipher(settings.key_bytes), editor.id, "editor", "cli", "en")
+    reply = await driver.send(editor, "/admin")
+    menu = menu_of(reply, editor.id)
+    assert menu is not None and "newcase" in menu and "admin" in menu

@@ -357,6 +357,26 @@ async def test_discreet_readers_get_no_name(driver: Driver, storage, settings, s
     assert "Testov" not in rendered.text and "Alisher" not in rendered.text
 
 
+async def test_a_discreet_relative_reads_of_their_relatives_case(
+    driver: Driver, storage, settings, small_cases
+):
+    editor = await staff_member(storage, settings)
+    [follower] = await readers(storage, settings, [9_300_000_661])
+    [relative] = await readers(storage, settings, [9_300_000_662], follow=False, family=True)
+    await news_until_preview(driver, editor, "Testov was moved to Zangiota.")
+    await driver.press(editor, "Publish")
+    by_person = {d.person_id: d for d in await rows(storage, Delivery)}
+    # One renderer for both, as the worker has: the relative's line is not shared.
+    renderer = AlertRenderer(storage.sessionmaker, make_i18n(), ["ru", "en"])
+    theirs, ours = [
+        await renderer(read_spec(d.spec), await reader_for(storage, d, discreet=True))
+        for d in (by_person[relative], by_person[follower])
+    ]
+    assert theirs is not None and ours is not None
+    assert theirs.text == "🔔 There is news about your relative's case."
+    assert ours.text == "🔔 There is news about a case you follow."
+
+
 @pytest.mark.parametrize("role", [None, "broadcaster"])
 async def test_without_the_role_update_is_an_unknown_command(
     driver: Driver, storage, settings, small_cases, role
