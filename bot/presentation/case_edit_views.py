@@ -361,13 +361,13 @@ def value_question(field: str, locale: str, current: str | dt.date | None) -> st
     if field in DATE_FIELDS:
         if field == "born_on":
             ask = _(
-                "Send the date of birth, YYYY-MM-DD. Only a date the family or a public "
-                "source gives: prisons ask for it on the envelope."
+                "Send the date of birth, for example 25.12.1980. Only a date the family or a "
+                "public source gives: prisons ask for it on the envelope."
             )
         elif field == "release_expected_on":
-            ask = _("Send the date the sentence is expected to end, YYYY-MM-DD.")
+            ask = _("Send the date the sentence is expected to end, for example 25.12.2030.")
         else:
-            ask = _("Send the date of detention, YYYY-MM-DD.")
+            ask = _("Send the date of detention, for example 25.12.2024.")
         now = views.long_date(current) if isinstance(current, dt.date) else None
     else:
         if locale:

@@ -52,7 +52,7 @@ QUESTIONS = {
         "In which language does this authority work? Appeals are offered in it too."
     ),
     "prison_address": __("Where cards to the person go: the prison's postal address (optional):"),
-    "detained_on": __("The date of detention, YYYY-MM-DD (optional):"),
+    "detained_on": __("The date of detention, for example 25.12.2024 (optional):"),
     "accepts_letters": __("Can the person receive letters now?"),
 }
 # The fields a language version has, in the order the form asks them.

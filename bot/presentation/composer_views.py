@@ -143,7 +143,7 @@ def when_question() -> Question:
 
 
 def time_question(zone: str) -> str:
-    return _("Send the date and time in your time zone ({zone}), like 2026-12-10 18:00.").format(
+    return _("Send the date and time in your time zone ({zone}), like 10.12.2026 18:00.").format(
         zone=zone
     )
 

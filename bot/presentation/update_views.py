@@ -160,15 +160,16 @@ def from_report(name: str, locale: str, report_text: str) -> Question:
 
 def deadline_question(zone: str) -> Question:
     text = _(
-        "By when must people act? Send the deadline as YYYY-MM-DD (the end of that day) or "
-        "YYYY-MM-DD HH:MM, in the time of {zone}, the court's."
+        "By when must people act? Send the deadline as a date, like 10.12.2026 (the end of "
+        "that day), or a date and a time, like 10.12.2026 18:00, in the time of {zone}, the "
+        "court's."
     ).format(zone=escape(views.timezone_label(zone)))
     return text, InlineKeyboardBuilder()
 
 
 def deadline_problem(reason: str) -> str:
     return {
-        "format": _("Please send the date as YYYY-MM-DD, or YYYY-MM-DD HH:MM."),
+        "format": _("Please send the date like 10.12.2026, or 10.12.2026 18:00."),
         "soon": _("That is past, or too soon: give people at least two hours."),
         "far": _("That is more than 90 days away: an urgent action needs a near deadline."),
     }[reason]

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import cases
+from bot.services import cases, dates
 from db.models import CaseUpdate, Person, UpdateKind
 from db.repositories import updates as repo
 
@@ -29,17 +29,13 @@ class DeadlineError(ValueError):
 
 
 def parse_deadline(text: str, tz: str, now: dt.datetime) -> dt.datetime:
-    """A deadline typed as YYYY-MM-DD (the end of that day) or YYYY-MM-DD HH:MM, in the
-    zone `tz` (the court's, where the action is aimed); returned in UTC."""
-    text = " ".join(text.split())
-    try:
-        if len(text) == 10:
-            day = dt.date.fromisoformat(text)
-            local = dt.datetime.combine(day, dt.time(23, 59))
-        else:
-            local = dt.datetime.strptime(text, "%Y-%m-%d %H:%M")
-    except ValueError:
-        raise DeadlineError("format") from None
+    """A deadline typed as a date (the end of that day) or a date and a time (12.03.2025,
+    12.03.2025 18:00, or ISO), in the zone `tz` (the court's, where the action is aimed);
+    returned in UTC."""
+    day = dates.parse_day(text)
+    local = dt.datetime.combine(day, dt.time(23, 59)) if day else dates.parse_moment(text)
+    if local is None:
+        raise DeadlineError("format")
     at = local.replace(tzinfo=ZoneInfo(tz)).astimezone(dt.UTC)
     if at < now + MIN_AHEAD:
         raise DeadlineError("soon")

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.outbox import dedupe_key, enqueue, progress
 from bot.delivery.specs import ApprovalSpec, BroadcastSpec, ReviewedSpec
-from bot.services import cases, staff
+from bot.services import cases, dates, staff
 from db.models import Audience, Broadcast, BroadcastStatus, BroadcastVersion, StaffRole
 from db.repositories import broadcasts as repo
 from db.repositories import outbox as outbox_repo
@@ -110,12 +110,11 @@ def check_text(visible_length: int, with_photo: bool) -> None:
 
 
 def send_time(text: str, zone: str, now: dt.datetime | None = None) -> dt.datetime:
-    """The moment a composer wrote as `YYYY-MM-DD HH:MM` in their time zone, in UTC;
-    BroadcastError "format" when it is not one, "past" when it has passed."""
-    try:
-        local = dt.datetime.strptime(text.strip(), "%Y-%m-%d %H:%M")
-    except ValueError:
-        raise BroadcastError("format") from None
+    """The moment a composer wrote ("12.03.2025 18:00", or ISO) in their time zone, in
+    UTC; BroadcastError "format" when it is not one, "past" when it has passed."""
+    local = dates.parse_moment(text)
+    if local is None:
+        raise BroadcastError("format")
     at = local.replace(tzinfo=ZoneInfo(zone)).astimezone(dt.UTC)
     if at <= (now or utcnow()):
         raise BroadcastError("past")

@@ -286,7 +286,7 @@ async def time_sent(message: Message, state: FSMContext, visitor: Visitor, **dat
         problem = (
             _("That moment has passed. Please send a time ahead.")
             if exc.reason == "past"
-            else _("That is not a date and time. Please write it like 2026-12-10 18:00.")
+            else _("That is not a date and time. Please write it like 10.12.2026 18:00.")
         )
         await message.answer(problem, reply_markup=dialog.nav())
         return

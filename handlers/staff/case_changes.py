@@ -6,7 +6,6 @@ view that every change ends on, so an editor always sees what the case now holds
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 from aiogram.types import CallbackQuery, Message
@@ -15,22 +14,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
 from bot.presentation.case_edit_views import editor_view
-from bot.services import case_editing, cases, staff
+from bot.services import case_editing, cases, dates, staff
 from bot.services.case_rules import Problem, RuleError, check
 from bot.services.identity import Visitor
 from db.models import Case
 from handlers.common import show
 
+
 # Only the format is the dialogues' own rule; what a valid date is, case_rules decides.
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
 def checked_date(raw: str, field: str) -> dt.date:
-    """The shared date rule, after the dialogues' own format: YYYY-MM-DD, as the question
-    asks, and not whatever else the date parser takes (a bare number is a timestamp)."""
-    if not _DATE.match(raw.strip()):
+    """The shared date rule, after the dialogues' own formats (12.03.2025, or ISO), and
+    not whatever else the date parser takes (a bare number is a timestamp)."""
+    typed = dates.parse_day(raw)
+    if typed is None:
         raise RuleError(field, Problem.INVALID)
-    day = check(field, raw.strip())
+    day = check(field, typed.isoformat())
     assert isinstance(day, dt.date)
     return day
 

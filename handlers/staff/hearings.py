@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.crypto import IdentityCipher
 from bot.presentation import views
 from bot.presentation.callbacks import HearingCb
-from bot.services import cases, hearings, staff
+from bot.services import cases, dates, hearings, staff
 from bot.services.identity import Visitor
 from db.models import Case, Hearing, HearingKind, HearingStatus
 from handlers.common import show
@@ -66,7 +66,7 @@ async def _ask_case(event: Event, state: FSMContext, step: State, **_deps: Any) 
 async def _ask_day(event: Event, state: FSMContext, step: State, **_deps: Any) -> None:
     await show(
         event,
-        _("The date of the hearing, as the court has it (YYYY-MM-DD):"),
+        _("The date of the hearing, as the court has it (for example 10.12.2026):"),
         dialog.nav(back=await dialog.can_go_back(state)),
     )
 
@@ -185,11 +185,10 @@ async def start_form(
 
 
 async def day_step(message: Message, state: FSMContext) -> None:
-    try:
-        day = dt.date.fromisoformat((message.text or "").strip())
-    except ValueError:
+    day = dates.parse_day(message.text or "")
+    if day is None:
         await message.answer(
-            _("That is not a date. Please write it like 2026-12-10."), reply_markup=dialog.nav()
+            _("That is not a date. Please write it like 10.12.2026."), reply_markup=dialog.nav()
         )
         return
     if day < dt.date.today() - dt.timedelta(days=1):
@@ -203,9 +202,8 @@ async def day_step(message: Message, state: FSMContext) -> None:
 
 
 async def time_step(message: Message, state: FSMContext, session: AsyncSession) -> None:
-    try:
-        at = dt.time.fromisoformat((message.text or "").strip())
-    except ValueError:
+    at = dates.parse_time(message.text or "")
+    if at is None:
         await message.answer(
             _("That is not a time. Please write it like 10:30."), reply_markup=dialog.nav()
         )

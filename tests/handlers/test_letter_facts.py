@@ -284,8 +284,8 @@ async def test_editcase_sets_the_letter_facts(driver: Driver, storage, settings,
     await driver.press(editor, "Edit a field")
     await driver.press(editor, "Date of birth")
     assert "in the future" in (await driver.send(editor, "2999-01-01")).text
-    assert "not a date of birth" in (await driver.send(editor, "12.05.1980")).text
-    await driver.send(editor, "1979-01-31")
+    assert "not a date of birth" in (await driver.send(editor, "12/05/1980")).text
+    await driver.send(editor, "31.01.1979")  # day first with dots, as written in the region
     await driver.press(editor, "Edit a field")
     languages = await driver.press(editor, "Language of letters")
     assert "✓ Русский" in languages.labels()

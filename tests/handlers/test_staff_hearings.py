@@ -36,8 +36,10 @@ async def test_schedule_with_mistakes_on_the_way(driver: Driver, storage, settin
     assert "Hearings: Alisher Testov" in screen.text
     await driver.press(person, "➕")
     assert "not a date" in (await driver.send(person, "10 December")).text
-    assert "has passed" in (await driver.send(person, "2001-01-01")).text
-    await driver.send(person, FUTURE)
+    assert "has passed" in (await driver.send(person, "01.01.2001")).text
+    # Day first with dots, as people in the region write it.
+    regional = dt.date.fromisoformat(FUTURE).strftime("%d.%m.%Y")
+    assert "The time" in (await driver.send(person, regional)).text
     assert "not a time" in (await driver.send(person, "25:99")).text
     await driver.send(person, "10:30")
     assert "at most 300" in (await driver.send(person, "x" * 301)).text
