@@ -62,7 +62,9 @@ async def _prepare(storage: Storage, settings: Settings) -> None:
         if settings.admin_ids and cipher is not None:
             await staff.bootstrap(session, cipher, settings.admin_ids, settings.default_locale)
         await session.commit()
+    # Named, since `dev.py run` prepares the real database and then the sandbox's.
+    where = storage.engine.url.database or "the database"
     if added:
-        log.info("added %d letter templates", added)
+        log.info("%s: added %d letter templates", where, added)
     if seeded:
-        log.info("seeded %d letter checker terms", seeded)
+        log.info("%s: seeded %d letter checker terms", where, seeded)
