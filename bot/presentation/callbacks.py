@@ -19,8 +19,19 @@ Small = Annotated[int, Field(ge=-1000, le=1000)]
 # The values each factory's action (or field) takes: a typo in a button or a filter is a
 # type error (or fails tests/unit/test_callbacks.py), and a forged value fails validation
 # before any handler sees it.
+# here: a button that only shows where the reader is (a page indicator), answered quietly
 MenuTo = Literal[
-    "start", "cases", "my", "letter", "me", "settings", "privacy", "language", "help", "forget"
+    "start",
+    "cases",
+    "my",
+    "letter",
+    "me",
+    "settings",
+    "privacy",
+    "language",
+    "help",
+    "forget",
+    "here",
 ]
 # wrong: report an inaccuracy; wrong-stop: leave that note unsent
 CaseAction = Literal["view", "follow", "unfollow", "letter", "photo", "wrong", "wrong-stop"]

@@ -65,10 +65,8 @@ def case_page(page: CasePage, country: str, status: str) -> InlineKeyboardMarkup
             text="‹", callback_data=ListCb(country=country, status=status, page=page.page - 1)
         )
     if page.pages > 1:
-        nav.button(
-            text=f"{page.page + 1}/{page.pages}",
-            callback_data=ListCb(country=country, status=status, page=page.page),
-        )
+        # Where the reader is, not a way anywhere: pressed, it only stops spinning.
+        nav.button(text=f"{page.page + 1}/{page.pages}", callback_data=MenuCb(to="here"))
     if page.page + 1 < page.pages:
         nav.button(
             text="›", callback_data=ListCb(country=country, status=status, page=page.page + 1)

@@ -38,6 +38,11 @@ async def start(
     await message.answer(views.welcome(returning=returning), reply_markup=keyboards.main_menu())
 
 
+async def here(callback: CallbackQuery) -> None:
+    """A page indicator: answered, and nothing changes."""
+    await callback.answer()
+
+
 async def menu(callback: CallbackQuery, visitor: Visitor) -> None:
     await show(callback, views.welcome(returning=None), keyboards.main_menu())
 
@@ -94,6 +99,7 @@ def router() -> Router:
     r = Router(name="start")
     r.message.register(start, CommandStart())
     r.callback_query.register(menu, MenuCb.filter(F.to == "start"))
+    r.callback_query.register(here, MenuCb.filter(F.to == "here"))
     r.message.register(help_command, Command("help"))
     r.callback_query.register(help_button, MenuCb.filter(F.to == "help"))
     r.message.register(language_command, Command("language"))

@@ -101,3 +101,13 @@ async def test_a_role_granted_from_the_command_line_joins_the_menu_at_admin(
     reply = await driver.send(editor, "/admin")
     menu = menu_of(reply, editor.id)
     assert menu is not None and "newcase" in menu and "admin" in menu
+
+
+async def test_the_page_indicator_is_answered_quietly(driver: Driver, demo_cases):
+    person = Person(id=9_400_300_008)
+    listing = await driver.send(person, "/cases")
+    indicator = next(label for label in listing.labels() if "/" in label)
+    assert indicator.startswith("1/")
+    pressed = await driver.press(person, indicator)
+    assert [type(c).__name__ for c in pressed.calls] == ["AnswerCallbackQuery"]
+    assert pressed.calls[0].text is None  # type: ignore[attr-defined]
