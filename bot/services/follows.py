@@ -7,7 +7,8 @@ from enum import Enum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import cases
+from bot.i18n import DEFAULT_TIMEZONES
+from bot.services import cases, preferences
 from db.models import Person
 from db.repositories import follows as repo
 
@@ -26,6 +27,24 @@ async def follow(session: AsyncSession, person: Person, case_id: int) -> FollowR
         return FollowResult.NO_CASE
     added = await repo.add(session, person.id, case_id)
     return FollowResult.FOLLOWED if added else FollowResult.ALREADY
+
+
+async def adopt_zone(session: AsyncSession, person: Person, case_id: int) -> str | None:
+    """On a person's first follow, take the zone of the case's courts if theirs is still
+    the one their language gave them and it is outside the region (Russian readers began
+    on Moscow time, English ones on UTC): a reader in Tashkent would see hearings three
+    hours off. Returns the new zone, to tell them (they can change it in /settings)."""
+    if person.id is None or person.timezone != DEFAULT_TIMEZONES.get(person.locale, "UTC"):
+        return None
+    if person.timezone in cases.COURT_TIMEZONES.values():
+        return None
+    if len(await repo.cases_of(session, person.id)) != 1:
+        return None
+    case = await cases.visible_case(session, case_id)
+    zone = cases.COURT_TIMEZONES.get(case.country) if case is not None else None
+    if zone is None or not await preferences.set_timezone(session, person, zone):
+        return None
+    return zone
 
 
 async def unfollow(session: AsyncSession, person: Person | None, case_id: int) -> FollowResult:

@@ -8,6 +8,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.presentation import views
 from bot.presentation.callbacks import CaseCb
 from bot.services import follows
 from bot.services.cases import CardFacts
@@ -24,6 +25,20 @@ def _feedback(result: FollowResult) -> str:
         FollowResult.NOT_FOLLOWING: _("You were not following this case."),
         FollowResult.NO_CASE: _("This case is not available."),
     }[result]
+
+
+async def _zone_note(
+    session: AsyncSession, visitor: Visitor, result: FollowResult, case_id: int
+) -> str | None:
+    """After a first follow, the time zone it set for the reader, to tell them."""
+    if result is not FollowResult.FOLLOWED or visitor.person is None:
+        return None
+    zone = await follows.adopt_zone(session, visitor.person, case_id)
+    if zone is None:
+        return None
+    return _("🕒 Times are now shown for {zone}. You can change this in /settings.").format(
+        zone=views.timezone_label(zone)
+    )
 
 
 async def _resolve(
@@ -50,11 +65,14 @@ async def follow_command(
     case_id = await _resolve(message, command, session, visitor)
     if case_id is not None:
         result = await follows.follow(session, await visitor.ensure(), case_id)
+        zone = await _zone_note(session, visitor, result, case_id)
         # The card's counts come partly from memory, cleared when this commits.
         await session.commit()
         await render_card(
             message, session, visitor, case_id, _feedback(result), card_facts=card_facts
         )
+        if zone is not None:
+            await message.answer(zone)
 
 
 async def unfollow_command(
@@ -73,8 +91,10 @@ async def follow_button(
     visitor: Visitor,
     card_facts: CardFacts,
 ) -> None:
+    zone = None
     if callback_data.action == "follow":
         result = await follows.follow(session, await visitor.ensure(), callback_data.id)
+        zone = await _zone_note(session, visitor, result, callback_data.id)
     else:
         result = await follows.unfollow(session, visitor.person, callback_data.id)
     if result is FollowResult.NO_CASE:
@@ -85,6 +105,9 @@ async def follow_button(
     await render_card(
         callback, session, visitor, callback_data.id, _feedback(result), card_facts=card_facts
     )
+    if zone is not None and isinstance(callback.message, Message):
+        # A message, not the toast: a toast holds 200 characters and vanishes.
+        await callback.message.answer(zone)
 
 
 def router() -> Router:

@@ -258,3 +258,17 @@ async def test_time_zones_are_a_city_and_its_offset_in_the_readers_language(
     labels = [b.get("text", "") for b in driver.keyboard(person).buttons()]  # type: ignore[union-attr]
     assert any(label.startswith("Ташкент (UTC+05:00)") for label in labels), labels
     assert "летнее время" not in zones.text + " ".join(labels)
+
+
+async def test_a_first_follow_sets_the_zone_of_the_cases_courts_once(
+    driver: Driver, storage, settings, small_cases
+):
+    reader = Person(id=7_100_000_032, language_code="en")  # began on UTC
+    reply = await driver.send(reader, "/follow Testov")
+    assert "Times are now shown for Tashkent (UTC+05:00)" in reply.text
+    second = await driver.send(reader, "/follow Freeova")  # a case in Kyrgyzstan
+    assert "Times are now shown" not in second.text
+    settings_screen = await driver.send(reader, "/settings")
+    assert "Tashkent (UTC+05:00)" in settings_screen.text
+    local = Person(id=7_100_000_033, language_code="kk")  # began on Almaty time: kept
+    assert "Times are now shown" not in (await driver.send(local, "/follow Testov")).text
