@@ -93,15 +93,16 @@ async def test_the_bot_waits_out_a_database_and_redis_restart(
             await db_relay.restore()
             await redis_relay.restore()
             await eventually(lambda: len(from_bot(emu, late)) == 1, what="an update was lost")
-            # The follow's confirmation, then the case's card.
-            await eventually(lambda: len(from_bot(emu, early)) == 3, what="an update was lost")
+            # The follow's confirmation, the case's card, and (a first follow, on UTC) the
+            # time zone it set.
+            await eventually(lambda: len(from_bot(emu, early)) == 4, what="an update was lost")
 
             async def ready() -> bool:
                 return (await readiness(health))[0] == 200
 
             await eventually(ready, what="/readyz did not recover")
             await live.settled()
-            assert len(from_bot(emu, early)) == 3 and len(from_bot(emu, late)) == 1
+            assert len(from_bot(emu, early)) == 4 and len(from_bot(emu, late)) == 1
         async with storage.sessionmaker() as session:
             assert await session.scalar(select(func.count()).select_from(Follow)) == 1
     finally:
