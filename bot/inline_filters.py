@@ -42,13 +42,10 @@ def _inline(function: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
-def run_filters_inline(router: Router) -> int:
-    """Make every synchronous filter under `router` run on the loop; returns how many."""
-    changed = 0
+def run_filters_inline(router: Router) -> None:
+    """Make every synchronous filter under `router` run on the loop."""
     for handler in handlers_of(router):
         for item in handler.filters or ():
             if isinstance(item, FilterObject) and not item.awaitable:
                 item.callback = _inline(item.callback)
                 item.awaitable = True
-                changed += 1
-    return changed

@@ -61,9 +61,8 @@ def discard(chat_index: bytes) -> None:
 class SentBatch:
     """Writes the message ids every update of this process gathered, together.
 
-    `flush()` writes what is pending now (the panic command and /forget call it, after
-    committing their own session, so that nothing of the chat is still on its way);
-    `close()` at shutdown. A failed write is kept and tried again a second later.
+    `flush()` writes what is pending now (the panic command and /forget, through
+    `flush_after`); `close()` at shutdown. A failed write is kept and tried again a second later.
     """
 
     def __init__(
@@ -119,6 +118,14 @@ class SentBatch:
             if self._failing:
                 log.info("panic memory: writing message ids again")
             self._failing = False
+
+    async def flush_after(self, session: AsyncSession) -> None:
+        """Commit `session`, then write what is queued: before the panic command reads a
+        chat's ids, and before /forget deletes them, so that none is still on its way.
+        The commit comes first because on SQLite the session may hold the write lock the
+        batch needs."""
+        await session.commit()
+        await self.flush()
 
     async def close(self) -> None:
         """Write what is left (once; a failure is logged) and stop the timer."""

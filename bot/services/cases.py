@@ -10,8 +10,9 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-# Re-exported: handlers and keyboards know the countries as cases.COUNTRIES.
 from bot.delivery.ttl_cache import TtlCache
+
+# Re-exported: handlers and keyboards know the countries as cases.COUNTRIES.
 from bot.services.case_rules import COUNTRIES as COUNTRIES
 from bot.services.case_rules import SLUG_PATTERN
 from bot.services.search import plain, skeleton
@@ -271,28 +272,23 @@ async def _facts(session: AsyncSession, case_id: int) -> CaseFacts | None:
     texts = (await repo.texts(session, [case_id])).get(case_id, {})
     if not texts:
         return None
-    latest = await updates_repo.latest_public_with_text(session, case_id)
-    action = await updates_repo.latest_action(session, case_id)
-    action_texts = (
-        await updates_repo.texts(session, action.id)
-        if action is not None and action.id is not None and action.deadline is not None
-        else {}
-    )
+    latest = None
+    update = await updates_repo.latest_public_with_text(session, case_id)
+    if update is not None and update.id is not None:
+        latest = (update.created_at, await updates_repo.texts(session, update.id))
+    action = None
+    urgent = await updates_repo.latest_action(session, case_id)
+    if urgent is not None and urgent.id is not None and urgent.deadline is not None:
+        action_texts = await updates_repo.texts(session, urgent.id)
+        if action_texts:
+            action = (urgent.id, urgent.deadline, action_texts)
     return CaseFacts(
         texts=texts,
         followers=await repo.followers(session, case_id),
         letters=await repo.letters_total(session, case_id),
         next_hearing=await repo.next_hearing(session, case_id, utcnow()),
-        latest=(
-            (latest.created_at, await updates_repo.texts(session, latest.id))
-            if latest is not None and latest.id is not None
-            else None
-        ),
-        action=(
-            (action.id, action.deadline, action_texts)
-            if action is not None and action.id is not None and action.deadline and action_texts
-            else None
-        ),
+        latest=latest,
+        action=action,
     )
 
 
@@ -301,16 +297,14 @@ async def card(
     case_id: int,
     chain: Sequence[str],
     person_id: int | None,
-    facts: CardFacts | None = None,
+    facts: CardFacts,
 ) -> CaseCard | None:
-    """Everything a case card shows, or None if the case is not visible. With `facts`,
-    the case-wide part may come from its memory."""
+    """Everything a case card shows, or None if the case is not visible; the case-wide
+    part may come from `facts`' memory."""
     case = await visible_case(session, case_id)
     if case is None or case.id is None:
         return None
-    known = (
-        await facts.get(session, case.id) if facts is not None else await _facts(session, case.id)
-    )
+    known = await facts.get(session, case.id)
     if known is None:
         return None
     following = person_id is not None and await follows_repo.exists(session, person_id, case.id)

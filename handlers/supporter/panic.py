@@ -46,10 +46,8 @@ async def clear_chat(
     the person's own, of the last 48 hours); then a note that deletes itself and offers
     /forget."""
     chat_index = cipher.index(message.chat.id)
-    # Ids other updates gathered a moment ago go to the database first. This update's
-    # session commits before: on SQLite it may hold the write lock the batch needs.
-    await session.commit()
-    await sent_batch.flush()
+    # Ids other updates gathered a moment ago go to the database first.
+    await sent_batch.flush_after(session)
     ids = await panic.take_deletable(session, chat_index, visitor.person, settings.delivery_lease)
     # This update's own messages (the /panic, say) go now and need no remembering.
     sent_log.discard(chat_index)

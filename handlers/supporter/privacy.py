@@ -59,10 +59,8 @@ async def forget_answer(
     # the dialogue state is kept (in Redis it would outlive the rows).
     await state.clear()
     # Ids of this chat still on their way to the database would outlive its rows: they
-    # land before the delete. This session commits first: on SQLite it may hold the
-    # write lock the batch needs.
-    await session.commit()
-    await sent_batch.flush()
+    # land before the delete.
+    await sent_batch.flush_after(session)
     await privacy.forget_here(session, cipher, bot, callback.from_user.id, visitor.person)
     visitor.person = None
     await show(
