@@ -65,6 +65,6 @@ async def _prepare(storage: Storage, settings: Settings) -> None:
     # Named, since `dev.py run` prepares the real database and then the sandbox's.
     where = storage.engine.url.database or "the database"
     if added:
-        log.info("%s: added %d letter templates", where, added)
+        log.info("%s: added or changed %d letter templates", where, added)
     if seeded:
         log.info("%s: seeded %d letter checker terms", where, seeded)

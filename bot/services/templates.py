@@ -1,4 +1,4 @@
-"""The letter templates shipped in bot/data, validated and added to the database."""
+"""The letter templates shipped in bot/data, validated and kept in the database."""
 
 from __future__ import annotations
 
@@ -52,17 +52,31 @@ def load(path: Path = TEMPLATES_FILE) -> TemplateFile:
 
 
 async def sync(session: AsyncSession, path: Path = TEMPLATES_FILE) -> int:
-    """Add templates the database lacks; existing ones (perhaps edited) stay. Returns added."""
+    """Make the stored templates what the file says: add, reword, drop. Returns how many
+    changed.
+
+    The file is the only source (no screen edits a template), so a corrected wording
+    must reach a bot that already has the old one; nothing else refers to a template
+    row, and a prompt on screen names only its variant.
+    """
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-    have = await repo.template_keys(session)
-    added = 0
+    stored = await repo.all_templates(session)
+    changed = 0
     for tpl in load(path).templates:
         for loc, body in tpl.text.items():
-            if (tpl.kind.value, tpl.variant, loc) not in have:
+            row = stored.pop((tpl.kind.value, tpl.variant, loc), None)
+            if row is None:
                 session.add(
                     LetterTemplate(kind=tpl.kind, variant=tpl.variant, locale=loc, body=body)
                 )
-                added += 1
+            elif row.body != body:
+                row.body = body
+            else:
+                continue
+            changed += 1
+    for row in stored.values():
+        await session.delete(row)
+        changed += 1
     await session.flush()
-    return added
+    return changed

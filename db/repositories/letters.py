@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from db.models import Case, LetterAction, LetterCount, LetterTemplate
+from db.models import AddressWait, Case, LetterAction, LetterCount, LetterTemplate
 from db.repositories.upsert import insert_for, insert_ignore
 
 
@@ -22,11 +22,10 @@ async def templates(session: AsyncSession, kind: str, locale: str) -> list[Lette
     return list(rows.scalars())
 
 
-async def template_keys(session: AsyncSession) -> set[tuple[str, int, str]]:
-    rows = await session.execute(
-        select(col(LetterTemplate.kind), col(LetterTemplate.variant), col(LetterTemplate.locale))
-    )
-    return {(k, v, loc) for k, v, loc in rows.all()}
+async def all_templates(session: AsyncSession) -> dict[tuple[str, int, str], LetterTemplate]:
+    """Every stored template by (kind, variant, locale)."""
+    rows = await session.execute(select(LetterTemplate))
+    return {(str(t.kind), t.variant, t.locale): t for t in rows.scalars()}
 
 
 async def has_recorded(session: AsyncSession, person_id: int, case_id: int, kind: str) -> bool:
@@ -112,3 +111,37 @@ async def writers(session: AsyncSession, case_id: int, kind: str) -> list[int]:
         )
     )
     return list(rows.scalars())
+
+
+async def is_waiting(session: AsyncSession, person_id: int, case_id: int) -> bool:
+    return await session.get(AddressWait, (person_id, case_id)) is not None
+
+
+async def wait(session: AsyncSession, person_id: int, case_id: int, today: dt.date) -> bool:
+    """Ask to hear when the case has an address; False if already asked."""
+    return await insert_ignore(
+        session,
+        AddressWait,
+        {"person_id": person_id, "case_id": case_id, "created_on": today},
+        ["person_id", "case_id"],
+    )
+
+
+async def unwait(session: AsyncSession, person_id: int, case_id: int) -> None:
+    await session.execute(
+        delete(AddressWait).where(
+            col(AddressWait.person_id) == person_id, col(AddressWait.case_id) == case_id
+        )
+    )
+
+
+async def waiters(session: AsyncSession, case_id: int) -> list[int]:
+    """People waiting to hear that the case has an address for letters."""
+    rows = await session.execute(
+        select(col(AddressWait.person_id)).where(col(AddressWait.case_id) == case_id)
+    )
+    return list(rows.scalars())
+
+
+async def clear_waits(session: AsyncSession, case_id: int) -> None:
+    await session.execute(delete(AddressWait).where(col(AddressWait.case_id) == case_id))
