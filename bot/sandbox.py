@@ -23,6 +23,9 @@ from db.types import utcnow
 
 log = logging.getLogger(__name__)
 DEMO_CASES = Path(__file__).resolve().parent / "data" / "demo_cases.yaml"
+# An invented case, marked as such in every language, with an address: the only one
+# whose card can be followed to its end (the real cases have no prison address).
+EXAMPLE_CASE = Path(__file__).resolve().parent / "data" / "example_case.yaml"
 SANDBOX_DATABASE_URL = "sqlite+aiosqlite:///data/sandbox.sqlite3"
 DEMO_HEARING_CASE = "dauletmurat-tadzhimuratov"
 
@@ -57,8 +60,9 @@ async def seed(storage: Storage, cipher: IdentityCipher) -> None:
                     session, cipher, persona.user_id, persona.role, "sandbox", persona.language_code
                 )
         if not await cases_repo.count_all(session):
-            source = await asyncio.to_thread(DEMO_CASES.read_text, encoding="utf-8")
-            await case_files.apply(session, case_files.parse(source, str(DEMO_CASES)))
+            for path in (DEMO_CASES, EXAMPLE_CASE):
+                source = await asyncio.to_thread(path.read_text, encoding="utf-8")
+                await case_files.apply(session, case_files.parse(source, str(path)))
         case = await cases_repo.by_slug(session, DEMO_HEARING_CASE)
         if case is None or case.id is None:
             return

@@ -221,6 +221,23 @@ class LetterAction(SQLModel, table=True):
     created_on: dt.date = Field(default_factory=lambda: utcnow().date())
 
 
+class AddressWait(SQLModel, table=True):
+    """A supporter asked to be told when a card can be sent to someone whose safe postal
+    address is not known yet; the row goes once they have been told (or on /forget)."""
+
+    __tablename__ = "address_waits"
+
+    person_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    )
+    case_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )
+    created_on: dt.date = Field(default_factory=lambda: utcnow().date())
+
+
 class LetterCount(SQLModel, table=True):
     """Anonymous letters per case, kind and day; survives the person's /forget."""
 

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import make_url, text
+from sqlalchemy import make_url, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import build_dispatcher
@@ -20,6 +20,7 @@ from bot.services import case_files
 from bot.storage import Storage, prepare
 from config import Settings, load_settings
 from db.engine import create_engine
+from db.models import Case
 from tests.support import Driver, RecordingSession, make_bot
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -187,3 +188,14 @@ async def small_cases(storage: Storage) -> case_files.ImportReport:
 @pytest.fixture
 async def demo_cases(storage: Storage) -> case_files.ImportReport:
     return await load_cases(storage, DEMO_CASES)
+
+
+@pytest.fixture
+async def addressed_demo_cases(
+    storage: Storage, demo_cases: case_files.ImportReport
+) -> case_files.ImportReport:
+    """The demo cases, each with a made-up address for cards (the real ones have none), so
+    that a card can be recorded to any of them."""
+    async with storage.sessionmaker() as session, session.begin():
+        await session.execute(update(Case).values(prison_address="Test facility 1\nTest town"))
+    return demo_cases

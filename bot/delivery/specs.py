@@ -140,12 +140,15 @@ class HearingMovedSpec(SpecBase):
 
 
 class TransferSpec(SpecBase):
-    """A prisoner's address for letters changed, to those who wrote a card. The tag of
-    the new address makes a notice overtaken by a later move render nothing."""
+    """A prisoner's address for letters changed, to those who wrote a card, or became
+    known (`first`), to those too who asked to be told. The tag of the new address makes
+    a notice overtaken by a later move render nothing."""
 
     kind: Literal["transfer"] = Field(default="transfer", alias="t")
     case_id: int = Field(alias="case")
     address_tag: str = Field(alias="addr")
+    # True for the first address; left out otherwise, so older rows read back unchanged.
+    first: bool | None = Field(default=None, alias="new")
 
     @property
     def digestible(self) -> bool:

@@ -36,7 +36,7 @@ MenuTo = Literal[
 # wrong: report an inaccuracy; wrong-stop: leave that note unsent
 CaseAction = Literal["view", "follow", "unfollow", "letter", "photo", "wrong", "wrong-stop"]
 # show (variant 0: any) | next | orig | sent | pdf | check (the draft checker)
-LetterAction = Literal["show", "next", "orig", "sent", "pdf", "check"]
+LetterAction = Literal["show", "next", "orig", "sent", "pdf", "check", "wait", "unwait"]
 SettingField = Literal[
     "menu",
     "tz",

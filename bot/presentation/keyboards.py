@@ -165,7 +165,22 @@ def letter(prompt: LetterPrompt, reader_locale: str) -> InlineKeyboardMarkup:
     in_original = original is not None and prompt.locale == original != reader_locale
     kb = InlineKeyboardBuilder()
     sent = LetterCb(action="sent", id=case_id, kind=kind, variant=prompt.variant, orig=in_original)
-    if prompt.recorded:
+    if not prompt.postable:
+        # Nothing to count yet; the supporter can ask to hear when a card can be sent.
+        wait = LetterCb(
+            action="unwait" if prompt.waiting else "wait",
+            id=case_id,
+            kind=kind,
+            variant=prompt.variant,
+            orig=in_original,
+        )
+        label = (
+            _("🔕 Don't tell me after all")
+            if prompt.waiting
+            else _("🔔 Tell me when I can send it")
+        )
+        kb.button(text=label, callback_data=wait)
+    elif prompt.recorded:
         kb.button(text=_("✅ Recorded — thank you"), callback_data=sent)
     else:
         kb.button(text=_("✅ I sent it"), callback_data=sent)

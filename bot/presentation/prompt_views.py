@@ -40,16 +40,19 @@ def _write_card(case_id: int) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def transfer_text(name: str, address: str, place: str | None) -> str:
+def transfer_text(name: str, address: str, place: str | None, first: bool = False) -> str:
     lines = [
         f"<b>{escape(name)}</b>",
-        _("🚚 Has been moved. Letters should now go to this address:"),
+        _("✉️ A card can now be sent. This is the address for letters:")
+        if first
+        else _("🚚 Has been moved. Letters should now go to this address:"),
         "",
         escape(address),
     ]
     if place:
         lines.append(escape(place))
-    lines += ["", _("Letters sent to the old address may not reach them.")]
+    if not first:
+        lines += ["", _("Letters sent to the old address may not reach them.")]
     return "\n".join(lines)
 
 
@@ -121,13 +124,18 @@ class PromptRenderer:
             if isinstance(spec, TransferSpec):
                 if not case.prison_address or address_tag(case.prison_address) != spec.address_tag:
                     return None  # moved again since: that notice has the address
+                if not writable:
+                    return None  # released, or letters no longer reach them
                 if reader.discreet:
                     return Rendered(
-                        _("🚚 The address for letters to someone you wrote to has changed."),
+                        _("✉️ A card can now be sent to someone you asked about.")
+                        if spec.first
+                        else _("🚚 The address for letters to someone you wrote to has changed."),
                         markup,
                     )
                 place = pick_value(texts, chain, "place_of_detention")
-                return Rendered(transfer_text(name, case.prison_address, place), markup)
+                text = transfer_text(name, case.prison_address, place, bool(spec.first))
+                return Rendered(text, markup)
             day = spec.day
             if not writable:
                 return None  # released, or letters no longer reach them

@@ -120,11 +120,7 @@ def discreet_label(on: bool) -> str:
 
 
 def birthdays_label(on: bool) -> str:
-    return (
-        _("🎂 Birthday cards for every prisoner: on")
-        if on
-        else _("🎂 Birthday cards for every prisoner: off")
-    )
+    return _("🎂 All birthdays: on") if on else _("🎂 All birthdays: off")
 
 
 def protected_label(on: bool) -> str:
@@ -323,6 +319,31 @@ def born_line(born: dt.date, living: bool) -> str:
     ).format(date=long_date(born), count=number(age))
 
 
+def letters_sent(count: int) -> str:
+    """The one way the bot says how many letters a person has been sent (every kind)."""
+    return ngettext("{count} letter sent", "{count} letters sent", count).format(
+        count=number(count)
+    )
+
+
+def letters_so_far(count: int) -> str:
+    return ngettext(
+        "✉️ {count} letter sent so far.", "✉️ {count} letters sent so far.", count
+    ).format(count=number(count))
+
+
+def no_address_text(waiting: bool) -> str:
+    if waiting:
+        return _(
+            "📭 We do not have a safe postal address for this person yet, so a card cannot "
+            "be sent now. You can prepare one: we will tell you as soon as letters can be sent."
+        )
+    return _(
+        "📭 We do not have a safe postal address for this person yet, so a card cannot "
+        "be sent now. You can prepare one, and ask us to tell you when letters can be sent."
+    )
+
+
 def letters_line(accepts: bool) -> str:
     if accepts:
         return _("✉️ Letters reach this person.")
@@ -407,10 +428,7 @@ def case_card(card: CaseCard, reader_tz: str) -> str:
     followers = ngettext("{count} follower", "{count} followers", card.followers).format(
         count=number(card.followers)
     )
-    letters = ngettext("{count} letter sent", "{count} letters sent", card.letters).format(
-        count=number(card.letters)
-    )
-    lines.extend(["", f"👥 {followers} · ✉️ {letters}"])
+    lines.extend(["", f"👥 {followers} · ✉️ {letters_sent(card.letters)}"])
     if card.following:
         lines.append(_("⭐ You follow this case."))
     if letter_facts:
@@ -456,10 +474,6 @@ def letter_prompt(prompt: LetterPrompt) -> str:
             "you or put the prisoner at risk. Prison staff read every letter."
         )
         address_label = _("<b>Address for the card:</b>\n{address}")
-        no_address = _(
-            "We do not have a safe postal address for this person yet. Keep your card; we will "
-            "tell you when letters can be sent."
-        )
     else:
         title = _("📜 <b>An appeal for {name}</b>").format(name=name)
         tips = _(
@@ -470,15 +484,19 @@ def letter_prompt(prompt: LetterPrompt) -> str:
             "put the person or their family at risk."
         )
         address_label = _("<b>Send to:</b>\n{address}")
-        no_address = ""
     case = prompt.case
+    parts = [title]
+    if not prompt.postable:
+        # Said first, before any text to copy: this card cannot go in the post yet.
+        parts.append(no_address_text(prompt.waiting))
     facts = []
     if case.born_on:
         facts.append(born_line(case.born_on, living=True))
     # An appeal says why no card is offered; a card is offered only where letters arrive.
-    if prompt.kind is LetterKind.CARD or not case.accepts_letters:
+    if (prompt.kind is LetterKind.CARD and prompt.postable) or not case.accepts_letters:
         facts.append(letters_line(case.accepts_letters))
-    parts = [title, "\n".join(facts)] if facts else [title]
+    if facts:
+        parts.append("\n".join(facts))
     if prompt.kind is LetterKind.APPEAL:
         parts.append(
             _("<b>Addressee:</b> {addressee}").format(addressee=escape(prompt.text.authority))
@@ -486,8 +504,6 @@ def letter_prompt(prompt: LetterPrompt) -> str:
     if prompt.address:
         envelope = "\n".join(x for x in (prompt.recipient, prompt.address) if x)
         parts.append(address_label.format(address=f"<code>{escape(envelope)}</code>"))
-    elif no_address:
-        parts.append(no_address)
     if prompt.kind is LetterKind.CARD and case.letter_locale:
         parts.append(letter_language_line(case.letter_locale))
     # Where the rules and topics go; they take what room the rest of the prompt leaves.
@@ -499,12 +515,8 @@ def letter_prompt(prompt: LetterPrompt) -> str:
     )
     parts.append(f"<blockquote>{escape(prompt.body.strip())}</blockquote>")
     parts.append(tips)
-    total = ngettext(
-        "So far supporters have recorded {count} letter of this kind.",
-        "So far supporters have recorded {count} letters of this kind.",
-        prompt.total,
-    ).format(count=number(prompt.total))
-    parts.append(total)
+    if prompt.postable:  # nothing is counted where nothing can be sent
+        parts.append(letters_so_far(prompt.total))
     letter_facts = [
         (label, value)
         for label, value in (
@@ -616,6 +628,10 @@ def _privacy_details() -> str:
                 "If you are a prisoner's relative and send the campaign team a message with "
                 "/report, it is kept encrypted, for the team's editors alone, until you delete "
                 "it with /forget."
+            ),
+            _(
+                "If you ask to be told when a card can be sent to someone, we keep that wish "
+                "until we have told you, or until /forget."
             ),
         ]
     )

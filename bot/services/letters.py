@@ -4,6 +4,7 @@ letter arrive (the facility's rules, the language it requires, the envelope), an
 
 from __future__ import annotations
 
+import enum
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,11 @@ def kinds_for(case: Case) -> list[LetterKind]:
     return kinds
 
 
+def can_post(case: Case) -> bool:
+    """A card can go in the post now: letters reach the person and we have a safe address."""
+    return LetterKind.CARD in kinds_for(case) and bool(case.prison_address)
+
+
 def original_locale(case: Case, kind: LetterKind) -> str | None:
     """The language a letter of this kind is best written in, if the case says so: an
     appeal in the authorities' working language, a card in the one the facility requires."""
@@ -42,6 +48,7 @@ class LetterPrompt:
     variants: int
     address: str | None
     recorded: bool
+    # Letters of every kind recorded to the person: the one number the card shows too.
     total: int
     # The line above a card's address: the person's name as the facility writes it, and
     # the date of birth that prisons in the region ask for on the envelope.
@@ -49,6 +56,13 @@ class LetterPrompt:
     # In the reader's language where there is a version in it (the fallback chain).
     letter_rules: str | None = None
     topics: str | None = None
+    # A card with no safe address yet: the supporter asked to be told when there is one.
+    waiting: bool = False
+
+    @property
+    def postable(self) -> bool:
+        """The letter can be sent, so it can be counted (an appeal always has an address)."""
+        return bool(self.address)
 
 
 class _Blank(dict[str, str]):
@@ -102,10 +116,16 @@ async def prompt(
     texts = await cases.texts_for(session, case.id)
     text = cases.pick_text(texts, [locale, *chain])
     card = kind is LetterKind.CARD
-    recorded = (
-        person is not None
-        and person.id is not None
-        and await repo.has_recorded(session, person.id, case.id, kind.value)
+    person_id = person.id if person is not None else None
+    recorded = person_id is not None and await repo.has_recorded(
+        session, person_id, case.id, kind.value
+    )
+    address = case.prison_address if card else case.authority_address
+    waiting = (
+        card
+        and not address
+        and person_id is not None
+        and await repo.is_waiting(session, person_id, case.id)
     )
     return LetterPrompt(
         case=case,
@@ -115,12 +135,13 @@ async def prompt(
         body=fill(chosen.body, text),
         variant=chosen.variant,
         variants=len(templates),
-        address=case.prison_address if card else case.authority_address,
+        address=address,
         recorded=recorded,
-        total=await cases_repo.letters_total(session, case.id, kind.value),
+        total=await cases_repo.letters_total(session, case.id),
         recipient=recipient_line(case, texts, chain) if card else None,
         letter_rules=cases.pick_value(texts, chain, "letter_rules") if card else None,
         topics=cases.pick_value(texts, chain, "topics") if card else None,
+        waiting=waiting,
     )
 
 
@@ -146,12 +167,49 @@ def next_variant(current: int, variants: Sequence[int]) -> int:
     return ordered[(ordered.index(current) + 1) % len(ordered)]
 
 
+class NotSent(enum.Enum):
+    """Why "I sent it" was not counted."""
+
+    GONE = "gone"  # hidden, released, or letters of this kind no longer make sense
+    NO_ADDRESS = "no_address"  # a card, and there is no safe address to send it to
+
+
+@dataclass(frozen=True)
+class Recorded:
+    new: bool  # False: this person had already recorded this letter
+    total: int  # letters of every kind recorded to the person, as the card shows
+
+
 async def record_sent(
     session: AsyncSession, person: Person, case_id: int, kind: LetterKind
-) -> tuple[bool, int] | None:
-    """Count a sent letter once per person, case and kind; returns (new, campaign total)."""
+) -> Recorded | NotSent:
+    """Count a sent letter once per person, case and kind.
+
+    A card is counted only where it could have been posted: a stale "I sent it" under a
+    prompt whose address has since been withdrawn counts nothing.
+    """
     case = await cases.visible_case(session, case_id)
     if case is None or case.id is None or person.id is None or kind not in kinds_for(case):
-        return None
+        return NotSent.GONE
+    if kind is LetterKind.CARD and not can_post(case):
+        return NotSent.NO_ADDRESS
     new = await repo.record(session, person.id, case.id, kind.value, cases.today())
-    return new, await cases_repo.letters_total(session, case.id, kind.value)
+    return Recorded(new=new, total=await cases_repo.letters_total(session, case.id))
+
+
+async def wait_for_address(
+    session: AsyncSession, person: Person, case_id: int, on: bool
+) -> bool | None:
+    """Ask (or stop asking) to be told when a card can be sent to the person; returns
+    whether the supporter now waits, or None when the case takes no cards or already has
+    an address (the prompt on screen is stale)."""
+    case = await cases.visible_case(session, case_id)
+    if case is None or case.id is None or person.id is None:
+        return None
+    if LetterKind.CARD not in kinds_for(case) or case.prison_address:
+        return None
+    if on:
+        await repo.wait(session, person.id, case.id, cases.today())
+    else:
+        await repo.unwait(session, person.id, case.id)
+    return on

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import cases
+from bot.services import cases, letters
 from db.models import Case, LetterKind, Person
 from db.repositories import cases as cases_repo
 from db.repositories import letters as letters_repo
@@ -48,7 +48,8 @@ async def offer(
     skip: int | None = None,
     rng: random.Random | None = None,
 ) -> Offer | None:
-    """A case in custody, whose facility passes letters on, among the least written to.
+    """A case in custody, whose facility passes letters on, among the least written to;
+    one with a known address for cards whenever there is such a case.
 
     Cases the person already wrote a card to in the window, and `skip` (the case offered
     just before: "someone else"), are left out while any other case remains.
@@ -67,6 +68,9 @@ async def offer(
         accepting=True,
     )
     fresh = [(c, n) for c, n in least if c.id not in avoid]
+    # Someone a card can be posted to now, while there is anyone: an offer that ends in
+    # "no address yet" is a dead end for the one thing the supporter came to do.
+    fresh = [(c, n) for c, n in fresh if letters.can_post(c)] or fresh
     if not fresh:
         fresh = [(c, n) for c, n in least if c.id != skip] or least
     if not fresh:

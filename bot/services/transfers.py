@@ -1,5 +1,6 @@
 """Transfers: when a prisoner's address for letters changes, everyone who recorded a card
-to them hears the new one, so the next letter does not go to the old prison.
+to them hears the new one, so the next letter does not go to the old prison; and when a
+first safe address becomes known, those who asked to be told hear that a card can be sent.
 
 Whichever way the address changed (the staff console or `cases import`), the notice is
 written in the same transaction. The spec carries a short hash of the new address, so a
@@ -24,7 +25,8 @@ def address_tag(address: str | None) -> str:
 
 
 async def announce(session: AsyncSession, case: Case, old_address: str | None) -> int:
-    """Tell the case's past card writers its new address; returns how many were queued.
+    """Tell the case's past card writers, and those waiting for an address, the new one;
+    returns how many were queued. The waiting are told once: their wish is then spent.
 
     Nothing goes out when the address was only cleared (there is nothing to write to),
     did not really change, or the case is not public.
@@ -35,10 +37,14 @@ async def announce(session: AsyncSession, case: Case, old_address: str | None) -
     assert case.id is not None
     tag = address_tag(new)
     writers = await letters_repo.writers(session, case.id, LetterKind.CARD)
+    waiting = await letters_repo.waiters(session, case.id)
+    await letters_repo.clear_waits(session, case.id)
     return await enqueue(
         session,
-        person_ids=writers,
-        spec=TransferSpec(case_id=case.id, address_tag=tag),
+        person_ids=sorted({*writers, *waiting}),
+        spec=TransferSpec(
+            case_id=case.id, address_tag=tag, first=True if not old_address else None
+        ),
         batch=f"case:{case.id}:transfer",
         key=f"transfer:{case.id}:{tag}",
     )

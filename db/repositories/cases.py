@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select
+from sqlalchemy import case as case_when
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -143,7 +144,10 @@ async def least_written(
     accepting: bool = False,
 ) -> list[tuple[Case, int]]:
     """Public cases in the given statuses with their letters since `since` (of one kind, if
-    given), the fewest first; with `accepting`, only cases whose facility passes letters on."""
+    given), the fewest first; with `accepting`, only cases whose facility passes letters on.
+
+    Those a card can be posted to now (letters reach them, and a safe address is known)
+    come before the rest, so a short list is not filled with people nobody can write to."""
     recent = select(col(LetterCount.case_id), func.sum(LetterCount.count).label("n")).where(
         col(LetterCount.day) >= since
     )
@@ -151,11 +155,16 @@ async def least_written(
         recent = recent.where(col(LetterCount.kind) == kind)
     counted = recent.group_by(col(LetterCount.case_id)).subquery()
     n = func.coalesce(counted.c.n, 0)
+    postable = and_(
+        col(Case.accepts_letters).is_(True),
+        col(Case.prison_address).is_not(None),
+        col(Case.prison_address) != "",
+    )
     query = (
         select(Case, n)
         .outerjoin(counted, counted.c.case_id == col(Case.id))
         .where(_public(), col(Case.status).in_(statuses))
-        .order_by(n, col(Case.slug))
+        .order_by(case_when((postable, 0), else_=1), n, col(Case.slug))
         .limit(limit)
     )
     if accepting:

@@ -11,6 +11,7 @@ from sqlmodel import col
 
 from db.models import (
     ActionTaken,
+    AddressWait,
     Broadcast,
     Delivery,
     FamilyMember,
@@ -71,6 +72,7 @@ async def delete_everything(session: AsyncSession, person_id: int) -> None:
     await session.execute(delete(Delivery).where(col(Delivery.person_id) == person_id))
     await session.execute(delete(Follow).where(col(Follow.person_id) == person_id))
     await session.execute(delete(LetterAction).where(col(LetterAction.person_id) == person_id))
+    await session.execute(delete(AddressWait).where(col(AddressWait.person_id) == person_id))
     await session.execute(delete(ActionTaken).where(col(ActionTaken.person_id) == person_id))
     await session.execute(delete(FamilyMember).where(col(FamilyMember.person_id) == person_id))
     await session.execute(delete(Report).where(col(Report.person_id) == person_id))

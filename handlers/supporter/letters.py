@@ -110,28 +110,44 @@ async def letter_button(
     await render_choice(callback, session, visitor, callback_data.id, card_facts=card_facts)
 
 
-async def letter_text(
-    callback: CallbackQuery, callback_data: LetterCb, session: AsyncSession, visitor: Visitor
+async def _render_prompt(
+    callback: CallbackQuery,
+    callback_data: LetterCb,
+    session: AsyncSession,
+    visitor: Visitor,
+    kind: LetterKind,
+    notice: str | None = None,
 ) -> None:
-    kind = _KINDS.get(callback_data.kind)
-    case = await cases.visible_case(session, callback_data.id)
-    if kind is None or case is None:
-        await callback.answer(_("This case is not available."), show_alert=True)
-        return
     prompt = await letters.prompt(
         session,
-        case_id=case.id or 0,
+        case_id=callback_data.id,
         kind=kind,
         chain=visitor.chain,
         person=visitor.person,
         variant=callback_data.variant or None,
         advance=callback_data.action == "next",
-        original=callback_data.action == "orig",
+        original=callback_data.action == "orig" or callback_data.orig,
     )
     if prompt is None:
         await callback.answer(_("This person is not receiving letters now."), show_alert=True)
         return
-    await show(callback, views.letter_prompt(prompt), keyboards.letter(prompt, visitor.locale))
+    await show(
+        callback, views.letter_prompt(prompt), keyboards.letter(prompt, visitor.locale), notice
+    )
+
+
+async def letter_text(
+    callback: CallbackQuery, callback_data: LetterCb, session: AsyncSession, visitor: Visitor
+) -> None:
+    kind = _KINDS.get(callback_data.kind)
+    if kind is None or await cases.visible_case(session, callback_data.id) is None:
+        await callback.answer(_("This case is not available."), show_alert=True)
+        return
+    # "Show" and "next" are the reader's language even when the button came from a
+    # prompt in the original one ("🌐 In my language").
+    if callback_data.action != "orig":
+        callback_data = callback_data.model_copy(update={"orig": False})
+    await _render_prompt(callback, callback_data, session, visitor, kind)
 
 
 async def letter_sent(
@@ -143,33 +159,37 @@ async def letter_sent(
         return
     person = await visitor.ensure()
     outcome = await letters.record_sent(session, person, callback_data.id, kind)
-    if outcome is None:
+    if outcome is letters.NotSent.GONE:
         await callback.answer(_("This case is not available."), show_alert=True)
         return
-    new, total = outcome
-    if new:
+    if outcome is letters.NotSent.NO_ADDRESS:
+        notice = _("There is no safe address for this person now, so the letter was not counted.")
+    elif outcome.new:
         notice = ngettext(
-            "Thank you! Your letter is counted. Supporters have sent {count} so far.",
-            "Thank you! Your letter is counted. Supporters have sent {count} so far.",
-            total,
-        ).format(count=views.number(total))
+            "Thank you! Your letter is counted: {count} letter sent so far.",
+            "Thank you! Your letter is counted: {count} letters sent so far.",
+            outcome.total,
+        ).format(count=views.number(outcome.total))
     else:
         notice = _("You have already recorded this letter. Thank you!")
-    await callback.answer(notice, show_alert=new)
-    if new and isinstance(callback.message, Message):
-        prompt = await letters.prompt(
-            session,
-            case_id=callback_data.id,
-            kind=kind,
-            chain=visitor.chain,
-            person=person,
-            variant=callback_data.variant or None,
-            original=callback_data.orig,
-        )
-        if prompt is not None:
-            await callback.message.edit_reply_markup(
-                reply_markup=keyboards.letter(prompt, visitor.locale)
-            )
+    # The whole prompt again, so its count and its buttons say what is true now.
+    await _render_prompt(callback, callback_data, session, visitor, kind, notice)
+
+
+async def letter_wait(
+    callback: CallbackQuery, callback_data: LetterCb, session: AsyncSession, visitor: Visitor
+) -> None:
+    """ "Tell me when I can send it", and taking it back."""
+    person = await visitor.ensure()
+    on = callback_data.action == "wait"
+    outcome = await letters.wait_for_address(session, person, callback_data.id, on)
+    if outcome is None:
+        notice = _("This has changed since: here is the letter as it is now.")
+    elif outcome:
+        notice = _("We will tell you when letters can be sent.")
+    else:
+        notice = _("All right, we will not tell you.")
+    await _render_prompt(callback, callback_data, session, visitor, LetterKind.CARD, notice)
 
 
 def _envelope_words() -> letter_pdf.EnvelopeWords:
@@ -234,5 +254,6 @@ def router() -> Router:
     r.callback_query.register(letter_button, CaseCb.filter(F.action == "letter"))
     r.callback_query.register(letter_text, LetterCb.filter(F.action.in_({"show", "next", "orig"})))
     r.callback_query.register(letter_sent, LetterCb.filter(F.action == "sent"))
+    r.callback_query.register(letter_wait, LetterCb.filter(F.action.in_({"wait", "unwait"})))
     r.callback_query.register(letter_printable, LetterCb.filter(F.action == "pdf"))
     return r

@@ -73,14 +73,14 @@ async def test_letter_card_then_sent_counts_once(driver: Driver, small_cases):
     assert "Never write" in card.text
     assert "Alisher Testov" in card.text
     first = await driver.press(person, "I sent it")
-    assert "Supporters have sent 1 so far" in first.notices[0]
+    assert "1 letter sent so far" in first.notices[0]
     second = await driver.press(person, "Recorded")
     assert "already recorded" in second.notices[0]
     other = Person(id=7_100_000_007)
     await driver.send(other, "/letter Testov")
     await driver.press(other, "card")
     third = await driver.press(other, "I sent it")
-    assert "Supporters have sent 2 so far" in third.notices[0]
+    assert "2 letters sent so far" in third.notices[0]
 
 
 async def test_appeal_offered_in_authority_language(driver: Driver, small_cases):
@@ -174,13 +174,13 @@ async def test_i_sent_it_and_forget_over_and_over_do_not_move_the_count(
         await driver.send(person, "/letter Testov")
         await driver.press(person, "card")
         recorded = await driver.press(person, "I sent it")
-        assert "Supporters have sent 1 so far" in recorded.notices[0]
+        assert "1 letter sent so far" in recorded.notices[0]
         await driver.send(person, "/forget")
         assert "deleted" in (await driver.press(person, "Yes, delete")).text
     other = Person(id=7_100_000_017)
     await driver.send(other, "/letter Testov")
     await driver.press(other, "card")
-    assert "Supporters have sent 1 so far" in (await driver.press(other, "I sent it")).notices[0]
+    assert "1 letter sent so far" in (await driver.press(other, "I sent it")).notices[0]
 
 
 async def test_commands_sent_are_all_answered(driver: Driver, small_cases):

@@ -49,11 +49,14 @@ async def test_the_offer_is_someone_who_can_receive_a_card(driver: Driver, demo_
         assert offered_name(reply.text) != previous  # someone else means someone else
     assert names <= WRITABLE and len(names) >= 5
 
+    # No demo case has an address: the card says so and offers to tell when it can go.
     card = await driver.press(person, "Write a card")
-    assert "I sent it" in " ".join(card.labels())
+    assert "Tell me when I can send it" in " ".join(card.labels())
 
 
-async def test_a_supporter_who_just_wrote_is_offered_someone_new(driver: Driver, demo_cases):
+async def test_a_supporter_who_just_wrote_is_offered_someone_new(
+    driver: Driver, addressed_demo_cases
+):
     person = Person(id=9_500_000_002)
     await driver.send(person, "/start")
     reply = await driver.send(person, "/letter")

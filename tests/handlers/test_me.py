@@ -18,7 +18,7 @@ async def write(driver: Driver, person: Person, slug: str, kind: str) -> None:
     await driver.press(person, done)
 
 
-async def test_me_counts_what_the_supporter_did(driver: Driver, storage, demo_cases):
+async def test_me_counts_what_the_supporter_did(driver: Driver, storage, addressed_demo_cases):
     person = Person(id=9_700_000_001)
     empty = await driver.send(person, "/me")
     assert "You have not recorded a letter yet" in empty.text
