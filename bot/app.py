@@ -28,6 +28,7 @@ from bot.storage import Storage
 from config import Settings
 from db.changes import on_commit_of_writes
 from handlers import fallback, family, supporter
+from handlers.dialog import stale_buttons
 from handlers.family import report as family_report
 from handlers.staff import access as staff_access
 from handlers.staff import broadcast_compose as staff_broadcast_compose
@@ -159,6 +160,17 @@ def build_dispatcher(
         staff_check_terms.router(),
         family_report.router(),
         supporter.router(),
+        stale_buttons(
+            [
+                staff_hearings.dialog,
+                staff_new_case.dialog,
+                staff_edit_case.dialog,
+                staff_edit_field.dialog,
+                staff_updates.dialog,
+                staff_reports.dialog,
+                staff_broadcast_compose.dialog,
+            ]
+        ),
         fallback.router(),
     )
     run_filters_inline(dp)

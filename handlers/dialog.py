@@ -35,6 +35,27 @@ StepScreen = Callable[..., Awaitable[None]]
 
 _TRAIL = "_trail"
 _DRAFT = "draft"
+# How the person's last dialogue ended ({"how": ..., "count": ...}): kept past its end,
+# so that a button left on one of its screens can say what really happened.
+_ENDED = "_ended"
+# Renders an ending, given its count (recipients, say) if it has one.
+Ending = Callable[[int | None], str]
+
+
+def _stopped(_count: int | None) -> str:
+    return _("This form was stopped earlier, and nothing was changed then.")
+
+
+def _saved(_count: int | None) -> str:
+    return _("This was already saved. Open it again from the menu to change anything.")
+
+
+def _unknown(_count: int | None) -> str:
+    return _("This form has already ended. Open it again from the menu if you need it.")
+
+
+STOPPED = "stopped"
+SAVED = "saved"
 
 
 class Dialog(Generic[D]):
@@ -53,6 +74,7 @@ class Dialog(Generic[D]):
         stopped: Callable[[], str] = lambda: _("Stopped. Nothing was changed."),
         after_stop: Callable[[], InlineKeyboardMarkup | None] = lambda: None,
         protect: bool = False,
+        endings: dict[str, Ending] | None = None,
     ) -> None:
         self.name = name
         self.actions = frozenset(get_args(nav.model_fields["action"].annotation))
@@ -66,6 +88,8 @@ class Dialog(Generic[D]):
         self.after_stop = after_stop
         # Its screens are protected from forwarding and saving (reports, say).
         self.protect = protect
+        # What a stale button of the dialogue says, by how it ended (`finish`).
+        self.endings: dict[str, Ending] = {STOPPED: _stopped, SAVED: _saved, **(endings or {})}
         self._screens: dict[str, StepScreen] = {}
         self._messages: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
         self._callbacks: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
@@ -123,7 +147,10 @@ class Dialog(Generic[D]):
         already knows something (the case a step begun from a menu is about); no way
         back, or back through `came_by`, the steps a way in passed over (a relative's
         report made into an update starts with its text written)."""
+        ended = (await state.get_data()).get(_ENDED)
         await state.clear()
+        if ended is not None:
+            await state.update_data({_ENDED: ended})
         if draft is not None:
             await self.keep(state, draft)
         if came_by:
@@ -154,9 +181,15 @@ class Dialog(Generic[D]):
         await state.set_state(step)
         await self._show(event, state, step, data)
 
+    async def finish(self, state: FSMContext, how: str = SAVED, count: int | None = None) -> None:
+        """End the dialogue and remember how (one of its `endings`), so that a button left
+        on one of its screens says what happened rather than offering to do it again."""
+        await state.clear()
+        await state.update_data({_ENDED: {"how": how, "count": count}})
+
     async def stop(self, event: Event, state: FSMContext) -> None:
         """End the dialogue with nothing saved."""
-        await state.clear()
+        await self.finish(state, STOPPED)
         if isinstance(event, Message) and self.protect:
             await event.answer(self.stopped(), reply_markup=self.after_stop(), protect_content=True)
             return
@@ -258,8 +291,8 @@ class Dialog(Generic[D]):
             back, self.nav_type.filter(F.action == "back"), StateFilter(self.states)
         )
         # Only inside the dialogue: a Stop left on an older message of a dialogue that has
-        # ended must not say "nothing was changed" (it may have been); the fallback says
-        # the button is no longer valid.
+        # ended must not say "nothing was changed" (it may have been); `ended` says what
+        # did happen.
         r.callback_query.register(
             stop, self.nav_type.filter(F.action == "stop"), StateFilter(self.states)
         )
@@ -268,3 +301,50 @@ class Dialog(Generic[D]):
         for handler, filters in self._callbacks:
             r.callback_query.register(handler, *filters)
         return r
+
+
+class _LeftBehind(Filter):
+    """A button of one of these dialogues from a screen it has left: the person is in the
+    dialogue still, or one of them ended and left word of how. Anything else (a forged
+    button, or a staff button of someone who is no longer staff) goes on to the fallback."""
+
+    def __init__(self, group: Sequence[Dialog[Any]], endings: dict[str, Ending]) -> None:
+        self.group = group
+        self.endings = endings
+
+    async def __call__(self, callback: CallbackQuery, state: FSMContext) -> bool | dict[str, str]:
+        current = await state.get_state()
+        if any(current in d.states for d in self.group):
+            return {
+                "story": _(
+                    "This is an earlier screen of the form you are filling in: use the latest."
+                )
+            }
+        last = (await state.get_data()).get(_ENDED)
+        if not last:
+            return False
+        render = self.endings.get(str(last.get("how")), _unknown)
+        return {"story": render(last.get("count"))}
+
+
+async def _tell_story(callback: CallbackQuery, story: str) -> None:
+    await callback.answer(story, show_alert=True)
+
+
+def stale_buttons(dialogs: Sequence[Dialog[Any]]) -> Router:
+    """One router, included after every other but the fallback: a dialogue's button that
+    nothing took comes from an older screen of a dialogue under way, or from one that has
+    ended, and says how it ended (published to how many, saved, stopped) instead of the
+    fallback's bare "no longer valid". Dialogues may share a button type (the case
+    editor's three do), so this cannot live on each dialogue's own router."""
+    r = Router(name="dialog-stale-buttons")
+    by_nav: dict[type[CallbackData], list[Dialog[Any]]] = {}
+    for d in dialogs:
+        by_nav.setdefault(d.nav_type, []).append(d)
+    for nav, group in by_nav.items():
+        endings = {how: render for d in group for how, render in d.endings.items()}
+        # The role filter of the dialogues: to anyone else these are forged buttons.
+        r.callback_query.register(
+            _tell_story, nav.filter(), group[0].who, _LeftBehind(group, endings)
+        )
+    return r

@@ -244,6 +244,15 @@ def preview(
     return "\n".join(lines), kb
 
 
+def already_published(count: int) -> str:
+    """A button of the update dialogue pressed after the update went out."""
+    return ngettext(
+        "This update was already published: it went to {count} person.",
+        "This update was already published: it went to {count} people.",
+        count,
+    ).format(count=views.number(count))
+
+
 def published(count: int) -> str:
     return ngettext(
         "✅ Published. It is on its way to {count} person.",

@@ -74,6 +74,12 @@ dialog = Dialog(
     BroadcastCb,
     BROADCASTERS,
     stopped=lambda: _("Stopped. Nothing was sent."),
+    endings={
+        "submitted": lambda _count: _(
+            "This broadcast was already submitted. The staff menu's list of broadcasts "
+            "shows where it is."
+        )
+    },
 )
 
 
@@ -371,7 +377,7 @@ async def submit(
         )
         await callback.answer(notice, show_alert=True)
         return
-    await state.clear()
+    await dialog.finish(state, "submitted")
     await show(callback, cviews.submitted(done, visitor.timezone))
     if done.started:
         await post_progress(bot, session, done.broadcast, callback.from_user.id)

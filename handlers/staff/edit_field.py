@@ -146,7 +146,7 @@ async def value_step(
     except RuleError as err:
         await message.answer(problem(err), reply_markup=_value_nav(draft))
         return
-    await state.clear()
+    await dialog.finish(state)
     await editor_screen(message, session, visitor, change.id, saved(changed))
 
 
@@ -179,7 +179,7 @@ async def set_button(
     except RuleError:
         await callback.answer(_("This button is no longer valid."))
         return
-    await state.clear()
+    await dialog.finish(state)
     await editor_screen(callback, session, visitor, change.id, saved(changed))
 
 

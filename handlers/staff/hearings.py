@@ -334,6 +334,7 @@ async def save(
     except hearings.HearingError:
         await callback.answer(_("That moment has passed. Nothing was changed."), show_alert=True)
         return
+    await dialog.finish(state)
     await _case_screen(callback, session, visitor, case, notice)
 
 

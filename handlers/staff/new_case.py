@@ -287,7 +287,7 @@ async def save(
         else:
             await callback.answer(problem(err)[:200], show_alert=True)
         return
-    await state.clear()
+    await dialog.finish(state)
     assert case.id is not None
     await editor_screen(callback, session, visitor, case.id, notice)
 

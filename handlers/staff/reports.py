@@ -75,6 +75,7 @@ dialog = Dialog(
     stopped=lambda: _("Stopped. Nothing was sent."),
     after_stop=_to_list,
     protect=True,
+    endings={"answered": lambda _count: _("Your answer to this report was already sent.")},
 )
 
 
@@ -289,7 +290,7 @@ async def answer_text(
         ).format(count=views.number(len(text)), limit=views.number(reports.MAX_ANSWER))
         await message.answer(warning)
         return
-    await state.clear()
+    await dialog.finish(state, "answered" if sent else "saved")
     # Protected like the list: its button leads back to the reports, shown in this message.
     if not sent:
         await message.answer(_gone(), reply_markup=_to_list(), protect_content=True)

@@ -65,7 +65,14 @@ class UpdateDraft(BaseModel):
     from_report: bool = False  # its text is still the report's, as the relative wrote it
 
 
-dialog = Dialog("staff-updates", UpdateForm, UpdateDraft, UpdateCb, EDITORS)
+dialog = Dialog(
+    "staff-updates",
+    UpdateForm,
+    UpdateDraft,
+    UpdateCb,
+    EDITORS,
+    endings={"published": lambda count: uviews.already_published(count or 0)},
+)
 
 # A step's screen, given the draft and its case (still there to be updated).
 CaseScreen = Callable[[Event, UpdateDraft, Case, AsyncSession, Visitor], Awaitable[None]]
@@ -447,6 +454,7 @@ async def publish(
     if draft.report:
         await reports.published(session, draft.report, case.id, actor)
     count = await updates.recipients(session, case.id, draft.family, _action_id(draft))
+    await dialog.finish(state, "published", count)
     await show(callback, uviews.published(count))
 
 

@@ -351,5 +351,9 @@ async def test_a_stale_stop_does_not_say_nothing_was_sent(
     )
     stop = next(b["callback_data"] for b in older.buttons() if "Stop" in b["text"])
     reply = await driver.callback(author, stop, older)
-    assert reply.notices == ["This button is no longer valid."] and reply.texts == []
+    assert reply.notices == [
+        "This broadcast was already submitted. The staff menu's list of broadcasts shows "
+        "where it is."
+    ]
+    assert reply.texts == []
     assert (await rows(storage, Broadcast))[0].status == "sending"

@@ -469,3 +469,42 @@ async def test_an_import_takes_the_same_path_as_the_dialogue(
     async with storage.sessionmaker() as s, s.begin():
         again = await case_files.apply(s, case_files.parse(released))
     assert again.status_changes == [] and len(await rows(storage, CaseUpdate)) == 3
+
+
+async def test_a_button_left_on_a_published_update_says_what_happened(
+    driver: Driver, storage, settings, small_cases
+):
+    """A Stop (or Publish) pressed on a screen of an update already published says it went
+    out and to how many, not that nothing changed; an older screen of a dialogue still
+    under way says to use the latest one."""
+    editor = await staff_member(storage, settings)
+    await readers(storage, settings, [9_300_000_301, 9_300_000_302])
+    await driver.send(editor, "/update Testov")
+    await driver.press(editor, "News")
+    await driver.press(editor, "English")
+    written = await driver.send(editor, "A lawyer visited him.")
+    older = driver.keyboard(editor)  # "Written so far", with Stop: a message of its own
+    stop = driver.button(editor, "Stop")
+    assert "Written so far" in written.text
+
+    early = await driver.callback(editor, UpdateCb(action="publish").pack(), older)
+    assert early.notices == [
+        "This is an earlier screen of the form you are filling in: use the latest."
+    ]
+    await driver.press(editor, "Continue")
+    await driver.press(editor, "Followers and family")
+    done = await driver.press(editor, "Publish")
+    assert "on its way to 2 people" in done.text
+
+    late = await driver.callback(editor, stop, older)
+    assert late.notices == ["This update was already published: it went to 2 people."]
+    assert late.texts == [] and len(await rows(storage, CaseUpdate)) == 1
+    again = await driver.callback(editor, UpdateCb(action="publish").pack(), older)
+    assert "already published" in again.notices[0]
+    assert len(await rows(storage, CaseUpdate)) == 1
+
+    # Stopped, the same button says so; a new dialogue keeps the old ending until its own.
+    await driver.send(editor, "/update Testov")
+    await driver.press(editor, "Stop")
+    stale = await driver.callback(editor, stop, older)
+    assert stale.notices == ["This form was stopped earlier, and nothing was changed then."]
