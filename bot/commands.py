@@ -33,7 +33,7 @@ SUPPORTER_COMMANDS = (
     ("language", __("Change language")),
     ("privacy", __("What we store")),
     ("forget", __("Delete all your data")),
-    ("panic", __("Delete the bot's messages in this chat now")),
+    ("panic", __("Delete the bot's messages now")),
     ("help", __("What the bot can do")),
 )
 

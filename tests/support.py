@@ -222,16 +222,15 @@ class Driver:
         return await self._pump()
 
     def keyboard(self, person: Person) -> EmulatedMessage | None:
-        """The message the person last got a keyboard on, as it stands now."""
+        """The message the person last got a keyboard on, as it stands now; if that one
+        has lost its buttons since (a question answered), the newest that has some, as the
+        person would look up the chat for them."""
         shown = self.last_keyboard.get(person.id)
-        return next(
-            (
-                m
-                for m in self.emulator.messages(self.user(person))
-                if m.from_bot and m.message_id == shown
-            ),
-            None,
-        )
+        messages = [m for m in self.emulator.messages(self.user(person)) if m.from_bot]
+        last = next((m for m in messages if m.message_id == shown), None)
+        if last is None or last.buttons():
+            return last
+        return next((m for m in reversed(messages) if m.buttons()), last)
 
     async def callback(
         self, person: Person, data: str, message: EmulatedMessage | None = None

@@ -327,13 +327,40 @@ class AlertRenderer:
             )
         return None
 
+    async def _discreet_digest(self, case_ids: Sequence[int], reader: Reader) -> str:
+        """A digest's one discreet line: a relative's own family member is not "a case
+        you follow"."""
+        count = len(case_ids)
+        own = [c for c in set(case_ids) if reader.person_id in await self._family(c)]
+        if own and len(own) == len(set(case_ids)):
+            text = ngettext(
+                "📬 {count} update on your relative's case.",
+                "📬 {count} updates on your relative's case.",
+                count,
+            )
+        elif own:
+            text = ngettext(
+                "📬 {count} update on your relative's case and the cases you follow.",
+                "📬 {count} updates on your relative's case and the cases you follow.",
+                count,
+            )
+        else:
+            text = ngettext(
+                "📬 {count} update on the cases you follow.",
+                "📬 {count} updates on the cases you follow.",
+                count,
+            )
+        return text.format(count=views.number(count))
+
     async def _digest(self, items: Sequence[DigestItem], reader: Reader) -> Rendered | None:
         lines: list[str] = []
+        case_ids: list[int] = []
         for item in items:
             line = await self._line(item, reader)
             if line is None:
                 continue
             case_id, headline, _body, _discreet = line
+            case_ids.append(case_id)
             name = await self._name(case_id, reader.locale) or ""
             lines.append(f"• <b>{escape(name)}</b> — {headline}")
             if isinstance(item, UpdateSpec) and (note := await self._note(item.update_id, reader)):
@@ -341,11 +368,6 @@ class AlertRenderer:
         if not lines:
             return None
         if reader.discreet:
-            text = ngettext(
-                "📬 {count} update on the cases you follow.",
-                "📬 {count} updates on the cases you follow.",
-                len(lines),
-            ).format(count=views.number(len(lines)))
-            return Rendered(text, _my_cases())
+            return Rendered(await self._discreet_digest(case_ids, reader), _my_cases())
         header = _("📬 <b>Your digest</b>")
         return Rendered("\n".join([header, "", *lines]), _my_cases())

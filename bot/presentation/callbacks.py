@@ -49,6 +49,7 @@ SettingField = Literal[
     "safest",
     "panic",
     "autodelete",
+    "zone-ok",
 ]
 StaffAction = Literal[
     "list", "revoke", "audit", "stats", "invite-editor", "invite-broadcaster", "invite-admin"
@@ -204,7 +205,7 @@ class CaseEditCb(CallbackData, prefix="ce"):
 
 
 class FamilyReportCb(CallbackData, prefix="fr"):
-    action: Literal["case", "back", "stop"]
+    action: Literal["start", "case", "back", "stop"]
     case: DbId = 0
 
 

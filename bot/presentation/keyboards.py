@@ -11,6 +11,7 @@ from bot.presentation import views
 from bot.presentation.callbacks import (
     ActionCb,
     CaseCb,
+    FamilyReportCb,
     FilterCb,
     ForgetCb,
     LangCb,
@@ -26,8 +27,14 @@ from bot.services.preferences import AUTODELETE_HOURS, DIGEST_HOURS, QUIET_PRESE
 from db.models import Case, CaseStatus, DeliveryMode, LetterKind, Person
 
 
-def main_menu() -> InlineKeyboardMarkup:
+def main_menu(*, family: bool = False) -> InlineKeyboardMarkup:
+    """The main menu; a prisoner's relative finds /report at its top, the way in for what
+    they came to do."""
     kb = InlineKeyboardBuilder()
+    if family:
+        kb.button(
+            text=_("📨 Send news of your relative"), callback_data=FamilyReportCb(action="start")
+        )
     kb.button(text=_("📂 Browse cases"), callback_data=MenuCb(to="cases"))
     kb.button(text=_("⭐ My cases"), callback_data=MenuCb(to="my"))
     kb.button(text=_("🎲 Write to someone who needs it"), callback_data=NeedCb())
@@ -36,7 +43,7 @@ def main_menu() -> InlineKeyboardMarkup:
     kb.button(text=_("⚙️ Settings"), callback_data=MenuCb(to="settings"))
     kb.button(text=_("🌐 Language"), callback_data=MenuCb(to="language"))
     kb.button(text=_("🔒 Privacy"), callback_data=MenuCb(to="privacy"))
-    kb.adjust(2, 1, 2, 2, 1)
+    kb.adjust(*((1,) if family else ()), 2, 1, 2, 2, 1)
     return kb.as_markup()
 
 
@@ -297,6 +304,15 @@ def autodelete(current: int | None) -> InlineKeyboardMarkup:
         )
     kb.button(text=_("« Settings"), callback_data=SetCb(field="menu"))
     kb.adjust(1)
+    return kb.as_markup()
+
+
+def zone_confirm() -> InlineKeyboardMarkup:
+    """Under the note that a first follow set the reader's time zone: one tap to keep it."""
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("✅ That is right"), callback_data=SetCb(field="zone-ok"))
+    kb.button(text=_("🕒 Another time zone"), callback_data=SetCb(field="menu", value="tz"))
+    kb.adjust(2)
     return kb.as_markup()
 
 

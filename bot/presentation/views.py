@@ -87,6 +87,18 @@ def list_label(item: CaseSummary) -> str:
     return f"{FLAGS.get(item.country, '')} {item.name} · {STATUS_NAMES.get(item.status, '')}"
 
 
+def zone_adopted(zone: str) -> str:
+    return _("🕒 Times are now shown for {zone}. Is that where you are?").format(
+        zone=escape(timezone_label(zone))
+    )
+
+
+def zone_kept(zone: str) -> str:
+    return _("🕒 Times are shown for {zone}. You can change this in /settings.").format(
+        zone=escape(timezone_label(zone))
+    )
+
+
 def timezone_label(tz: str) -> str:
     """A city in the reader's language and its UTC offset today: "Ташкент (UTC+05:00)".
     Babel's location name without `return_city` adds a generic "(summer) time" that is
@@ -152,10 +164,10 @@ def moment(at: dt.datetime, tz: str) -> str:
     )
 
 
-def welcome(*, returning: bool | None) -> str:
+def welcome(*, returning: bool | None, family: bool = False) -> str:
     """The greeting of /start (`returning`: whether the person had been here before), or
     with None the main menu's heading, which greets no one: a relative or a new staff
-    member reaches it minutes after arriving."""
+    member reaches it minutes after arriving. A relative is told how to reach the team."""
     intro = (
         _("<b>Umid</b>: the main menu.")
         if returning is None
@@ -173,6 +185,12 @@ def welcome(*, returning: bool | None) -> str:
     lang = _("Language: {language}. Change it with /language.").format(
         language=LANGUAGE_NAMES[_babel_locale()]
     )
+    if family:
+        relative = _(
+            "📨 You can send the campaign team news of your relative with /report: only its "
+            "editors read it."
+        )
+        return f"{intro}\n\n{relative}\n\n{note}\n\n{lang}"
     return f"{intro}\n\n{note}\n\n{lang}"
 
 
@@ -308,6 +326,12 @@ def language_name(locale: str) -> str:
         return locale
 
 
+def fallback_note(locale: str) -> str:
+    return _("🌐 Shown in {language}: there is no version in your language yet.").format(
+        language=escape(language_name(locale))
+    )
+
+
 def born_line(born: dt.date, living: bool) -> str:
     """The date of birth, with the age while the person lives."""
     if not living:
@@ -390,6 +414,10 @@ def case_card(card: CaseCard, reader_tz: str) -> str:
         )
     if text.summary:
         lines.extend(["", escape(text.summary)])
+    if text.locale != _babel_locale():
+        # A case not yet described in the reader's language is shown in a fallback one;
+        # say so, or a Kazakh reader may think the bot itself switched to Russian.
+        lines.extend(["", fallback_note(text.locale)])
     letter_facts: list[tuple[str, str]] = []
     if in_custody:
         lines.extend(["", letters_line(case.accepts_letters)])
@@ -418,13 +446,14 @@ def case_card(card: CaseCard, reader_tz: str) -> str:
             lines.append(_("✅ You did it. Thank you!"))
     if card.latest:
         day = card.latest.at.astimezone(ZoneInfo(reader_tz)).date()
-        lines.extend(
-            [
-                "",
-                _("📰 <b>Latest news</b> ({date}):").format(date=long_date(day)),
-                snippet(card.latest.text),
-            ]
+        heading = (
+            _("📰 <b>Latest news</b> ({date}):").format(date=long_date(day))
+            if card.latest.locale == _babel_locale()
+            else _("📰 <b>Latest news</b> ({date}), written in {language}:").format(
+                date=long_date(day), language=escape(language_name(card.latest.locale))
+            )
         )
+        lines.extend(["", heading, snippet(card.latest.text)])
     followers = ngettext("{count} follower", "{count} followers", card.followers).format(
         count=number(card.followers)
     )

@@ -38,10 +38,15 @@ _SLUG = re.compile(SLUG_PATTERN)
 
 def pick_text(texts: Mapping[str, T], chain: Sequence[str]) -> T:
     """The text for the first locale of `chain` that has one, else any text at all."""
+    return texts[pick_locale(texts, chain)]
+
+
+def pick_locale(texts: Mapping[str, object], chain: Sequence[str]) -> str:
+    """The locale `pick_text` takes: so a reader can be told the text is in another one."""
     for loc in chain:
         if loc in texts:
-            return texts[loc]
-    return next(iter(texts.values()))
+            return loc
+    return next(iter(texts))
 
 
 def pick_value(texts: Mapping[str, CaseText], chain: Sequence[str], field: str) -> str | None:
@@ -89,10 +94,11 @@ class CaseCard:
 
 @dataclass(frozen=True)
 class LatestUpdate:
-    """The newest public update with a text, in the reader's language."""
+    """The newest public update with a text, in the reader's language where it has one."""
 
     at: dt.datetime
     text: str
+    locale: str  # the language the text is in (a fallback one, if not the reader's)
 
 
 @dataclass(frozen=True)
@@ -316,7 +322,11 @@ async def card(
         next_hearing=known.next_hearing,
         following=following,
         latest=(
-            LatestUpdate(known.latest[0], pick_text(known.latest[1], chain))
+            LatestUpdate(
+                known.latest[0],
+                pick_text(known.latest[1], chain),
+                pick_locale(known.latest[1], chain),
+            )
             if known.latest is not None
             else None
         ),

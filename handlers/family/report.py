@@ -122,6 +122,13 @@ async def report_command(
     await _begin(message, state, session, visitor)
 
 
+async def report_button(
+    callback: CallbackQuery, state: FSMContext, session: AsyncSession, visitor: Visitor
+) -> None:
+    """The main menu's way in for a relative: the same first screen as /report."""
+    await _begin(callback, state, session, visitor)
+
+
 async def case_chosen(
     callback: CallbackQuery,
     callback_data: FamilyReportCb,
@@ -274,6 +281,7 @@ def router() -> Router:
     r = Router(name="family-report")
     r.message.register(stop_command, Command("cancel"), StateFilter(ReportForm))
     r.message.register(report_command, Command("report"), IS_FAMILY)
+    r.callback_query.register(report_button, FamilyReportCb.filter(F.action == "start"), IS_FAMILY)
     r.message.register(text_sent, ReportForm.content, F.text, NOT_COMMAND)
     r.message.register(file_sent, ReportForm.content, F.photo | F.document)
     r.message.register(other_sent, ReportForm.content, ~F.text)

@@ -8,7 +8,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.presentation import views
+from bot.presentation import keyboards, views
 from bot.presentation.callbacks import CaseCb
 from bot.services import follows
 from bot.services.cases import CardFacts
@@ -36,9 +36,7 @@ async def _zone_note(
     zone = await follows.adopt_zone(session, visitor.person, case_id)
     if zone is None:
         return None
-    return _("🕒 Times are now shown for {zone}. You can change this in /settings.").format(
-        zone=views.timezone_label(zone)
-    )
+    return views.zone_adopted(zone)
 
 
 async def _resolve(
@@ -72,7 +70,7 @@ async def follow_command(
             message, session, visitor, case_id, _feedback(result), card_facts=card_facts
         )
         if zone is not None:
-            await message.answer(zone)
+            await message.answer(zone, reply_markup=keyboards.zone_confirm())
 
 
 async def unfollow_command(
@@ -107,7 +105,7 @@ async def follow_button(
     )
     if zone is not None and isinstance(callback.message, Message):
         # A message, not the toast: a toast holds 200 characters and vanishes.
-        await callback.message.answer(zone)
+        await callback.message.answer(zone, reply_markup=keyboards.zone_confirm())
 
 
 def router() -> Router:

@@ -57,6 +57,11 @@ async def change(
         else:
             await show(callback, views.settings_text(person), keyboards.settings(person))
         return
+    if field == "zone-ok":
+        # One tap under the note of a first follow: the zone it set stays, and the note
+        # says so without asking again.
+        await show(callback, views.zone_kept(person.timezone), None, _("Saved."))
+        return
     if field == "safest":
         await preferences.make_safest(session, person)
         await show(

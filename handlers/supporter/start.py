@@ -35,7 +35,16 @@ async def start(
         message, link.removeprefix("case-"), visitor, session, card_facts=card_facts
     ):
         return
-    await message.answer(views.welcome(returning=returning), reply_markup=keyboards.main_menu())
+    family = await _is_family(session, visitor)
+    await message.answer(
+        views.welcome(returning=returning, family=family),
+        reply_markup=keyboards.main_menu(family=family),
+    )
+
+
+async def _is_family(session: AsyncSession, visitor: Visitor) -> bool:
+    person_id = visitor.person.id if visitor.person is not None else None
+    return await reports.may_report(session, person_id)
 
 
 async def here(callback: CallbackQuery) -> None:
@@ -43,13 +52,15 @@ async def here(callback: CallbackQuery) -> None:
     await callback.answer()
 
 
-async def menu(callback: CallbackQuery, visitor: Visitor) -> None:
-    await show(callback, views.welcome(returning=None), keyboards.main_menu())
+async def menu(callback: CallbackQuery, session: AsyncSession, visitor: Visitor) -> None:
+    family = await _is_family(session, visitor)
+    await show(
+        callback, views.welcome(returning=None, family=family), keyboards.main_menu(family=family)
+    )
 
 
 async def _help(session: AsyncSession, visitor: Visitor) -> str:
-    person_id = visitor.person.id if visitor.person is not None else None
-    return views.help_text(role=visitor.role, family=await reports.may_report(session, person_id))
+    return views.help_text(role=visitor.role, family=await _is_family(session, visitor))
 
 
 async def help_command(message: Message, session: AsyncSession, visitor: Visitor) -> None:
@@ -91,7 +102,12 @@ async def choose_language(
         text = _("Language changed to {language}.").format(
             language=LANGUAGE_NAMES[callback_data.locale]
         )
-        await show(callback, f"{text}\n\n{views.welcome(returning=None)}", keyboards.main_menu())
+        family = await _is_family(session, visitor)
+        await show(
+            callback,
+            f"{text}\n\n{views.welcome(returning=None, family=family)}",
+            keyboards.main_menu(family=family),
+        )
 
 
 def router() -> Router:

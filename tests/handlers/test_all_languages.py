@@ -30,6 +30,10 @@ async def test_journey_in_every_language(driver: Driver, demo_cases, locale: str
     assert ("Followers" in card.text or "followers" in card.text) == english
     followed = await driver.press(person, "⭐")
     assert followed.notices and followed.notices[0]
+    if "🕒" in " ".join(followed.labels()):  # a zone set from the case's courts: confirm it
+        assert english == (locale == "en") and locale in {"en", "ru"}
+        kept = await driver.press(person, "✅")
+        assert kept.texts and kept.labels() == []
 
     choice = await driver.press(person, "✉️")
     letter = await driver.press(person, "💌")

@@ -6,6 +6,8 @@ import datetime as dt
 
 from aiogram.methods import SendMessage
 
+from bot.services import updates
+from db.repositories import cases as cases_repo
 from db.types import utcnow
 from tests.support import Driver, Person
 
@@ -32,6 +34,9 @@ async def test_browse_open_follow_unfollow_by_buttons(driver: Driver, small_case
     followed = await driver.press(person, "Follow")
     assert "You now follow this case" in followed.notices[0]
     assert "1 follower" in followed.text
+    # The first follow set the reader's time zone, and asks with one tap whether it is right.
+    assert "Is that where you are?" in followed.texts[-1]
+    await driver.press(person, "That is right")
     again = await driver.callback(person, driver.button(person, "Unfollow"))
     assert "no longer follow" in again.notices[0]
     assert "0 followers" in again.text
@@ -272,3 +277,42 @@ async def test_a_first_follow_sets_the_zone_of_the_cases_courts_once(
     assert "Tashkent (UTC+05:00)" in settings_screen.text
     local = Person(id=7_100_000_033, language_code="kk")  # began on Almaty time: kept
     assert "Times are now shown" not in (await driver.send(local, "/follow Testov")).text
+
+
+async def test_the_adopted_zone_is_confirmed_or_changed_with_one_tap(
+    driver: Driver, storage, settings, small_cases
+):
+    keeps, moves = Person(id=7_100_000_034), Person(id=7_100_000_035)
+    note = await driver.send(keeps, "/follow Testov")
+    assert "Tashkent (UTC+05:00). Is that where you are?" in note.text
+    kept = await driver.press(keeps, "That is right")
+    assert kept.notices == ["Saved."]
+    assert "Times are shown for Tashkent (UTC+05:00)" in kept.text and kept.labels() == []
+
+    await driver.send(moves, "/follow Testov")
+    choice = await driver.press(moves, "Another time zone")
+    assert "Choose your time zone" in choice.text
+    chosen = await driver.press(moves, "Berlin")
+    assert "Saved." in chosen.notices
+    assert "Berlin" in (await driver.send(moves, "/settings")).text
+
+
+async def test_text_in_a_fallback_language_is_marked(
+    driver: Driver, storage, settings, small_cases
+):
+    # Alisher Testov is described in English and Russian only.
+    kazakh = await driver.send(Person(id=7_100_000_041, language_code="kk"), "/case Testov")
+    assert "Алишер Тестов" in kazakh.text
+    assert "орыс" in kazakh.text.lower()  # "shown in Russian", in Kazakh
+    english = await driver.send(Person(id=7_100_000_042), "/case Testov")
+    assert "Shown in" not in english.text
+
+    async with storage.sessionmaker() as session, session.begin():
+        case = await cases_repo.by_slug(session, "test-detained")
+        assert case is not None
+        await updates.publish(session, case, "news", {"ru": "Адвокат навестил его."}, actor="t")
+    news = await driver.send(Person(id=7_100_000_043), "/case Testov")
+    assert "Latest news</b>" not in news.text
+    assert "written in Russian:" in news.text and "Адвокат навестил его." in news.text
+    russian = await driver.send(Person(id=7_100_000_044, language_code="ru"), "/case Testov")
+    assert "Адвокат навестил его." in russian.text and "написано" not in russian.text.lower()

@@ -45,8 +45,8 @@ async def test_who_is_prompted_and_when(driver: Driver, storage, small_cases):
     follower, everyone, other = (Person(id=9_910_000_001 + i) for i in range(3))
     await driver.send(follower, "/follow Testov")
     await driver.send(everyone, "/settings")
-    toggled = await driver.press(everyone, "Birthday cards for every prisoner: off")
-    assert "Birthday cards for every prisoner: on" in " ".join(toggled.labels())
+    toggled = await driver.press(everyone, "All birthdays: off")
+    assert "All birthdays: on" in " ".join(toggled.labels())
     await driver.send(other, "/start")
     async with storage.sessionmaker() as s, s.begin():
         await s.execute(update(PersonRow).values(timezone="Asia/Tashkent"))

@@ -596,3 +596,21 @@ async def test_forget_takes_the_reports_out_of_the_queue(
     gone = await driver.callback(editor, ReportCb(action="open", id=2).pack())
     assert "no longer exists" in gone.notices[0]
     assert (await driver.send(mother, "/report")).texts == [UNKNOWN]
+
+
+async def test_a_relative_finds_report_in_start_and_the_menu(
+    driver: Driver, storage, settings, small_cases
+):
+    mother, _ = await relative(storage, settings, 9_400_001_201)
+    start = await driver.send(mother, "/start")
+    assert "news of your relative with /report" in start.text
+    assert start.labels()[0] == "📨 Send news of your relative"
+    begun = await driver.press(mother, "Send news of your relative")
+    reported = await driver.send(mother, "/report")
+    assert begun.text == reported.text and "Alisher Testov" in begun.text
+    # A supporter sees neither.
+    supporter = await driver.send(Person(id=9_400_001_202), "/start")
+    assert "/report" not in supporter.text
+    assert "Send news of your relative" not in " ".join(supporter.labels())
+    forged = await driver.callback(Person(id=9_400_001_202), "fr:start:0")
+    assert forged.notices == [STALE]
