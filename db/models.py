@@ -521,6 +521,19 @@ class CheckTerm(SQLModel, table=True):
     term: str = Field(primary_key=True, max_length=100)
     reason: str = Field(max_length=16)
     advice: str | None = Field(default=None, sa_column=Column(Text))
+    # A country's own events and organisations: checked only in drafts to its facilities
+    # (and where the facility is not known). None: every country.
+    country: str | None = Field(default=None, max_length=2)
+
+
+class CheckTermSeed(SQLModel, table=True):
+    """Which version of its shipped list (bot/data/check_terms/) a language has had,
+    so that terms a newer version adds reach a bot whose editors keep their own list."""
+
+    __tablename__ = "check_term_seeds"
+
+    locale: str = Field(primary_key=True, max_length=8)
+    version: int
 
 
 class SentMessage(SQLModel, table=True):

@@ -1,7 +1,7 @@
 """The letter checker: what in a draft could get a letter stopped or hurt the prisoner.
 
 A supporter pastes a draft; `check` points out listed words and topics (per language,
-kept by editors in the `check_terms` table and seeded from bot/data/check_terms.yaml), a
+kept by editors in the `check_terms` table and seeded from bot/data/check_terms/), a
 language other than the one the facility requires, passages in another alphabet, links
 and contact details, and excessive length.
 
@@ -9,11 +9,18 @@ The draft is an argument and nothing more: it is never stored, never logged, nev
 into a dialogue's state. Everything here is pure except the thin wrappers that read the
 terms and the seed file.
 
-How terms match: case-insensitively, at the start of a word, so a stem ("режим",
-"пытк") catches every inflected form. A phrase matches word by word, each word a stem.
-Uzbek Latin apostrophes (oʻ, o', o‘, o’, o`) are one letter; "ё" is "е"; hyphens are
-spaces. A term with the reason "ok" is an exception: a longer stem that must not be
-flagged although a shorter term matches it ("судьб" under "суд": fate, not court).
+How terms match: by stem, word by word (bot/services/stemming.py: Snowball for Russian
+and English, a suffix grammar for the Turkic languages and Tajik), so "пытать" catches
+"пытали" and "qochish" catches "qochib ketdi", while "суд" no longer catches "судно". A
+term of five letters or more also catches words that begin with it (compounds, and stems
+an editor typed as stems). A phrase matches word by word. Uzbek Latin apostrophes (oʻ,
+o', o‘, o’, o`) are one letter; "ё" is "е"; hyphens are spaces. A term with the reason
+"ok" is an exception: words that begin with it, word by word, are never flagged, so an
+idiom ("uyqum qochib ketdi": I could not sleep), a negation ("наразы емеспін") or a
+false friend ("судя по письму") passes.
+
+A term may belong to one country (its events and banned organisations): it applies to
+drafts for a facility in that country, and to drafts whose facility is not known.
 """
 
 from __future__ import annotations
@@ -22,23 +29,23 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import cases, letters, staff
+from bot.services import cases, letters, staff, stemming
 from config.settings import SUPPORTED_LOCALES
 from db.migrate import MIGRATION_LOCK
 from db.models import CheckTerm, LetterKind
 from db.repositories import check_terms as repo
 
-SEED_FILE = Path(__file__).resolve().parent.parent / "data" / "check_terms.yaml"
+SEED_DIR = Path(__file__).resolve().parent.parent / "data" / "check_terms"
 
 CENSOR = "censor"
 RISK = "risk"
@@ -70,6 +77,7 @@ class Term:
     term: str
     reason: str
     advice: str | None = None
+    country: str | None = None  # only for drafts to this country's facilities
 
 
 @dataclass(frozen=True)
@@ -386,21 +394,64 @@ def contacts(draft: str) -> frozenset[str]:
 # --- matching --------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=4096)
-def _pattern(term: str) -> re.Pattern[str]:
-    words = normalise(term).split(" ")
-    # Word start: not after a letter, nor after a letter and an apostrophe (oʻ, don't).
-    body = r"[\w']*\s+".join(re.escape(w) for w in words)
-    return re.compile(r"(?<!\w)(?<!\w')" + body)
-
-
-def _word_end(text_: str, end: int) -> int:
-    while end < len(text_) and (text_[end].isalnum() or text_[end] in "'_"):
-        end += 1
-    return end
-
-
+_WORD = re.compile(r"[\w']+")
+# A term this long also catches words that begin with it: a compound, or a stem typed
+# as a stem ("следовател"). Shorter ones would catch unrelated words ("суд": "судно").
+PREFIX_MIN = 5
 MAX_FORMS = 5
+
+
+@dataclass(frozen=True)
+class _Word:
+    text: str  # normalised
+    start: int  # in the normalised draft
+    end: int
+
+
+def _tokens(norm: str) -> list[_Word]:
+    words = (_Word(m.group().strip("'"), m.start(), m.end()) for m in _WORD.finditer(norm))
+    return [w for w in words if w.text]
+
+
+@lru_cache(maxsize=8192)
+def _term_words(term: str, locale: str) -> tuple[tuple[str, str], ...]:
+    """Each word of a term, with its stem."""
+    return tuple((w.text, stemming.stem(w.text, locale)) for w in _tokens(normalise(term)))
+
+
+def _same_word(word: str, locale: str, listed: str, listed_stem: str) -> bool:
+    if len(listed) >= PREFIX_MIN and word.startswith(listed):
+        return True
+    return stemming.stem(word, locale) == listed_stem
+
+
+def _spans(words: list[_Word], term: Term) -> list[tuple[int, int]]:
+    """Where a censor or risk term matches: (first word, last word + 1)."""
+    listed = _term_words(term.term, term.locale)
+    if not listed:
+        return []
+    n = len(listed)
+    return [
+        (i, i + n)
+        for i in range(len(words) - n + 1)
+        if all(
+            _same_word(words[i + j].text, term.locale, w, st) for j, (w, st) in enumerate(listed)
+        )
+    ]
+
+
+def _excepted(words: list[_Word], exceptions: Iterable[Term]) -> set[int]:
+    """The words an "ok" exception covers: each begins with the exception's word."""
+    covered: set[int] = set()
+    for term in exceptions:
+        listed = [w.text for w in _tokens(normalise(term.term))]
+        n = len(listed)
+        if not n:
+            continue
+        for i in range(len(words) - n + 1):
+            if all(words[i + j].text.startswith(w) for j, w in enumerate(listed)):
+                covered.update(range(i, i + n))
+    return covered
 
 
 @dataclass
@@ -414,28 +465,29 @@ class _Seen:
 def find_terms(draft: str, terms: Iterable[Term]) -> tuple[Hit, ...]:
     """Listed terms in the draft, in the order they first appear.
 
-    Where terms overlap the longest one wins, and an "ok" exception that matches a
-    longer stem at the same place silences a shorter term.
+    Where terms overlap the longest one wins; a term is not flagged where an "ok"
+    exception covers one of its words.
     """
     written, norm, origin = _mapped(draft)
+    words = _tokens(norm)
     terms = list(terms)
-    exceptions = {normalise(t.term) for t in terms if t.reason == OK}
+    covered = _excepted(words, (t for t in terms if t.reason == OK))
     matches: list[tuple[int, int, str, Term]] = []
     for term in terms:
         if term.reason not in (CENSOR, RISK):
             continue
         key = normalise(term.term)
-        for m in _pattern(term.term).finditer(norm):
-            matches.append((m.start(), _word_end(norm, m.end()), key, term))
-    matches.sort(key=lambda m: (m[0], -len(m[2])))
+        for first, last in _spans(words, term):
+            if covered.isdisjoint(range(first, last)):
+                matches.append((first, last, key, term))
+    matches.sort(key=lambda m: (m[0], -(m[1] - m[0]), -len(m[2])))
     seen: dict[str, _Seen] = {}
     covered_to = -1
-    for start, end, key, term in matches:
-        if start < covered_to:
+    for first, last, key, term in matches:
+        if first < covered_to:
             continue
-        if any(len(e) > len(key) and norm.startswith(e, start) for e in exceptions):
-            continue
-        covered_to = end
+        covered_to = last
+        start, end = words[first].start, words[last - 1].end
         found = " ".join(written[origin[start] : origin[end - 1] + 1].split())[:60]
         if key not in seen:
             seen[key] = _Seen(term=term, forms=[found], position=start)
@@ -465,17 +517,26 @@ def check(
     terms: Sequence[Term],
     required_locale: str | None = None,
     limits: Limits = LIMITS,
+    country: str | None = None,
 ) -> Findings:
     """What stands out in a draft. Pure and in memory: nothing is kept or logged.
 
     `terms` may hold several languages; the lists of `term_locales` apply (the first
     of them wins where two lists hold the same term). `required_locale` is the language
-    the facility requires letters in, if known.
+    the facility requires letters in, if known; `country` the facility's country, whose
+    own terms apply with the rest (every country's do when it is not known).
     """
     draft = draft[: limits.max_chars]
     wanted = term_locales(draft, reader_locale)
     rank = {loc: i for i, loc in enumerate(wanted)}
-    applying = sorted((t for t in terms if t.locale in rank), key=lambda t: rank[t.locale])
+    applying = sorted(
+        (
+            t
+            for t in terms
+            if t.locale in rank and (t.country is None or country in (None, t.country))
+        ),
+        key=lambda t: rank[t.locale],
+    )
     unique: dict[str, Term] = {}
     for t in applying:
         unique.setdefault(normalise(t.term), t)
@@ -496,7 +557,9 @@ def check(
 
 
 def _term(row: CheckTerm) -> Term:
-    return Term(locale=row.locale, term=row.term, reason=row.reason, advice=row.advice)
+    return Term(
+        locale=row.locale, term=row.term, reason=row.reason, advice=row.advice, country=row.country
+    )
 
 
 async def check_draft(
@@ -505,11 +568,13 @@ async def check_draft(
     reader_locale: str,
     required_locale: str | None = None,
     limits: Limits = LIMITS,
+    country: str | None = None,
 ) -> Findings:
     """`check` with the editors' current lists; only the terms are read, nothing written."""
     locales = term_locales(draft[: limits.max_chars], reader_locale)
     rows = await repo.for_locales(session, locales)
-    return check(draft, reader_locale, [_term(r) for r in rows], required_locale, limits)
+    terms = [_term(r) for r in rows]
+    return check(draft, reader_locale, terms, required_locale, limits, country)
 
 
 @dataclass(frozen=True)
@@ -519,6 +584,7 @@ class Target:
     case_id: int
     name: str
     letter_locale: str | None
+    country: str
 
 
 async def target(session: AsyncSession, case_id: int, chain: Sequence[str]) -> Target | None:
@@ -531,6 +597,7 @@ async def target(session: AsyncSession, case_id: int, chain: Sequence[str]) -> T
         case_id=case.id,
         name=cases.pick_text(texts, chain).name,
         letter_locale=case.letter_locale,
+        country=case.country,
     )
 
 
@@ -593,43 +660,65 @@ class SeedTerm(BaseModel):
     term: Annotated[str, StringConstraints(min_length=MIN_TERM, max_length=MAX_TERM)]
     reason: Reason
     advice: Text300 | None = None
+    country: Literal["kz", "kg", "tj", "tm", "uz"] | None = None
 
 
 class SeedFile(BaseModel):
+    """One language's shipped list (bot/data/check_terms/<locale>.yaml)."""
+
     model_config = ConfigDict(extra="forbid")
-    version: Literal[1]
-    terms: dict[Locale, list[SeedTerm]]
+    # Raised when the list gains terms that bots already running should get.
+    version: int = Field(ge=1)
+    locale: Locale
+    terms: list[SeedTerm]
 
 
-def load_seed(path: Path = SEED_FILE) -> list[Term]:
+def load_seed(path: Path = SEED_DIR) -> list[Term]:
     """The shipped lists, validated and cleaned as an editor's entries would be."""
-    parsed = SeedFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    out: list[Term] = []
-    for locale, entries in parsed.terms.items():
+    return [t for _version, terms in _read_seed(path).values() for t in terms]
+
+
+def _read_seed(path: Path) -> dict[str, tuple[int, list[Term]]]:
+    out: dict[str, tuple[int, list[Term]]] = {}
+    for file in sorted(path.glob("*.yaml")):
+        parsed = SeedFile.model_validate(yaml.safe_load(file.read_text(encoding="utf-8")))
+        if file.stem != parsed.locale or parsed.locale in out:
+            raise ValueError(f"{file.name}: the file of {parsed.locale!r} is <locale>.yaml")
         seen: set[str] = set()
-        for entry in entries:
-            term = validate(locale, entry.term, entry.reason, entry.advice)
+        terms: list[Term] = []
+        for entry in parsed.terms:
+            term = validate(parsed.locale, entry.term, entry.reason, entry.advice)
             if term.term in seen:
-                raise ValueError(f"{locale}: {term.term!r} is listed twice")
+                raise ValueError(f"{parsed.locale}: {term.term!r} is listed twice")
             seen.add(term.term)
-            out.append(term)
+            terms.append(replace(term, country=entry.country))
+        out[parsed.locale] = (parsed.version, terms)
     return out
 
 
-async def sync(session: AsyncSession, path: Path = SEED_FILE) -> int:
-    """Seed the lists of languages that have no terms yet; editors' lists stay as they are.
+async def sync(session: AsyncSession, path: Path = SEED_DIR) -> int:
+    """Give each language the shipped terms it has not had yet; editors' lists stay.
 
-    Returns how many terms were added. (A language whose every term an editor removed
-    is seeded again at the next start: an empty list would check nothing.)
+    A language with no terms gets its whole list. A language whose list came from an
+    older version of its file gets the terms it lacks (an editor's own wording of a term
+    stays as it is); after that, until the file's version is raised again, the editors'
+    list is the list. Returns how many terms were added. (A language whose every term an
+    editor removed is seeded again at the next start: an empty list would check nothing.)
     """
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+    shipped = _read_seed(path)
     have = await repo.counts(session)
+    had = await repo.seed_versions(session)
+    stored = await repo.keys(session)
     rows = [
-        CheckTerm(locale=t.locale, term=t.term, reason=t.reason, advice=t.advice)
-        for t in load_seed(path)
-        if not have.get(t.locale)
+        CheckTerm(locale=t.locale, term=t.term, reason=t.reason, advice=t.advice, country=t.country)
+        for locale, (version, terms) in shipped.items()
+        for t in terms
+        if not have.get(locale) or (had.get(locale, 0) < version and (locale, t.term) not in stored)
     ]
     if rows:
         await repo.add_all(session, rows)
+    for locale, (version, _terms) in shipped.items():
+        await repo.set_seed_version(session, locale, version)
     return len(rows)

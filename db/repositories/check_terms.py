@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from db.models import CheckTerm
+from db.models import CheckTerm, CheckTermSeed
 
 
 async def for_locales(session: AsyncSession, locales: Collection[str]) -> list[CheckTerm]:
@@ -67,3 +67,24 @@ async def remove(session: AsyncSession, locale: str, term: str) -> bool:
         delete(CheckTerm).where(col(CheckTerm.locale) == locale, col(CheckTerm.term) == term)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+async def keys(session: AsyncSession) -> set[tuple[str, str]]:
+    """(locale, term) of every stored term."""
+    rows = await session.execute(select(col(CheckTerm.locale), col(CheckTerm.term)))
+    return {(locale, term) for locale, term in rows.all()}
+
+
+async def seed_versions(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(select(CheckTermSeed))
+    return {r.locale: r.version for r in rows.scalars()}
+
+
+async def set_seed_version(session: AsyncSession, locale: str, version: int) -> None:
+    """Record that the language has had its shipped list up to `version`."""
+    row = await session.get(CheckTermSeed, locale)
+    if row is None:
+        session.add(CheckTermSeed(locale=locale, version=version))
+    elif row.version < version:
+        row.version = version
+    await session.flush()

@@ -246,7 +246,11 @@ async def _answer(
 ) -> None:
     target = await letter_check.target(session, case_id, visitor.chain) if case_id else None
     findings = await letter_check.check_draft(
-        session, draft, visitor.locale, target.letter_locale if target else None
+        session,
+        draft,
+        visitor.locale,
+        target.letter_locale if target else None,
+        country=target.country if target else None,
     )
     await message.answer(
         findings_text(findings),
