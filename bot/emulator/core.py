@@ -1,22 +1,27 @@
 """The emulator's state and the Bot API methods the bot uses, with Telegram's own refusals.
 
-One `Emulator` holds users, private chats, messages, pending updates and command menus.
-The HTTP server (server.py) turns requests into `call()`; tests and the sandbox page act
-as people through `send_text()`, `press()`, `block()` and `next_event()`.
+One `Emulator` holds users, private chats, messages, files, pending updates and command
+menus. The HTTP server (server.py) turns requests into `call()`; tests and the sandbox
+page act as people through `send_text()`, `send_file()`, `press()`, `block()` and
+`next_event()`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 import itertools
 import json
 import logging
+import mimetypes
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
+
+from PIL import Image
 
 from bot.emulator import spec, telegram_html
 
@@ -28,6 +33,16 @@ MAX_CALLBACK_DATA = 64
 MAX_CALLBACK_TEXT = 200
 DELETE_WINDOW = 48 * 3600
 SEND_METHODS = {"sendmessage", "sendphoto", "senddocument", "copymessage"}
+MAX_DESCRIPTION = 512
+MAX_SHORT_DESCRIPTION = 120
+# The Bot API's file limits: a photo the bot sends, any file it sends, a file it downloads.
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
+# Telegram keeps a photo as JPEGs of these longest sides (and the original's, up to the
+# last): a bot gets them all, smallest first, and usually takes the last.
+PHOTO_SIDES = (90, 320, 800, 1280, 2560)
+PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 
 
 class BotApiError(Exception):
@@ -69,6 +84,58 @@ class EmulatedUser:
         return data
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A file sent in a multipart request, as it arrived."""
+
+    data: bytes
+    file_name: str
+    mime_type: str
+
+    def __repr__(self) -> str:  # calls are logged and kept: not the bytes
+        return f"Upload({self.file_name!r}, {self.mime_type}, {len(self.data)} bytes)"
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file on the emulator's "servers": what a file_id stands for."""
+
+    file_id: str
+    file_unique_id: str
+    file_path: str
+    data: bytes = field(repr=False)
+    mime_type: str
+    file_name: str | None = None
+    width: int = 0
+    height: int = 0
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    def photo_size(self) -> dict[str, Any]:
+        """As a PhotoSize."""
+        return {
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+            "width": self.width,
+            "height": self.height,
+            "file_size": self.size,
+        }
+
+    def document(self) -> dict[str, Any]:
+        """As a Document."""
+        data: dict[str, Any] = {
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+            "mime_type": self.mime_type,
+            "file_size": self.size,
+        }
+        if self.file_name:
+            data["file_name"] = self.file_name
+        return data
+
+
 @dataclass
 class EmulatedMessage:
     chat_id: int
@@ -82,14 +149,26 @@ class EmulatedMessage:
     protect_content: bool = False
     edited: bool = False
     deleted: bool = False
+    # The person's formatting (MessageEntity objects): of the text, or of the caption.
+    entities: list[dict[str, Any]] | None = None
+    # The Bot API fields of its file: {"photo": [PhotoSize...]} or {"document": Document}.
+    media: dict[str, Any] | None = None
 
     def buttons(self) -> list[dict[str, Any]]:
         rows = (self.reply_markup or {}).get("inline_keyboard", [])
         return [button for row in rows for button in row]
 
+    def file_ids(self) -> set[str]:
+        """The files this message shows (every size of a photo)."""
+        media = self.media or {}
+        ids = {str(size.get("file_id")) for size in media.get("photo", [])}
+        if "document" in media:
+            ids.add(str(media["document"].get("file_id")))
+        return ids
+
     def page(self) -> dict[str, Any]:
         """What the sandbox page needs to draw the message."""
-        return {
+        data: dict[str, Any] = {
             "id": self.message_id,
             "from_bot": self.from_bot,
             "html": self.page_html,
@@ -100,24 +179,28 @@ class EmulatedMessage:
             "protect": self.protect_content,
             "keyboard": (self.reply_markup or {}).get("inline_keyboard", []),
         }
+        media = self.media or {}
+        if media.get("photo"):
+            data["photo"] = media["photo"][-1]
+        if media.get("document"):
+            data["document"] = media["document"]
+        return data
 
 
-def form_params(fields: Mapping[str, str], uploads: Iterable[str]) -> dict[str, Any]:
+def form_params(fields: Mapping[str, str], uploads: Mapping[str, Upload]) -> dict[str, Any]:
     """The parameters of a multipart request: its text fields, and its files.
 
     A file sent beside the parameters is named in one of them as attach://<field>; a file
-    may also be a parameter itself. Either way it stands for itself as "<uploaded NAME>":
-    the emulator keeps no file content."""
-    files = set(uploads)
+    may also be a parameter itself. Either way the parameter holds the Upload."""
     params: dict[str, Any] = {}
     for key, value in fields.items():
-        if key in files:
+        if key in uploads:
             continue
         attached = value.removeprefix("attach://") if value.startswith("attach://") else ""
-        params[key] = f"<uploaded {key}>" if attached in files else value
-    for key in files:
+        params[key] = uploads.get(attached, value)
+    for key, upload in uploads.items():
         if f"attach://{key}" not in fields.values():
-            params[key] = f"<uploaded {key}>"
+            params[key] = upload
     return params
 
 
@@ -193,6 +276,9 @@ class Emulator:
     commands: dict[tuple[str, str], list[dict[str, str]]] = field(default_factory=dict)
     webhook_url: str = ""
     webhook_secret: str = ""
+    # setMyDescription and setMyShortDescription, by language code ("" for everyone else).
+    descriptions: dict[str, str] = field(default_factory=dict)
+    short_descriptions: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.bot_id = int(self.token.split(":", 1)[0])
@@ -204,6 +290,10 @@ class Emulator:
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._callback_ids = itertools.count(1)
         self._callbacks: dict[str, _Callback] = {}
+        self._files: dict[str, StoredFile] = {}  # by file_id
+        self._file_paths: dict[str, StoredFile] = {}
+        self._photos: dict[str, list[StoredFile]] = {}  # any size's file_id: every size
+        self._file_numbers = itertools.count(1)
         self._changed = asyncio.Condition()  # updates for getUpdates
         # What the bot did, per chat: a waiter wakes for its own chat only (with many
         # people waiting at once, waking all of them for every message cost the emulator
@@ -281,29 +371,20 @@ class Emulator:
             "chat": self._chat_json(user),
             "from": self.me() if msg.from_bot else user.as_json(),
         }
+        entities = list(msg.entities or [])
         if msg.kind == "text":
             data["text"] = msg.text
             if msg.text.startswith("/") and not msg.from_bot:
-                length = len(msg.text.split()[0])
-                data["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
-        elif msg.kind == "photo":
-            data["photo"] = [
-                {
-                    "file_id": f"photo-{msg.message_id}",
-                    "file_unique_id": f"p{msg.message_id}",
-                    "width": 640,
-                    "height": 480,
-                }
-            ]
+                length = telegram_html.utf16_length(msg.text.split()[0])
+                entities.insert(0, {"type": "bot_command", "offset": 0, "length": length})
+            if entities:
+                data["entities"] = entities
+        else:
+            data.update(msg.media or self._stand_in_media(msg.kind, None, msg.message_id))
             if msg.text:
                 data["caption"] = msg.text
-        elif msg.kind == "document":
-            data["document"] = {
-                "file_id": f"doc-{msg.message_id}",
-                "file_unique_id": f"d{msg.message_id}",
-            }
-            if msg.text:
-                data["caption"] = msg.text
+            if entities:
+                data["caption_entities"] = entities
         if msg.edited:
             data["edit_date"] = int(self.now())
         if msg.reply_markup:
@@ -312,9 +393,37 @@ class Emulator:
             data["has_protected_content"] = True
         return data
 
-    async def send_text(self, user: EmulatedUser, text: str) -> EmulatedMessage:
-        """The person types `text` and sends it."""
-        return await self._incoming(user, "text", text, None)
+    async def send_text(
+        self, user: EmulatedUser, text: str, entities: list[dict[str, Any]] | None = None
+    ) -> EmulatedMessage:
+        """The person types `text` and sends it, with their bold and italic as `entities`
+        (offsets in UTF-16 code units, as the Bot API counts them); ValueError for
+        entities no Telegram client would send."""
+        return await self._incoming(user, "text", text, None, entities)
+
+    async def send_file(
+        self,
+        user: EmulatedUser,
+        data: bytes,
+        file_name: str,
+        mime_type: str,
+        caption: str = "",
+        caption_entities: list[dict[str, Any]] | None = None,
+    ) -> EmulatedMessage:
+        """The person attaches a file: a picture goes as a photo (Telegram keeps it as
+        JPEGs of several sizes), anything else as a document, with the caption."""
+        if len(caption) > MAX_CAPTION:
+            raise ValueError("the caption is too long")
+        media: dict[str, Any] | None = None
+        if mime_type in PHOTO_TYPES:
+            try:
+                media = {"photo": [f.photo_size() for f in self._store_photo(data)]}
+            except BotApiError:
+                media = None  # not a picture after all: it goes as a file
+        if media is None:
+            media = {"document": self._store_document(data, file_name, mime_type).document()}
+        kind = "photo" if "photo" in media else "document"
+        return await self._incoming(user, kind, caption, None, caption_entities, media)
 
     async def send_message(self, user: EmulatedUser, content: dict[str, Any]) -> EmulatedMessage:
         """The person sends a message of any kind: `content` holds its Bot API fields other
@@ -326,20 +435,33 @@ class Emulator:
         deletions of it meet what Telegram would have."""
         kind = "photo" if "photo" in content else "document" if "document" in content else "text"
         shown = content.get("text") if kind == "text" else content.get("caption")
-        return await self._incoming(user, kind, str(shown or ""), content)
+        media: dict[str, Any] = {k: content[k] for k in ("photo", "document") if k in content}
+        return await self._incoming(user, kind, str(shown or ""), content, None, media or None)
 
     async def _incoming(
-        self, user: EmulatedUser, kind: str, text: str, content: dict[str, Any] | None
+        self,
+        user: EmulatedUser,
+        kind: str,
+        text: str,
+        content: dict[str, Any] | None,
+        entities: list[dict[str, Any]] | None = None,
+        media: dict[str, Any] | None = None,
     ) -> EmulatedMessage:
+        page_html = telegram_html.plain(text).page_html
+        if entities:
+            entities = telegram_html.check_entities(text, entities)
+            page_html = telegram_html.entities_html(text, entities)
         user.started = True
         msg = EmulatedMessage(
             chat_id=user.id,
             message_id=self._next_message_id(user.id),
             from_bot=False,
             text=text,
-            page_html=telegram_html.plain(text).page_html,
+            page_html=page_html,
             date=self.now(),
             kind=kind,
+            entities=entities or None,
+            media=media,
         )
         self._messages[user.id].append(msg)
         await self._emit(Event("message", user.id, msg))
@@ -465,6 +587,123 @@ class Emulator:
         for changed in list(self._chat_changed.values()):
             async with changed:
                 changed.notify_all()
+
+    # ---------------------------------------------------------------- files
+
+    def file(self, file_id: str) -> StoredFile | None:
+        """The stored file a file_id stands for, if the emulator issued it."""
+        return self._files.get(file_id)
+
+    def file_at(self, file_path: str) -> StoredFile | None:
+        """The stored file at a getFile path (what /file/bot<token>/<path> serves)."""
+        return self._file_paths.get(file_path)
+
+    def _new_file(
+        self,
+        data: bytes,
+        mime_type: str,
+        folder: str,
+        extension: str,
+        file_name: str | None = None,
+        size: tuple[int, int] = (0, 0),
+    ) -> StoredFile:
+        number = next(self._file_numbers)
+        stored = StoredFile(
+            file_id=f"{folder.rstrip('s')}{number}",
+            file_unique_id=f"U{number}",
+            file_path=f"{folder}/file_{number}{extension}",
+            data=data,
+            mime_type=mime_type,
+            file_name=file_name,
+            width=size[0],
+            height=size[1],
+        )
+        self._files[stored.file_id] = stored
+        self._file_paths[stored.file_path] = stored
+        return stored
+
+    def _store_photo(self, data: bytes) -> list[StoredFile]:
+        """A picture as Telegram keeps a photo: JPEGs of a few sizes, the largest last."""
+        if len(data) > MAX_PHOTO_BYTES:
+            raise BotApiError(413, "Request Entity Too Large")
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+                # Checked before decoding: a small file can claim an enormous picture.
+                if width + height > 10_000 or max(width, height) > 20 * min(width, height):
+                    raise bad_request("PHOTO_INVALID_DIMENSIONS")
+                rgba = image.convert("RGBA")
+        except (OSError, ValueError, Image.DecompressionBombError):
+            raise bad_request("IMAGE_PROCESS_FAILED") from None
+        picture = Image.new("RGB", rgba.size, "white")
+        picture.paste(rgba, mask=rgba.getchannel("A"))
+        longest = max(width, height)
+        sides = [s for s in PHOTO_SIDES[:-1] if s < longest] + [min(longest, PHOTO_SIDES[-1])]
+        sizes: list[StoredFile] = []
+        for side in sides:
+            scaled = picture
+            if side < longest:
+                shape = (
+                    max(1, round(width * side / longest)),
+                    max(1, round(height * side / longest)),
+                )
+                scaled = picture.resize(shape, Image.Resampling.LANCZOS)
+            out = io.BytesIO()
+            scaled.save(out, "JPEG", quality=87)
+            sizes.append(
+                self._new_file(out.getvalue(), "image/jpeg", "photos", ".jpg", None, scaled.size)
+            )
+        for stored in sizes:
+            self._photos[stored.file_id] = sizes
+        return sizes
+
+    def _store_document(self, data: bytes, file_name: str, mime_type: str) -> StoredFile:
+        if len(data) > MAX_DOCUMENT_BYTES:
+            raise BotApiError(413, "Request Entity Too Large")
+        # A client that says only "bytes" (aiogram's uploads do) leaves the type to
+        # Telegram, which goes by the name.
+        if not mime_type or mime_type == "application/octet-stream":
+            mime_type = mimetypes.guess_type(file_name)[0] or "application/octet-stream"
+        suffix = file_name.rpartition(".")[2] if "." in file_name else ""
+        extension = (
+            f".{suffix}" if suffix.isascii() and suffix.isalnum() and len(suffix) <= 8 else ""
+        )
+        return self._new_file(data, mime_type, "documents", extension, file_name or None)
+
+    def _media(self, value: Any, kind: str) -> dict[str, Any]:
+        """The Bot API fields of the file a bot sends as `kind`: an upload is stored, a
+        file_id the emulator issued stands for its file."""
+        if isinstance(value, Upload):
+            if kind == "photo":
+                return {"photo": [f.photo_size() for f in self._store_photo(value.data)]}
+            stored = self._store_document(value.data, value.file_name, value.mime_type)
+            return {"document": stored.document()}
+        file_id = str(value)
+        if file_id in self._photos:
+            if kind != "photo":
+                raise bad_request("type of file mismatch")
+            return {"photo": [f.photo_size() for f in self._photos[file_id]]}
+        stored_file = self._files.get(file_id)
+        if stored_file is not None:
+            if kind != "document":
+                raise bad_request("type of file mismatch")
+            return {"document": stored_file.document()}
+        # A file_id the emulator never issued (the handler tests make them up for what a
+        # person "sent"), or a URL: taken on trust, with nothing to show or download.
+        return self._stand_in_media(kind, file_id, next(self._file_numbers))
+
+    @staticmethod
+    def _stand_in_media(kind: str, file_id: str | None, number: int) -> dict[str, Any]:
+        if kind == "photo":
+            size = {"file_id": file_id or f"photo-{number}", "file_unique_id": f"p{number}"}
+            return {"photo": [{**size, "width": 640, "height": 480}]}
+        return {"document": {"file_id": file_id or f"doc-{number}", "file_unique_id": f"d{number}"}}
+
+    def description_for(self, language_code: str | None) -> str:
+        """The description Telegram shows in an empty chat: the one for the person's
+        language, else the one for everyone (setMyDescription keys by two letters)."""
+        lang = (language_code or "")[:2]
+        return self.descriptions.get(lang) or self.descriptions.get("", "")
 
     # ---------------------------------------------------------------- page events
 
@@ -708,6 +947,8 @@ class Emulator:
         parsed: telegram_html.Parsed,
         params: dict[str, Any],
         kind: str = "text",
+        media: dict[str, Any] | None = None,
+        entities: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         msg = EmulatedMessage(
             chat_id=user.id,
@@ -719,6 +960,8 @@ class Emulator:
             reply_markup=self._markup(params.get("reply_markup")),
             kind=kind,
             protect_content=bool(params.get("protect_content")),
+            media=media,
+            entities=entities,
         )
         self.sent_count += 1
         if not self.keep_messages:
@@ -802,11 +1045,46 @@ class Emulator:
     async def _m_getmycommands(self, params: dict[str, Any]) -> Any:
         return self.commands.get(self._scope_key(params), [])
 
-    async def _m_setmydescription(self, params: dict[str, Any]) -> Any:
+    @staticmethod
+    def _set_text(store: dict[str, str], params: dict[str, Any], key: str, limit: int) -> bool:
+        text = str(params.get(key) or "")
+        if len(text) > limit:
+            raise bad_request(f"{key} is too long")
+        lang = str(params.get("language_code") or "")
+        if text:
+            store[lang] = text
+        else:  # an empty one removes the language's own, as the Bot API says
+            store.pop(lang, None)
         return True
 
+    async def _m_setmydescription(self, params: dict[str, Any]) -> Any:
+        return self._set_text(self.descriptions, params, "description", MAX_DESCRIPTION)
+
+    async def _m_getmydescription(self, params: dict[str, Any]) -> Any:
+        lang = str(params.get("language_code") or "")
+        return {"description": self.descriptions.get(lang, "")}
+
     async def _m_setmyshortdescription(self, params: dict[str, Any]) -> Any:
-        return True
+        return self._set_text(
+            self.short_descriptions, params, "short_description", MAX_SHORT_DESCRIPTION
+        )
+
+    async def _m_getmyshortdescription(self, params: dict[str, Any]) -> Any:
+        lang = str(params.get("language_code") or "")
+        return {"short_description": self.short_descriptions.get(lang, "")}
+
+    async def _m_getfile(self, params: dict[str, Any]) -> Any:
+        stored = self._files.get(str(params["file_id"]))
+        if stored is None:
+            raise bad_request("invalid file_id")
+        if stored.size > MAX_DOWNLOAD_BYTES:
+            raise bad_request("file is too big")
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_size": stored.size,
+            "file_path": stored.file_path,
+        }
 
     async def _m_sendchataction(self, params: dict[str, Any]) -> Any:
         self._chat(params["chat_id"])
@@ -825,8 +1103,9 @@ class Emulator:
             params.get("caption"), params.get("parse_mode"), MAX_CAPTION, caption=True
         )
         self._markup(params.get("reply_markup"))
+        media = self._media(params[kind], kind)
         self._flood(paid=bool(params.get("allow_paid_broadcast")))
-        return await self._new_bot_message(user, parsed, params, kind=kind)
+        return await self._new_bot_message(user, parsed, params, kind=kind, media=media)
 
     async def _m_sendphoto(self, params: dict[str, Any]) -> Any:
         return await self._send_media(params, "photo")
@@ -851,11 +1130,15 @@ class Emulator:
             raise bad_request("message to copy not found")
         self._flood(paid=bool(params.get("allow_paid_broadcast")))
         parsed = telegram_html.Parsed(source.text, source.page_html, None)
+        entities = source.entities
         if "caption" in params:
             parsed = self._render(
                 params.get("caption"), params.get("parse_mode"), MAX_CAPTION, caption=True
             )
-        message = await self._new_bot_message(target, parsed, params, kind=source.kind)
+            entities = None
+        message = await self._new_bot_message(
+            target, parsed, params, kind=source.kind, media=source.media, entities=entities
+        )
         return {"message_id": message["message_id"]}
 
     async def _m_editmessagetext(self, params: dict[str, Any]) -> Any:

@@ -13,6 +13,7 @@ from bot.emulator.core import (
     LOOPBACK_HOSTS,
     BotApiError,
     Emulator,
+    Upload,
     bad_request,
     form_params,
     is_loopback_url,
@@ -34,7 +35,11 @@ async def _params(request: web.Request) -> dict[str, Any]:
         return params
     form = await request.post()
     fields = {key: value for key, value in form.items() if isinstance(value, str)}
-    uploads = {key for key, value in form.items() if not isinstance(value, str)}
+    uploads = {
+        key: Upload(value.file.read(), value.filename, value.content_type)
+        for key, value in form.items()
+        if isinstance(value, web.FileField)
+    }
     params.update(form_params(fields, uploads))
     return params
 
@@ -55,6 +60,19 @@ async def bot_api(request: web.Request) -> web.StreamResponse:
             request.transport.close()
         return web.Response(status=500)
     return web.json_response(body, status=status)
+
+
+async def download(request: web.Request) -> web.StreamResponse:
+    """A file by the path getFile gave, as https://api.telegram.org/file/bot<token>/<path>."""
+    emulator = request.app[EMULATOR_KEY]
+    stored = None
+    if request.match_info["token"] == emulator.token:
+        stored = emulator.file_at(request.match_info["path"])
+    if stored is None:
+        return web.json_response(
+            {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
+        )
+    return web.Response(body=stored.data, content_type=stored.mime_type)
 
 
 def make_webhook_sender(
@@ -124,6 +142,7 @@ def build_app(emulator: Emulator, *, with_page: bool = True) -> web.Application:
 
     app.on_cleanup.append(close_session)
     app.router.add_route("*", "/bot{token}/{method}", bot_api)
+    app.router.add_get("/file/bot{token}/{path:.+}", download)
     if with_page:
         from bot.emulator import page
 

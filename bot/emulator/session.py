@@ -25,7 +25,7 @@ from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import InputFile
 
-from bot.emulator.core import Emulator, form_params
+from bot.emulator.core import Emulator, Upload, form_params
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -38,18 +38,22 @@ class EmulatorSession(BaseSession):
         super().__init__()
         self.emulator = emulator
 
-    def params(self, bot: Bot, method: TelegramMethod[Any]) -> dict[str, Any]:
+    async def params(self, bot: Bot, method: TelegramMethod[Any]) -> dict[str, Any]:
         """The method's parameters as the HTTP session would post them (aiogram's own
         serialisation: defaults filled in, objects as JSON, empty values left out), as the
-        server reads them back from the form."""
+        server reads them back from the form, files and all."""
         fields: dict[str, str] = {}
         files: dict[str, InputFile] = {}
         for key, value in method.model_dump(warnings=False).items():
             prepared = self.prepare_value(value, bot=bot, files=files)
             if prepared:
                 fields[key] = str(prepared)
-        # The emulator keeps no file content, so a file is never read here.
-        return form_params(fields, files)
+        uploads: dict[str, Upload] = {}
+        for key, file in files.items():
+            data = b"".join([chunk async for chunk in file.read(bot)])
+            # As aiohttp posts it: a file part with no type of its own.
+            uploads[key] = Upload(data, file.filename or key, "application/octet-stream")
+        return form_params(fields, uploads)
 
     async def make_request(
         self,
@@ -57,7 +61,7 @@ class EmulatorSession(BaseSession):
         method: TelegramMethod[TelegramType],
         timeout: int | None = None,
     ) -> TelegramType:
-        params = self.params(bot, method)
+        params = await self.params(bot, method)
         answer = self.emulator.respond(bot.token, method.__api_method__, params)
         try:
             status, body = await asyncio.wait_for(
@@ -80,9 +84,15 @@ class EmulatorSession(BaseSession):
         chunk_size: int = 65536,
         raise_for_status: bool = True,
     ) -> AsyncGenerator[bytes, None]:
-        """Downloads have nothing to read: the emulator keeps no file content."""
-        raise NotImplementedError("the local emulator keeps no file content")
-        yield b""  # pragma: no cover - makes this an async generator, as aiogram expects
+        """A download (Bot.download_file) of /file/bot<token>/<path>, from the emulator's
+        store; FileNotFoundError where the HTTP server answers 404."""
+        _, _, rest = url.partition("/file/bot")
+        token, _, path = rest.partition("/")
+        stored = self.emulator.file_at(path) if token == self.emulator.token else None
+        if stored is None:
+            raise FileNotFoundError(f"404 Not Found: {url}")
+        for start in range(0, max(stored.size, 1), chunk_size):
+            yield stored.data[start : start + chunk_size]
 
     async def close(self) -> None:
         """Nothing to close: no connection was opened."""

@@ -11,6 +11,7 @@ import html
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from typing import Any
 
 SIMPLE_TAGS = {
     "b": "b",
@@ -150,3 +151,80 @@ def parse(source: str) -> Parsed:
 def plain(source: str) -> Parsed:
     """Text sent without a parse mode: shown literally."""
     return Parsed(source, html.escape(source, quote=False), None)
+
+
+# Entities a person can give their own text in a Telegram client, and how the page shows
+# them. (Links, mentions and the like are found by Telegram itself, not sent.)
+FORMATTING = {
+    "bold": ("<b>", "</b>"),
+    "italic": ("<i>", "</i>"),
+    "underline": ("<u>", "</u>"),
+    "strikethrough": ("<s>", "</s>"),
+    "spoiler": ('<span class="spoiler">', "</span>"),
+    "code": ("<code>", "</code>"),
+}
+
+
+def utf16_length(text: str) -> int:
+    """The length of `text` as the Bot API counts it: in UTF-16 code units, so an emoji
+    outside the Basic Multilingual Plane counts two."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _utf16_starts(text: str) -> dict[int, int]:
+    """Each character's offset in UTF-16 code units, mapped to its index in `text`, and
+    the end; an offset in the middle of a surrogate pair is in no key."""
+    starts: dict[int, int] = {}
+    units = 0
+    for index, char in enumerate(text):
+        starts[units] = index
+        units += 2 if ord(char) > 0xFFFF else 1
+    starts[units] = len(text)
+    return starts
+
+
+def check_entities(text: str, entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Formatting entities as the Bot API gives them (type, offset, length in UTF-16 code
+    units), checked against `text`: ValueError names the first that Telegram could not
+    have sent. Returns them in Telegram's order (by offset, the outer one first)."""
+    starts = _utf16_starts(text)
+    spans: list[tuple[int, int, str]] = []
+    for entity in entities:
+        kind, offset, length = entity.get("type"), entity.get("offset"), entity.get("length")
+        if kind not in FORMATTING:
+            raise ValueError(f"unsupported entity type {kind!r}")
+        if type(offset) is not int or type(length) is not int:
+            raise ValueError("entity offset and length must be integers")
+        if offset < 0 or length < 1 or offset + length not in starts or offset not in starts:
+            raise ValueError(f"entity {kind} at {offset}+{length} is outside the text")
+        spans.append((offset, offset + length, str(kind)))
+    spans.sort(key=lambda s: (s[0], -s[1]))
+    # Telegram's rule: two entities that share characters must nest, never half overlap.
+    for i, (_start, end, _kind) in enumerate(spans):
+        for other_start, other_end, _other in spans[i + 1 :]:
+            if other_start >= end:
+                break
+            if other_end > end:
+                raise ValueError("entities must not partly overlap")
+    return [{"type": k, "offset": s, "length": e - s} for s, e, k in spans]
+
+
+def entities_html(text: str, entities: list[dict[str, Any]]) -> str:
+    """`text` with its (checked) formatting entities, as safe HTML for the page."""
+    starts = _utf16_starts(text)
+    opening: dict[int, list[tuple[int, str]]] = {}
+    for entity in check_entities(text, entities):
+        offset, length = entity["offset"], entity["length"]
+        start, end = starts[offset], starts[offset + length]
+        opening.setdefault(start, []).append((end, str(entity["type"])))
+    out: list[str] = []
+    stack: list[tuple[int, str]] = []
+    for index in range(len(text) + 1):
+        while stack and stack[-1][0] == index:
+            out.append(FORMATTING[stack.pop()[1]][1])
+        for end, kind in opening.get(index, []):
+            out.append(FORMATTING[kind][0])
+            stack.append((end, kind))
+        if index < len(text):
+            out.append(html.escape(text[index], quote=False))
+    return "".join(out)

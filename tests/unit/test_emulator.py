@@ -4,6 +4,8 @@ in-process through EmulatorSession (what the handler tests use), alike."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
 import json
 import socket
 from collections.abc import AsyncIterator
@@ -22,13 +24,21 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 from aiohttp import web
+from PIL import Image
 
-from bot.emulator import Emulator
-from bot.emulator.page import PERSONAS
+from bot import commands
+from bot.emulator import Emulator, telegram_html
+from bot.emulator.page import LANGUAGES, PERSONAS, persona_label, spoken_language
 from bot.emulator.server import RunningEmulator, serve
 from bot.emulator.session import EmulatorSession
+from bot.i18n import make_i18n
 
 
 @pytest.fixture
@@ -202,13 +212,37 @@ async def test_unknown_method_and_parameter_are_reported(served):
     assert "sendMessage: unknown parameter 'colour'" in emulator.problems
 
 
+def png(width: int = 2, height: int = 2, colour: str = "red") -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(out, "PNG")
+    return out.getvalue()
+
+
 async def test_multipart_upload_with_caption(telegram):
+    """An uploaded photo is kept as Telegram keeps one (JPEGs of a few sizes, the largest
+    last), and its file_id sends it again, to anyone, as a photo only."""
     emulator, bot = telegram
     user = await started(emulator)
-    photo = BufferedInputFile(b"\x89PNG fake", filename="a.png")
+    photo = BufferedInputFile(png(1000, 500), filename="a.png")
     sent = await bot.send_photo(user.id, photo, caption="<b>caption</b>", parse_mode="HTML")
     assert sent.caption == "caption"
     assert emulator.messages(user)[-1].kind == "photo"
+    assert sent.photo is not None
+    assert [(p.width, p.height) for p in sent.photo] == [
+        (90, 45),
+        (320, 160),
+        (800, 400),
+        (1000, 500),
+    ]
+    assert all(p.file_size for p in sent.photo)
+    other = await started(emulator)
+    again = await bot.send_photo(other.id, sent.photo[-1].file_id)
+    assert again.photo is not None and again.photo[-1].file_id == sent.photo[-1].file_id
+    with pytest.raises(TelegramBadRequest, match="type of file mismatch"):
+        await bot.send_document(other.id, sent.photo[-1].file_id)
+    with pytest.raises(TelegramBadRequest, match="IMAGE_PROCESS_FAILED"):
+        await bot.send_photo(user.id, BufferedInputFile(b"\x89PNG fake", filename="b.png"))
+    emulator.problems.clear()
 
 
 async def test_long_polling_wakes_on_a_new_update(telegram):
@@ -296,3 +330,255 @@ async def test_the_sandbox_answers_this_machine_only():
                 assert r.status == 200 and emulator.webhook_url == "http://127.0.0.1:9/hook"
     finally:
         await server.stop()
+
+
+# ------------------------------------------------------------------ the sandbox composer
+
+
+def delivered(emulator: Emulator) -> Message:
+    """The one message the bot was handed, as aiogram reads it."""
+    (update,) = emulator.take_updates()
+    return Message.model_validate(update["message"])
+
+
+async def test_entities_count_utf16_code_units_for_cyrillic_and_emoji():
+    emulator = Emulator()
+    user = emulator.add_user("ru")
+    # "👋" is one character in Python and two UTF-16 code units in the Bot API.
+    text = "Привет 👋 мир\nи 🇰🇿 друзья"
+    assert telegram_html.utf16_length(text) == len(text) + 3  # 👋, and 🇰 🇿
+    bold = {"type": "bold", "offset": 10, "length": 3}  # "мир"
+    italic = {"type": "italic", "offset": 16, "length": 11}  # "🇰🇿 друзья", all of it
+    inner = {"type": "bold", "offset": 21, "length": 6}  # "друзья", inside the italic
+    sent = await emulator.send_text(user, text, [italic, inner, bold])
+    message = delivered(emulator)
+    assert message.text == text
+    assert message.entities is not None
+    assert [e.type for e in message.entities] == ["bold", "italic", "bold"]
+    assert message.html_text == "Привет 👋 <b>мир</b>\nи <i>🇰🇿 <b>друзья</b></i>"
+    assert sent.page_html == message.html_text  # the page shows what the bot gets
+
+    # A command keeps its own entity beside the person's formatting.
+    await emulator.send_text(user, "/check **", [{"type": "italic", "offset": 7, "length": 2}])
+    entities = delivered(emulator).entities or []
+    assert [(e.type, e.offset, e.length) for e in entities] == [
+        ("bot_command", 0, 6),
+        ("italic", 7, 2),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("entity", "reason"),
+    [
+        ({"type": "bold", "offset": 8, "length": 1}, "outside"),  # half of 👋
+        ({"type": "bold", "offset": 0, "length": 99}, "outside"),
+        ({"type": "bold", "offset": 0, "length": 0}, "outside"),
+        ({"type": "text_link", "offset": 0, "length": 2}, "unsupported"),
+        ({"type": "bold", "offset": "0", "length": 2}, "integers"),
+    ],
+)
+async def test_entities_no_client_would_send_are_refused(entity, reason):
+    emulator = Emulator()
+    user = emulator.add_user("ru")
+    with pytest.raises(ValueError, match=reason):
+        await emulator.send_text(user, "Привет 👋", [entity])
+    overlapping = [
+        {"type": "bold", "offset": 0, "length": 4},
+        {"type": "italic", "offset": 2, "length": 4},
+    ]
+    with pytest.raises(ValueError, match="overlap"):
+        await emulator.send_text(user, "Привет 👋", overlapping)
+    assert emulator.take_updates() == []
+
+
+async def test_attachments_reach_the_bot_in_the_bot_apis_shape(telegram):
+    """What a person attaches on the page: a picture as a photo, anything else as a
+    document; getFile and the download give the bot back the stored bytes."""
+    emulator, bot = telegram
+    user = await started(emulator)
+    emulator.take_updates()
+    await emulator.send_file(
+        user,
+        png(640, 480),
+        "transfer.png",
+        "image/png",
+        "Передача **",
+        [{"type": "bold", "offset": 0, "length": 8}],
+    )
+    message = delivered(emulator)
+    assert message.caption == "Передача **" and message.caption_entities is not None
+    assert message.photo is not None
+    assert [(p.width, p.height) for p in message.photo] == [(90, 68), (320, 240), (640, 480)]
+    largest = message.photo[-1]
+    assert largest.file_size and largest.file_unique_id
+    file = await bot.get_file(largest.file_id)
+    assert file.file_size == largest.file_size and file.file_path
+    downloaded = await bot.download_file(file.file_path)
+    assert downloaded is not None
+    with Image.open(downloaded) as picture:
+        assert (picture.format, picture.size) == ("JPEG", (640, 480))
+
+    pdf = b"%PDF-1.4\n% a verdict\n%%EOF\n"
+    await emulator.send_file(user, pdf, "приговор.pdf", "application/pdf")
+    document = delivered(emulator).document
+    assert document is not None
+    assert (document.file_name, document.mime_type, document.file_size) == (
+        "приговор.pdf",
+        "application/pdf",
+        len(pdf),
+    )
+    file = await bot.get_file(document.file_id)
+    downloaded = await bot.download_file(file.file_path or "")
+    assert downloaded is not None and downloaded.read() == pdf
+    # A picture that is not one goes as a file, as Telegram would take it.
+    await emulator.send_file(user, b"not a picture", "x.png", "image/png")
+    assert delivered(emulator).document is not None
+    with pytest.raises(TelegramBadRequest, match="invalid file_id"):
+        await bot.get_file("made-up")
+    emulator.problems.clear()
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[tuple[Emulator, RunningEmulator, Bot, aiohttp.ClientSession]]:
+    """The emulator with its page, a bot on it, and a browser-like client."""
+    emulator = Emulator()
+    server = await serve(emulator, 0, with_page=True)
+    bot = Bot(emulator.token, session=AiohttpSession(api=TelegramAPIServer.from_base(server.url)))
+    async with aiohttp.ClientSession(base_url=server.url) as http:
+        yield emulator, server, bot, http
+    await bot.session.close()
+    await server.stop()
+
+
+async def test_the_page_serves_a_chats_files_to_that_chat_only(sandbox):
+    emulator, _, bot, http = sandbox
+    alice, bob = PERSONAS[0], PERSONAS[1]
+    upload = {"name": "p.png", "type": "image/png", "data": base64.b64encode(png()).decode()}
+    async with http.post(
+        "/api/send", json={"persona": alice.key, "text": "caption", "file": upload}
+    ) as r:
+        assert r.status == 200
+    async with http.get("/api/chat", params={"persona": alice.key}) as r:
+        (shown,) = (await r.json())["messages"]
+    assert shown["kind"] == "photo" and shown["photo"]["available"] and shown["html"] == "caption"
+    photo_id = shown["photo"]["file_id"]
+    async with http.get("/api/file", params={"persona": alice.key, "file_id": photo_id}) as r:
+        assert r.status == 200 and r.content_type == "image/jpeg"
+        assert r.headers["X-Content-Type-Options"] == "nosniff"
+    # Bob's chat shows no such file, so his page cannot fetch it.
+    async with http.get("/api/file", params={"persona": bob.key, "file_id": photo_id}) as r:
+        assert r.status == 404
+
+    # The bot's letter PDF: a document bubble, opened in the browser under its name.
+    alice_id = alice.user_id
+    await bot.send_document(alice_id, BufferedInputFile(b"%PDF-1.4 letter", filename="letter.pdf"))
+    async with http.get("/api/chat", params={"persona": alice.key}) as r:
+        document = (await r.json())["messages"][-1]["document"]
+    assert (document["file_name"], document["mime_type"], document["file_size"]) == (
+        "letter.pdf",
+        "application/pdf",
+        15,
+    )
+    query = {"persona": alice.key, "file_id": document["file_id"]}
+    async with http.get("/api/file", params=query) as r:
+        assert r.status == 200 and r.content_type == "application/pdf"
+        assert r.headers["Content-Disposition"].startswith('inline; filename="letter.pdf"')
+        assert await r.read() == b"%PDF-1.4 letter"
+    # Once the bot deletes the message, the file is no longer the chat's to show.
+    await bot.delete_message(alice_id, emulator.messages(emulator.users[alice_id])[-1].message_id)
+    async with http.get("/api/file", params=query) as r:
+        assert r.status == 404
+
+    # A file the browser could run (HTML) is downloaded, never shown on the page's origin.
+    page = {"name": "x.html", "type": "text/html", "data": base64.b64encode(b"<script>").decode()}
+    async with http.post("/api/send", json={"persona": bob.key, "file": page}) as r:
+        assert r.status == 200
+    html_id = emulator.messages(emulator.users[bob.user_id])[-1].file_ids().pop()
+    async with http.get("/api/file", params={"persona": bob.key, "file_id": html_id}) as r:
+        assert r.headers["Content-Disposition"].startswith("attachment;")
+
+    big = {
+        "name": "big.bin",
+        "type": "",
+        "data": base64.b64encode(b"0" * (10 * 2**20 + 1)).decode(),
+    }
+    async with http.post("/api/send", json={"persona": bob.key, "file": big}) as r:
+        assert r.status == 413 and "10 MB" in await r.text()
+
+
+async def test_the_page_sends_formatting_as_entities(sandbox):
+    emulator, _, _, http = sandbox
+    persona = PERSONAS[1]
+    body = {
+        "persona": persona.key,
+        "text": "Улица Мира, 5\nкв. 😀 12",
+        "entities": [{"type": "italic", "offset": 18, "length": 5}],
+    }
+    async with http.post("/api/send", json=body) as r:
+        assert r.status == 200
+    message = delivered(emulator)
+    assert message.html_text == "Улица Мира, 5\nкв. <i>😀 12</i>"
+    body["entities"] = [{"type": "bold", "offset": 19, "length": 1}]  # half of 😀
+    async with http.post("/api/send", json=body) as r:
+        assert r.status == 400 and "outside the text" in await r.text()
+
+
+async def test_an_empty_chat_shows_the_description_for_the_persons_language(sandbox):
+    emulator, _, bot, http = sandbox
+    english, russian = PERSONAS[0], PERSONAS[1]
+
+    async def description(persona: Any) -> str:
+        async with http.get("/api/chat", params={"persona": persona.key}) as r:
+            state = await r.json()
+        assert state["messages"] == []
+        return str(state["description"])
+
+    assert await description(english) == ""
+    await bot.set_my_description("Letters to prisoners of conscience.")
+    await bot.set_my_description("Письма узникам совести.", language_code="ru")
+    assert await description(english) == "Letters to prisoners of conscience."
+    assert await description(russian) == "Письма узникам совести."
+    assert (await bot.get_my_description(language_code="ru")).description.startswith("Письма")
+    await bot.set_my_description("", language_code="ru")  # removes Russian's own
+    assert await description(russian) == "Letters to prisoners of conscience."
+    with pytest.raises(TelegramBadRequest, match="too long"):
+        await bot.set_my_description("x" * 513)
+    emulator.problems.clear()
+
+
+async def test_the_persona_label_follows_the_language_the_bot_speaks(telegram):
+    """The bot's real menus, in every language it has: a chat's own menu names its
+    language, Uzbek in Cyrillic included (it can have no menu of its own in Telegram)."""
+    emulator, bot = telegram
+    i18n = make_i18n()
+    await commands.register(bot, i18n)
+    english, kazakh, uzbek, cyrillic = (
+        next(p for p in PERSONAS if p.key == key)
+        for key in ("supporter-en", "supporter-kk", "supporter-uz", "supporter-uz_Cyrl")
+    )
+    for persona in PERSONAS:
+        user = emulator.add_user(persona.language_code, "P", persona.user_id)
+        user.started = True
+        assert persona_label(emulator, persona) == persona.label  # no menu of its own yet
+    for persona in PERSONAS:
+        for code in LANGUAGES:
+            await commands.register_for_chat(
+                bot, i18n, persona.user_id, code.replace("-", "_"), role=None
+            )
+            assert spoken_language(emulator, persona.user_id) == code
+    await commands.register_for_chat(bot, i18n, english.user_id, "kk")
+    assert persona_label(emulator, english) == "Supporter · Қазақша"
+    await commands.register_for_chat(bot, i18n, kazakh.user_id, "en")
+    assert persona_label(emulator, kazakh) == "Қолдаушы · English"
+    await commands.register_for_chat(bot, i18n, cyrillic.user_id, "uz")
+    assert persona_label(emulator, cyrillic) == "Тарафдор · Oʻzbekcha"
+    await commands.register_for_chat(bot, i18n, uzbek.user_id, "uz_Cyrl")
+    assert persona_label(emulator, uzbek) == "Tarafdor · Ўзбекча"
+    # A staff menu (more commands, the same language) still reads as its language.
+    await commands.register_for_chat(bot, i18n, english.user_id, "ru", role="admin")
+    assert persona_label(emulator, english) == "Supporter · Русский"
+    # With no menu for any language to compare, the label says it cannot tell.
+    bare = Emulator()
+    bare.users[kazakh.user_id] = emulator.users[kazakh.user_id]
+    bare.commands[(f"chat:{kazakh.user_id}", "")] = [{"command": "start", "description": "Go"}]
+    assert persona_label(bare, kazakh) == "Қолдаушы · ?"
