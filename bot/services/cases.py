@@ -160,8 +160,9 @@ async def country_counts(session: AsyncSession) -> dict[str, int]:
 
 
 def normalise_query(query: str) -> str:
-    """Collapse whitespace and strip control characters from what a person typed."""
-    cleaned = "".join(ch for ch in query if ch.isprintable())
+    """Collapse whitespace and strip control characters from what a person typed. A line
+    break is white space, not a control character to drop: two lines are two words."""
+    cleaned = "".join(ch if ch.isprintable() else " " if ch.isspace() else "" for ch in query)
     return " ".join(cleaned.split())[:MAX_QUERY]
 
 

@@ -1,5 +1,6 @@
 import pytest
 
+from bot.services import cases
 from bot.services.search import search_key, skeleton
 
 
@@ -29,3 +30,10 @@ def test_search_key_holds_every_name_and_slug():
     assert "erzhan elshibayev" in key
     assert "erzan elshibaev" in key
     assert skeleton("Elshibayev") in key
+
+
+def test_a_query_on_two_lines_is_two_words():
+    """A line break was dropped as a control character: "Line one\\nline two" searched for
+    "Line oneline two"."""
+    assert cases.normalise_query("Line one\nline two") == "Line one line two"
+    assert cases.normalise_query("Testov\r\n\tAlisher\x00") == "Testov Alisher"
