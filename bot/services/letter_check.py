@@ -311,14 +311,9 @@ def scripts(normalised: str) -> Scripts:
     return Scripts(counts)
 
 
-def detect_language(draft: str) -> str | None:
-    """The locale the draft seems written in, or None when there is too little to tell.
-
-    A simple heuristic: the main alphabet, then letters only some languages use and
-    their commonest short words. Cyrillic with no sign of a Turkic or Tajik letter is
-    taken for Russian; Latin needs a positive sign of English, Turkmen or Uzbek.
-    """
-    norm = normalise(draft)
+def _scores(norm: str) -> tuple[str, dict[str, float]] | None:
+    """The draft's main alphabet and how strongly each of its languages shows; None when
+    there are too few letters to tell."""
     found = scripts(norm)
     script = found.main
     if script is None or found.counts[script] < MIN_LETTERS:
@@ -335,22 +330,52 @@ def detect_language(draft: str) -> str | None:
         for loc in candidates:
             if word in _WORDS[loc]:
                 score[loc] += 2
-    best = max(candidates, key=lambda loc: (score[loc], loc == SCRIPT_DEFAULT[script]))
+    return script, score
+
+
+def detect_language(draft: str) -> str | None:
+    """The locale the draft seems written in, or None when there is too little to tell.
+
+    A simple heuristic: the main alphabet, then letters only some languages use and
+    their commonest short words. Cyrillic with no sign of a Turkic or Tajik letter is
+    taken for Russian; Latin needs a positive sign of English, Turkmen or Uzbek.
+    """
+    scored = _scores(normalise(draft))
+    if scored is None:
+        return None
+    script, score = scored
+    best = max(score, key=lambda loc: (score[loc], loc == SCRIPT_DEFAULT[script]))
     if score[best] >= 2:
         return best
     return SCRIPT_DEFAULT[script] if script == CYRILLIC else None
 
 
 def term_locales(draft: str, reader_locale: str) -> list[str]:
-    """Whose lists apply: the draft's language when it is clear, otherwise the reader's
-    language and the common language of the alphabet; a passage in another alphabet
-    adds that alphabet's common language."""
+    """Whose lists apply: the draft's language when it is clear (the reader's, where it
+    ties), otherwise the reader's language and the common language of the alphabet; a
+    passage in another alphabet adds that alphabet's common language.
+
+    Short drafts in the Turkic languages and Tajik share most of their letters: a
+    sentence in Uzbek Cyrillic with "ҳ" and "қ" scores as much for Tajik, and one with
+    no telling letter or word for nothing at all. The reader's own language is then the
+    likelier one, and it must not be shut out.
+    """
     norm = normalise(draft)
     found = scripts(norm)
-    detected = detect_language(draft)
+    scored = _scores(norm)
     out: list[str] = []
-    if detected is not None:
-        out.append(detected)
+    if scored is not None:
+        script, score = scored
+        best = max(
+            score,
+            key=lambda loc: (score[loc], loc == reader_locale, loc == SCRIPT_DEFAULT[script]),
+        )
+        if score[best] >= 2:
+            out.append(best)
+        else:
+            if reader_locale in score:
+                out.append(reader_locale)
+            out.append(SCRIPT_DEFAULT[script])
     else:
         out.append(reader_locale)
         if found.main is not None:
@@ -440,8 +465,15 @@ def _spans(words: list[_Word], term: Term) -> list[tuple[int, int]]:
     ]
 
 
+def _begins(word: str, listed: str) -> bool:
+    # A word of one or two letters (a preposition: "в", "от", "аз") is itself only, or
+    # "сбежать от" would also spare "сбежать оттуда".
+    return word == listed if len(listed) <= 2 else word.startswith(listed)
+
+
 def _excepted(words: list[_Word], exceptions: Iterable[Term]) -> set[int]:
-    """The words an "ok" exception covers: each begins with the exception's word."""
+    """The words an "ok" exception covers: each begins with the exception's word (is it,
+    for a word of one or two letters)."""
     covered: set[int] = set()
     for term in exceptions:
         listed = [w.text for w in _tokens(normalise(term.term))]
@@ -449,7 +481,7 @@ def _excepted(words: list[_Word], exceptions: Iterable[Term]) -> set[int]:
         if not n:
             continue
         for i in range(len(words) - n + 1):
-            if all(words[i + j].text.startswith(w) for j, w in enumerate(listed)):
+            if all(_begins(words[i + j].text, w) for j, w in enumerate(listed)):
                 covered.update(range(i, i + n))
     return covered
 

@@ -50,9 +50,9 @@ def _usage() -> str:
     return _(
         "Add or change: <code>/checkwords add ru TERM | censor | ADVICE</code>\n"
         "Remove: <code>/checkwords remove ru TERM</code>\n"
-        "A term matches the start of words, so a stem catches every form. The reason is "
+        "A term catches every form of its word, and a phrase word by word. The reason is "
         "censor (likely to be stopped), risk (could hurt the prisoner) or ok (an exception: "
-        "a longer stem that is fine although a shorter term matches it)."
+        "words that begin with it are never flagged, such as an idiom or a look-alike word)."
     )
 
 

@@ -4,6 +4,7 @@ length, links and contact details, editors' exceptions, and the shipped seed lis
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -272,15 +273,17 @@ async def test_a_newer_list_reaches_a_bot_whose_editors_keep_their_own(session, 
     shutil.copytree(lc.SEED_DIR, seeds)
     await lc.add_term(session, Term("ru", "суд", RISK, "Своё слово редактора."), "tester")
     ru = seeds / "ru.yaml"
-    text = ru.read_text(encoding="utf-8").replace("version: 2", "version: 3")
+    text = ru.read_text(encoding="utf-8")
+    version = int(re.search(r"^version: (\d+)$", text, re.M).group(1))  # type: ignore[union-attr]
+    text = text.replace(f"version: {version}", f"version: {version + 1}")
     ru.write_text(
-        text + "  - term: кемпир-абад\n    reason: risk\n    country: kg\n"
+        text + "  - term: событие-пример\n    reason: risk\n    country: kg\n"
         "    advice: 'Не упоминайте эти события.'\n",
         encoding="utf-8",
     )
     assert await lc.sync(session, seeds) == 1
     terms = {t.term: t for t in await lc.terms_of(session, "ru")}
-    assert terms["кемпир-абад"].country == "kg"
+    assert terms["событие-пример"].country == "kg"
     assert terms["суд"].advice == "Своё слово редактора."  # the editor's wording stays
     assert await lc.sync(session, seeds) == 0  # once
 
