@@ -375,6 +375,17 @@ async def test_a_discreet_relative_reads_of_their_relatives_case(
     assert theirs is not None and ours is not None
     assert theirs.text == "🔔 There is news about your relative's case."
     assert ours.text == "🔔 There is news about a case you follow."
+    # In a digest too.
+    theirs, ours = [
+        await renderer(
+            read_spec(json.dumps({"t": "digest", "items": [json.loads(d.spec)] * 2})),
+            await reader_for(storage, d, discreet=True),
+        )
+        for d in (by_person[relative], by_person[follower])
+    ]
+    assert theirs is not None and ours is not None
+    assert theirs.text == "📬 2 updates on your relative's case."
+    assert ours.text == "📬 2 updates on the cases you follow."
 
 
 @pytest.mark.parametrize("role", [None, "broadcaster"])
@@ -508,25 +519,3 @@ async def test_a_button_left_on_a_published_update_says_what_happened(
     await driver.press(editor, "Stop")
     stale = await driver.callback(editor, stop, older)
     assert stale.notices == ["This form was stopped earlier, and nothing was changed then."]
-
-
-async def test_a_discreet_relatives_digest_speaks_of_their_relatives_case(
-    driver: Driver, storage, settings, small_cases
-):
-    editor = await staff_member(storage, settings)
-    [follower] = await readers(storage, settings, [9_300_000_671])
-    [relative] = await readers(storage, settings, [9_300_000_672], follow=False, family=True)
-    await news_until_preview(driver, editor, "Testov was moved to Zangiota.")
-    await driver.press(editor, "Publish")
-    by_person = {d.person_id: d for d in await rows(storage, Delivery)}
-    renderer = AlertRenderer(storage.sessionmaker, make_i18n(), ["ru", "en"])
-    theirs, ours = [
-        await renderer(
-            read_spec(json.dumps({"t": "digest", "items": [json.loads(d.spec)] * 2})),
-            await reader_for(storage, d, discreet=True),
-        )
-        for d in (by_person[relative], by_person[follower])
-    ]
-    assert theirs is not None and ours is not None
-    assert theirs.text == "📬 2 updates on your relative's case."
-    assert ours.text == "📬 2 updates on the cases you follow."
