@@ -54,7 +54,7 @@ def version_of(row: BroadcastVersion) -> Version:
     return Version(row.text, [(str(a), str(b)) for a, b in json.loads(row.buttons)])
 
 
-def audience_label(audience: str, value: str, names: Sequence[str] = ()) -> str:
+def audience_phrase(audience: str, value: str, names: Sequence[str] = ()) -> str:
     """Who a broadcast goes to, in words; `names` are the chosen cases' names."""
     if audience == Audience.ALL:
         return _("all supporters")

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
 
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.i18n import ngettext
@@ -283,10 +283,10 @@ def matches(query: str, found: Sequence[StaffMatch]) -> tuple[str, InlineKeyboar
     return text.format(query=shown), kb
 
 
-def _menu(kb: InlineKeyboardBuilder, case_id: int) -> InlineKeyboardMarkup:
-    """A menu's choices two a row, and Back to the case."""
-    kb.button(text=_("« Back"), callback_data=back_to_case(case_id))
-    kb.adjust(2)
+def _menu(kb: InlineKeyboardBuilder, case_id: int, columns: int = 2) -> InlineKeyboardMarkup:
+    """A menu's choices two a row (or `columns`), and Back to the case."""
+    kb.adjust(columns)
+    kb.row(InlineKeyboardButton(text=_("« Back"), callback_data=back_to_case(case_id).pack()))
     return kb.as_markup()
 
 
@@ -301,7 +301,9 @@ def fields_menu(case_id: int) -> Screen:
         "Which field? The country and the slug cannot be changed; the status is changed "
         "with /update."
     )
-    return text, _menu(kb, case_id)
+    # One a row: a field's name ("The facility's rules for letters") is too long for half
+    # a phone's width in most languages.
+    return text, _menu(kb, case_id, columns=1)
 
 
 def versions_menu(case_id: int, field: str, locales: Iterable[str]) -> Screen:

@@ -17,7 +17,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import LANGUAGE_NAMES
 from bot.presentation import views
-from bot.presentation.broadcast_views import audience_label, discreet_notice
+from bot.presentation.broadcast_views import audience_phrase, discreet_notice
 from bot.presentation.callbacks import BroadcastAction, BroadcastCb
 from bot.services.broadcasts import Draft, Submitted
 from bot.services.cases import COUNTRIES
@@ -150,7 +150,7 @@ def time_question(zone: str) -> str:
 
 def _to_whom(audience: str, value: str, names: Sequence[str], count: int) -> list[str]:
     return [
-        _("To: {audience}").format(audience=audience_label(audience, value, names)),
+        _("To: {audience}").format(audience=audience_phrase(audience, value, names)),
         _("Recipients now: {count}").format(count=views.number(count)),
     ]
 

@@ -37,7 +37,7 @@ def main_menu(*, family: bool = False) -> InlineKeyboardMarkup:
         )
     kb.button(text=_("📂 Browse cases"), callback_data=MenuCb(to="cases"))
     kb.button(text=_("⭐ My cases"), callback_data=MenuCb(to="my"))
-    kb.button(text=_("🎲 Write to someone who needs it"), callback_data=NeedCb())
+    kb.button(text=_("🎲 Someone who needs letters"), callback_data=NeedCb())
     kb.button(text=_("✉️ Write a letter"), callback_data=MenuCb(to="letter"))
     kb.button(text=_("📊 What I have done"), callback_data=MenuCb(to="me"))
     kb.button(text=_("⚙️ Settings"), callback_data=MenuCb(to="settings"))
@@ -206,11 +206,9 @@ def letter(prompt: LetterPrompt, reader_locale: str) -> InlineKeyboardMarkup:
     if original is not None and original != prompt.locale:
         language = LANGUAGE_NAMES.get(original, original)
         kb.button(
-            text=_("🏛 In the authorities' language ({language})").format(language=language)
+            text=_("🏛 The text in {language}").format(language=language)
             if prompt.kind is LetterKind.APPEAL
-            else _("✍️ In the language the facility requires ({language})").format(
-                language=language
-            ),
+            else _("✍️ The text in {language}").format(language=language),
             callback_data=LetterCb(action="orig", id=case_id, kind=kind, variant=prompt.variant),
         )
     elif in_original:
@@ -245,7 +243,7 @@ def need_offer(case: Case) -> InlineKeyboardMarkup:
 
 def my_record() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("🎲 Write to someone who needs it"), callback_data=NeedCb())
+    kb.button(text=_("🎲 Someone who needs letters"), callback_data=NeedCb())
     kb.button(text=_("⭐ My cases"), callback_data=MenuCb(to="my"))
     kb.button(text=_("« Menu"), callback_data=MenuCb(to="start"))
     kb.adjust(1)
@@ -311,7 +309,7 @@ def zone_confirm() -> InlineKeyboardMarkup:
     """Under the note that a first follow set the reader's time zone: one tap to keep it."""
     kb = InlineKeyboardBuilder()
     kb.button(text=_("✅ That is right"), callback_data=SetCb(field="zone-ok"))
-    kb.button(text=_("🕒 Another time zone"), callback_data=SetCb(field="menu", value="tz"))
+    kb.button(text=_("🕒 Another zone"), callback_data=SetCb(field="menu", value="tz"))
     kb.adjust(2)
     return kb.as_markup()
 
@@ -351,7 +349,7 @@ def delivery(person: Person) -> InlineKeyboardMarkup:
         )
     if person.delivery != DeliveryMode.INSTANT:
         for hour in DIGEST_HOURS:
-            label = f"{hour:02d}:00"
+            label = views.clock(hour)
             kb.button(
                 text=f"✓ {label}" if person.digest_hour == hour else label,
                 callback_data=SetCb(field="hour", value=str(hour)),

@@ -12,7 +12,7 @@ from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_time, get_timezone_location
+from babel.dates import format_date, format_datetime, format_time, get_timezone_location
 from babel.numbers import format_decimal
 from babel.support import LazyProxy
 
@@ -82,9 +82,20 @@ def status_label(status: str) -> str:
     return f"{STATUS_ICONS.get(status, '')} {STATUS_NAMES.get(status, status)}".strip()
 
 
+# A button alone in its row shows about this many characters on a phone.
+BUTTON_WIDTH = 30
+
+
 def list_label(item: CaseSummary) -> str:
+    """A case in a list: flag, name and status; on a phone the status gives way to the
+    name, and a name longer than the row ends in "…"."""
     # Button labels are plain text, so no escaping; Telegram shows them literally.
-    return f"{FLAGS.get(item.country, '')} {item.name} · {STATUS_NAMES.get(item.status, '')}"
+    flag = FLAGS.get(item.country, "")
+    full = f"{flag} {item.name} · {STATUS_NAMES.get(item.status, '')}"
+    if len(full) <= BUTTON_WIDTH:
+        return full
+    named = f"{flag} {item.name}"
+    return named if len(named) <= BUTTON_WIDTH else named[: BUTTON_WIDTH - 1].rstrip() + "…"
 
 
 def zone_adopted(zone: str) -> str:
@@ -97,6 +108,11 @@ def zone_kept(zone: str) -> str:
     return _("🕒 Times are shown for {zone}. You can change this in /settings.").format(
         zone=escape(timezone_label(zone))
     )
+
+
+def clock(hour: int) -> str:
+    """An hour of the day the reader's way (Babel): 22:00, or 10:00 PM in English."""
+    return format_time(dt.time(hour), "short", locale=_babel_locale())
 
 
 def timezone_label(tz: str) -> str:
@@ -113,9 +129,7 @@ def timezone_label(tz: str) -> str:
 def quiet_label(hours: tuple[int, int] | None) -> str:
     if hours is None:
         return _("No quiet hours")
-    return _("Quiet from {start}:00 to {end}:00").format(
-        start=f"{hours[0]:02d}", end=f"{hours[1]:02d}"
-    )
+    return _("Quiet from {start} to {end}").format(start=clock(hours[0]), end=clock(hours[1]))
 
 
 def delivery_label(mode: str) -> str:
@@ -154,6 +168,11 @@ def long_date(day: dt.date) -> str:
 def day_month(day: dt.date) -> str:
     """A day of the year without the year ("12 March"): a birthday."""
     return format_date(day, "d MMMM", locale=_babel_locale())
+
+
+def short_moment(at: dt.datetime, tz: str) -> str:
+    """A moment short enough for a button: 01.03.2099, 10:00 (the reader's way)."""
+    return format_datetime(at.astimezone(ZoneInfo(tz)), "short", locale=_babel_locale())
 
 
 def moment(at: dt.datetime, tz: str) -> str:
@@ -381,11 +400,11 @@ def letter_language_line(locale: str) -> str:
     ).format(language=escape(language_name(locale)))
 
 
-def _rules_label() -> str:
+def _rules_heading() -> str:
     return _("📋 <b>The facility's rules for letters:</b>\n{text}")
 
 
-def _topics_label() -> str:
+def _topics_heading() -> str:
     return _("💬 <b>What you can talk about:</b>\n{text}")
 
 
@@ -425,9 +444,9 @@ def case_card(card: CaseCard, reader_tz: str) -> str:
             lines.append(letter_language_line(case.letter_locale))
         if case.accepts_letters:
             if card.letter_rules:
-                letter_facts.append((_rules_label(), card.letter_rules))
+                letter_facts.append((_rules_heading(), card.letter_rules))
             if card.topics:
-                letter_facts.append((_topics_label(), card.topics))
+                letter_facts.append((_topics_heading(), card.topics))
     # Where the rules and topics go; they take what room the rest of the card leaves.
     facts_at = len(lines)
     if card.next_hearing:
@@ -549,8 +568,8 @@ def letter_prompt(prompt: LetterPrompt) -> str:
     letter_facts = [
         (label, value)
         for label, value in (
-            (_rules_label(), prompt.letter_rules),
-            (_topics_label(), prompt.topics),
+            (_rules_heading(), prompt.letter_rules),
+            (_topics_heading(), prompt.topics),
         )
         if value
     ]

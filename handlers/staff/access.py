@@ -6,7 +6,7 @@ from html import escape
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -50,7 +50,7 @@ async def _staff_screen(
     lines.extend(
         ["", _("Invite someone with /invite editor, /invite broadcaster or /invite admin.")]
     )
-    kb.button(text=_("⏳ Pending invitations"), callback_data=InviteCb(action="list"))
+    kb.button(text=_("⏳ Invitations"), callback_data=InviteCb(action="list"))
     kb.adjust(1)
     return "\n".join(lines), kb.as_markup()
 
@@ -62,30 +62,32 @@ def _admin_menu(role: str | None) -> InlineKeyboardMarkup:
         kb.button(text=_("➕ New case"), callback_data=CaseEditCb(action="new"))
         kb.button(text=_("✏️ Edit a case"), callback_data=CaseEditCb(action="find"))
         kb.button(text=_("⚖️ Hearings"), callback_data=HearingCb(action="start"))
-        kb.button(text=_("📰 Publish a case update"), callback_data=UpdateCb(action="start"))
-        kb.button(text=_("📨 Reports from families"), callback_data=ReportCb(action="list"))
-        kb.button(text=_("⏳ Pending invitations"), callback_data=InviteCb(action="list"))
+        kb.button(text=_("📰 Case update"), callback_data=UpdateCb(action="start"))
+        kb.button(text=_("📨 Family reports"), callback_data=ReportCb(action="list"))
+        kb.button(text=_("⏳ Invitations"), callback_data=InviteCb(action="list"))
     if role in {StaffRole.ADMIN, StaffRole.BROADCASTER}:
         kb.button(text=_("📣 New broadcast"), callback_data=BroadcastCb(action="new"))
-        kb.button(
-            text=_("📋 Broadcasts waiting and running"), callback_data=BroadcastCb(action="list")
-        )
+        kb.button(text=_("📋 Broadcast queue"), callback_data=BroadcastCb(action="list"))
     kb.button(text=_("📊 Statistics"), callback_data=StaffCb(action="stats"))
     if role == StaffRole.ADMIN:
         kb.button(text=_("👥 Staff"), callback_data=StaffCb(action="list"))
+        kb.button(text=_("📜 Audit log"), callback_data=StaffCb(action="audit"))
+    # Two columns: up to thirteen buttons in one ran off a phone's screen.
+    kb.adjust(2)
+    if role == StaffRole.ADMIN:
         invites: tuple[tuple[StaffRole, StaffAction], ...] = (
             (StaffRole.EDITOR, "invite-editor"),
             (StaffRole.BROADCASTER, "invite-broadcaster"),
             (StaffRole.ADMIN, "invite-admin"),
         )
+        # A row each: with the role's name they are too long for half a phone's width.
         for invited, action in invites:
-            kb.button(
-                text=_("➕ Invite: {role}").format(role=role_name(invited.value)),
-                callback_data=StaffCb(action=action),
+            kb.row(
+                InlineKeyboardButton(
+                    text=_("➕ Invite: {role}").format(role=role_name(invited.value)),
+                    callback_data=StaffCb(action=action).pack(),
+                )
             )
-        kb.button(text=_("📜 Audit log"), callback_data=StaffCb(action="audit"))
-    # Two columns: up to thirteen buttons in one ran off a phone's screen.
-    kb.adjust(2)
     return kb.as_markup()
 
 

@@ -116,7 +116,7 @@ async def _case_screen(
     for h in upcoming:
         assert h.id is not None
         lines.append(views.hearing_line(h, h.timezone))
-        when = views.moment(h.starts_at, h.timezone)
+        when = views.short_moment(h.starts_at, h.timezone)
         kb.button(
             text=_("Move: {when}").format(when=when),
             callback_data=HearingCb(action="move", case=case.id, hearing=h.id),

@@ -53,7 +53,7 @@ def _result_keyboard(case_id: int, draft_message: int | None) -> InlineKeyboardM
     kb.button(text=_("🔎 Check another draft"), callback_data=CheckCb(action="again", case=case_id))
     if draft_message is not None:
         kb.button(
-            text=_("🧹 Delete my draft from this chat"),
+            text=_("🧹 Delete my draft"),
             callback_data=CheckCb(action="wipe", case=case_id, msg=draft_message),
         )
     if case_id:

@@ -1,4 +1,4 @@
-""" "Write to someone who needs it" against the emulator: two supporters asking again and
+""" "Someone who needs letters" against the emulator: two supporters asking again and
 again are spread over the least written to, rarely sent to the same person at once, and
 never to those who already get many letters."""
 
@@ -51,7 +51,7 @@ async def test_two_supporters_are_spread_over_those_who_need_letters(live: Live,
             names[slug] = texts[case.id]["en"].name
     first, second = emu.add_user("en"), emu.add_user("en")
     for user in (first, second):
-        assert "Write to someone who needs it" in str((await say(emu, user, "/start")).reply_markup)
+        assert "Someone who needs letters" in str((await say(emu, user, "/start")).reply_markup)
 
     seen: Counter[str] = Counter()
     same = 0

@@ -132,7 +132,7 @@ async def test_card_prompt_shows_the_facts_in_the_readers_language(driver: Drive
     assert "Не больше одного листа" not in text  # the reader's language comes first
 
     # The card in the language the facility requires; the rules stay in the reader's.
-    russian = await driver.press(person, "the facility requires")
+    russian = await driver.press(person, "✍️ The text in")
     assert "Фарход Намунов!" in russian.text  # the Russian template, with the Russian name
     assert "One sheet at most" in russian.text
     assert "🌐 In my language" in russian.labels()

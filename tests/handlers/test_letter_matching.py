@@ -1,4 +1,4 @@
-""" "Write to someone who needs it" through the dispatcher: only people in custody whose
+""" "Someone who needs letters" through the dispatcher: only people in custody whose
 facility passes letters on, never the same person twice in a row when asked for someone
 else, and not the one a supporter has just written to."""
 
@@ -38,9 +38,9 @@ def offered_name(text: str) -> str:
 async def test_the_offer_is_someone_who_can_receive_a_card(driver: Driver, demo_cases):
     person = Person(id=9_500_000_001)
     start = await driver.send(person, "/start")
-    assert "🎲 Write to someone who needs it" in start.labels()
+    assert "🎲 Someone who needs letters" in start.labels()
     names = set()
-    reply = await driver.press(person, "needs it")
+    reply = await driver.press(person, "needs letters")
     for _ in range(40):
         assert "in the last 30 days" in reply.text
         names.add(offered_name(reply.text))

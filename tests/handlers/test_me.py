@@ -46,7 +46,7 @@ async def test_me_counts_what_the_supporter_did(driver: Driver, storage, address
     await driver.send(person, "/start")
     freed = await driver.press(person, "What I have done")
     assert "1 of the people you wrote for is free now." in freed.text
-    assert "Write to someone who needs it" in " ".join(freed.labels())
+    assert "Someone who needs letters" in " ".join(freed.labels())
 
     await driver.send(person, "/forget")
     await driver.press(person, "🗑")

@@ -130,9 +130,9 @@ async def test_list_shows_pending_staff_and_family_invitations_only(
 
     # The same screen from /staff and from /admin.
     await driver.send(admin, "/staff")
-    assert (await driver.press(admin, "⏳ Pending invitations")).text == text
+    assert (await driver.press(admin, "⏳ Invitations")).text == text
     await driver.send(admin, "/admin")
-    assert (await driver.press(admin, "⏳ Pending invitations")).text == text
+    assert (await driver.press(admin, "⏳ Invitations")).text == text
 
 
 async def test_cancelling_stops_the_code_and_is_audited_without_it(
@@ -258,7 +258,7 @@ async def test_editors_see_and_cancel_family_invitations_only(
     by_admin = await family_code(driver, admin)
     await family_code(driver, editor, "test-released")
     menu = await driver.send(editor, "/admin")
-    listing = await driver.press(editor, "⏳ Pending invitations")
+    listing = await driver.press(editor, "⏳ Invitations")
     assert "2 invitations are waiting to be used" in listing.text
     assert "broadcaster" not in listing.text
     assert f"made by {await tag_of(storage, settings, admin.id)}" in listing.text

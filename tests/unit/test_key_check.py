@@ -50,6 +50,8 @@ async def test_a_database_from_before_fingerprints_takes_only_a_key_that_reads_i
     storage = await prepare(settings)
     async with storage.sessionmaker() as session, session.begin():
         await identity.ensure(session, IdentityCipher(settings.key_bytes), 7_700_000_002, "en")
+        await session.execute(text("DROP TABLE check_term_seeds"))
+        await session.execute(text("ALTER TABLE check_terms DROP COLUMN country"))
         await session.execute(text("DROP TABLE address_waits"))
         await session.execute(text("DROP TABLE running_processes"))
         await session.execute(text("DROP TABLE key_rotation"))
