@@ -1,4 +1,5 @@
-"""The command menu, registered with Telegram in every language we have."""
+"""The command menu and the bot's description, registered with Telegram in every language
+we have."""
 
 from __future__ import annotations
 
@@ -77,13 +78,31 @@ def commands_for(
         return [BotCommand(command=cmd, description=str(desc)) for cmd, desc in chosen]
 
 
+# What an empty chat with the bot shows above its START button, and its profile line.
+DESCRIPTION = __(
+    "Umid means “hope”. Follow the cases of prisoners of conscience in Central Asia, write "
+    "them letters and cards, and hear about hearings and releases. We keep as little about "
+    "you as we can, and /forget deletes it."
+)
+SHORT_DESCRIPTION = __("Letters and news for prisoners of conscience in Central Asia.")
+
+
 async def register(bot: Bot, i18n: I18n) -> None:
-    """setMyCommands for the default list and for each language Telegram can key it by."""
-    await bot.set_my_commands(commands_for(i18n, i18n.default_locale))
+    """setMyCommands, setMyDescription and setMyShortDescription for the default language
+    and for each language Telegram can key them by."""
+    await _register_in(bot, i18n, i18n.default_locale, None)
     for locale in SUPPORTED_LOCALES:
         code = telegram_language_code(locale)
         if code is not None:
-            await bot.set_my_commands(commands_for(i18n, locale), language_code=code)
+            await _register_in(bot, i18n, locale, code)
+
+
+async def _register_in(bot: Bot, i18n: I18n, locale: str, code: str | None) -> None:
+    await bot.set_my_commands(commands_for(i18n, locale), language_code=code)
+    with i18n.context(), i18n.use_locale(locale):
+        description, short = str(DESCRIPTION), str(SHORT_DESCRIPTION)
+    await bot.set_my_description(description, language_code=code)
+    await bot.set_my_short_description(short, language_code=code)
 
 
 async def register_for_chat(
