@@ -269,7 +269,7 @@ def settings(person: Person) -> InlineKeyboardMarkup:
         text=views.protected_label(person.protect_content), callback_data=SetCb(field="protect")
     )
     kb.button(
-        text=views.autodelete_label(person.autodelete_hours),
+        text=views.autodelete_state(person.autodelete_hours),
         callback_data=SetCb(field="menu", value="autodelete"),
     )
     kb.button(

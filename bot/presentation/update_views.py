@@ -62,7 +62,7 @@ def kind_question(name: str, status: str, case_id: int, *, has_action: bool) -> 
     _button(kb, _("📰 News"), "kind", UpdateKind.NEWS, case_id)
     _button(kb, _("🚨 Urgent action"), "kind", UpdateKind.ACTION, case_id)
     if has_action:
-        _button(kb, _("ℹ️ Further information on the action"), "kind", UpdateKind.INFO, case_id)
+        _button(kb, _("ℹ️ Further information"), "kind", UpdateKind.INFO, case_id)
     kb.adjust(2, 1, 1)
     return text, kb
 

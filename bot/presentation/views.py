@@ -161,6 +161,16 @@ def autodelete_label(hours: int | None) -> str:
     ).format(count=number(hours))
 
 
+def autodelete_state(hours: int | None) -> str:
+    """Whether alerts delete themselves, said as a state (the settings' line and button),
+    not as a command: "🗑 Keep alerts" there read as an order to keep them."""
+    if hours is None:
+        return _("🗑 Auto-delete: off")
+    return ngettext(
+        "🗑 Auto-delete: after {count} hour", "🗑 Auto-delete: after {count} hours", hours
+    ).format(count=number(hours))
+
+
 def long_date(day: dt.date) -> str:
     return format_date(day, "long", locale=_babel_locale())
 
@@ -439,7 +449,11 @@ def case_card(card: CaseCard, reader_tz: str) -> str:
         lines.extend(["", fallback_note(text.locale)])
     letter_facts: list[tuple[str, str]] = []
     if in_custody:
-        lines.extend(["", letters_line(case.accepts_letters)])
+        if case.accepts_letters and not case.prison_address:
+            # Said before the Write button is pressed: the card cannot go in the post yet.
+            lines.extend(["", _("📭 Letters reach this person, but we have no safe address yet.")])
+        else:
+            lines.extend(["", letters_line(case.accepts_letters)])
         if case.accepts_letters and case.letter_locale:
             lines.append(letter_language_line(case.letter_locale))
         if case.accepts_letters:
@@ -592,7 +606,7 @@ def settings_text(person: Person) -> str:
         _("Delivery: {value}").format(value=delivery_label(person.delivery)),
         discreet_label(person.discreet),
         protected_label(person.protect_content),
-        autodelete_label(person.autodelete_hours),
+        autodelete_state(person.autodelete_hours),
         birthdays_label(person.birthday_prompts),
         "",
         _(

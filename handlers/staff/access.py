@@ -40,18 +40,21 @@ async def _staff_screen(
     members = await staff.members(session)
     kb = InlineKeyboardBuilder()
     lines = [_("<b>Staff</b>"), ""]
-    for member in members:
+    # Numbered, and the buttons name the number: a role and a keyed hash on a button ran
+    # past a phone's width in every language.
+    for number, member in enumerate(members, 1):
         label = f"{role_name(member.role)} · {staff.actor_of(cipher, member.person_id)}"
-        lines.append(f"• {escape(label)}")
+        lines.append(f"{number}. {escape(label)}")
         kb.button(
-            text=_("Revoke: {who}").format(who=label),
+            text=_("❌ Revoke {number}").format(number=number),
             callback_data=StaffCb(action="revoke", person=member.person_id),
         )
     lines.extend(
         ["", _("Invite someone with /invite editor, /invite broadcaster or /invite admin.")]
     )
-    kb.button(text=_("⏳ Invitations"), callback_data=InviteCb(action="list"))
-    kb.adjust(1)
+    kb.adjust(2)
+    invites = InviteCb(action="list").pack()
+    kb.row(InlineKeyboardButton(text=_("⏳ Invitations"), callback_data=invites))
     return "\n".join(lines), kb.as_markup()
 
 

@@ -184,3 +184,9 @@ def test_the_example_case_is_marked_in_every_language():
         # "Aziza (example)" in the language's own word: the bracket says it is not real.
         assert "(" in text.name and ")" in text.name, locale
         assert text.summary and len(text.summary) > 80, locale
+
+
+async def test_the_card_itself_says_there_is_no_address_yet(driver: Driver, storage, small_cases):
+    await without_address(storage)
+    card = await driver.send(Person(id=9_910_000_051), "/case Testov")
+    assert "Letters reach this person, but we have no safe address yet." in card.text

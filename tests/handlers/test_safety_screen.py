@@ -18,7 +18,9 @@ async def test_why_and_every_protection_in_one_tap(driver: Driver, storage):
     person = Person(id=9_800_000_001)
     await driver.send(person, "/settings")
     # A shorter auto-delete time chosen before is kept.
-    await driver.press(person, "Keep alerts")
+    # A state, not an order: "Keep alerts" there read as a command.
+    chooser = await driver.press(person, "🗑 Auto-delete: off")
+    assert "Keep alerts" in " ".join(chooser.labels())
     await driver.callback(person, "st:autodelete:6")
     row = await person_row(storage)
     assert row.autodelete_hours == 6 and not row.discreet and row.protect_content
