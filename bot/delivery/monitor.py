@@ -49,6 +49,10 @@ class BroadcastMonitor:
         self.view = view
         self.paid = paid
         self.worker = worker
+        # What this process last showed in each progress message: a tick with no progress
+        # (a paused broadcast, a slow one) edits nothing, rather than sending Telegram an
+        # identical text it refuses as "not modified" every five seconds.
+        self._shown: dict[int, tuple[int, str]] = {}
 
     async def tick(self, now: dt.datetime | None = None) -> None:
         """Start what is due, then bring every live progress message up to date."""
@@ -89,10 +93,16 @@ class BroadcastMonitor:
                 await self._show(broadcast, author, rendered)
             if done:
                 await broadcasts.finish_if_done(session, broadcast, report.left)
+                self._shown.pop(broadcast_id, None)
 
     async def _show(self, broadcast: Broadcast, author: Person, rendered: Rendered) -> None:
+        assert broadcast.id is not None
         chat_id = self.cipher.decrypt_id(author.tg_cipher)
+        markup = rendered.markup.model_dump_json() if rendered.markup is not None else ""
+        shown = (broadcast.progress_message_id or 0, rendered.text + markup)
         if broadcast.progress_message_id is not None:
+            if self._shown.get(broadcast.id) == shown:
+                return
             try:
                 await self.bot.edit_message_text(
                     rendered.text,
@@ -100,10 +110,13 @@ class BroadcastMonitor:
                     message_id=broadcast.progress_message_id,
                     reply_markup=rendered.markup,
                 )
+                self._shown[broadcast.id] = shown
                 return
             except TelegramBadRequest as exc:
                 if "not modified" in exc.message:
+                    self._shown[broadcast.id] = shown
                     return
                 # The message was deleted (by the author, or by auto-deletion): post anew.
         sent = await self.bot.send_message(chat_id, rendered.text, reply_markup=rendered.markup)
         broadcast.progress_message_id = sent.message_id
+        self._shown[broadcast.id] = (sent.message_id, rendered.text + markup)

@@ -205,6 +205,10 @@ async def test_scheduled_broadcast_starts_at_its_time(
     assert broadcast.status == "sending" and broadcast.progress_message_id is not None
     posted = [c for c in driver.session.calls[before:] if hasattr(c, "text")]
     assert any("Sent: 0 of 3" in (getattr(c, "text", "") or "") for c in posted)
+    # No progress since: the next tick edits nothing (Telegram refuses an identical edit).
+    before = len(driver.session.calls)
+    await monitor.tick()
+    assert driver.session.calls[before:] == []
 
     # Everyone got it: the next tick writes the final report and closes the broadcast.
     async with storage.sessionmaker() as s, s.begin():
