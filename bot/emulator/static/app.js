@@ -202,8 +202,35 @@ async function refreshLabels() {
   }
 }
 
+// The stream is opened first and its events held until the chat is drawn: a message the
+// bot sent between fetching the chat and opening the stream used to appear only on
+// reload. draw() replaces a message by its id, so an event the fetched chat already
+// holds is drawn twice to the same place.
 async function load() {
+  if (source) source.close();
+  const stream = new EventSource("/api/events?persona=" + encodeURIComponent(persona));
+  source = stream;
+  let held = [];
+  const apply = (event) => {
+    if (event.type === "message" || event.type === "edit") draw(event.message);
+    else if (event.type === "delete") remove(event.message);
+    else if (event.type === "answer" && event.text) (event.alert ? alertBox : show)(event.text);
+    else if (event.type === "commands") {
+      api("/api/chat?persona=" + encodeURIComponent(persona)).then(s => { commands = s.commands; drawMenu(); });
+      refreshLabels().catch(show);
+    }
+  };
+  stream.onmessage = (e) => {
+    const event = JSON.parse(e.data);
+    if (held) held.push(event); else apply(event);
+  };
+  await new Promise((resolve) => {
+    stream.addEventListener("open", resolve, {once: true});
+    stream.addEventListener("error", resolve, {once: true});
+  });
+  if (source !== stream) return;  // another persona was chosen meanwhile
   const state = await api("/api/chat?persona=" + encodeURIComponent(persona));
+  if (source !== stream) return;
   document.getElementById("bot-name").textContent = state.bot;
   // Telegram asks "What can this bot do?" only when the bot has a description to answer.
   document.getElementById("intro-title").hidden = !state.description;
@@ -213,18 +240,10 @@ async function load() {
   chat.replaceChildren(intro);
   state.messages.forEach(draw);
   updateEmpty();
-  if (source) source.close();
-  source = new EventSource("/api/events?persona=" + encodeURIComponent(persona));
-  source.onmessage = (e) => {
-    const event = JSON.parse(e.data);
-    if (event.type === "message" || event.type === "edit") draw(event.message);
-    else if (event.type === "delete") remove(event.message);
-    else if (event.type === "answer" && event.text) (event.alert ? alertBox : show)(event.text);
-    else if (event.type === "commands") {
-      api("/api/chat?persona=" + encodeURIComponent(persona)).then(s => { commands = s.commands; drawMenu(); });
-      refreshLabels().catch(show);
-    }
-  };
+  const waiting = held;
+  held = null;
+  waiting.forEach(apply);
+  updateEmpty();
 }
 
 // Telegram Desktop's own shorthand: **bold** and __italic__ are sent as entities and
