@@ -190,11 +190,21 @@ def ready(
         lines.append(
             _("A second staff member (an admin or a broadcaster) must approve it before it goes.")
         )
-    kb = _column(
-        (_("👁 Preview"), BroadcastCb(action="preview")),
-        (_("✅ Ask for approval") if approval else _("✅ Send"), BroadcastCb(action="submit")),
-    )
-    return "\n".join(lines), kb
+    now = draft.send_at is None
+    if not count:
+        # Sent now to nobody, it would only sit as "Sent: 0 of 0"; at a set time, readers
+        # may have come by then.
+        lines.append(
+            _("⚠️ Nobody would receive it now. Go « Back and choose another audience.")
+            if now
+            else _("⚠️ Nobody would receive it now; it goes to whoever is in the audience then.")
+        )
+    choices = [(_("👁 Preview"), BroadcastCb(action="preview"))]
+    if count or not now:
+        choices.append(
+            (_("✅ Ask for approval") if approval else _("✅ Send"), BroadcastCb(action="submit"))
+        )
+    return "\n".join(lines), _column(*choices)
 
 
 def submitted(done: Submitted, zone: str) -> str:

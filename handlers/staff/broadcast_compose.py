@@ -358,6 +358,10 @@ async def submit(
     bot: Bot,
 ) -> None:
     draft = (await dialog.draft(state)).broadcast
+    if draft.send_at is None and not await broadcasts.audience_size(session, draft):
+        # An older "Send" on a screen from before the audience emptied.
+        await callback.answer(_("Nobody would receive it now. Nothing was sent."), show_alert=True)
+        return
     person = await visitor.ensure()
     assert person.id is not None
     try:

@@ -15,6 +15,7 @@ from bot.crypto import IdentityCipher
 from bot.delivery.monitor import BroadcastMonitor
 from bot.i18n import make_i18n
 from bot.presentation.broadcast_views import progress_message
+from bot.presentation.callbacks import BroadcastCb
 from bot.services import identity, staff
 from db.models import Broadcast, BroadcastVersion, Case, Delivery
 from db.repositories import follows as follows_repo
@@ -361,3 +362,22 @@ async def test_a_stale_stop_does_not_say_nothing_was_sent(
     ]
     assert reply.texts == []
     assert (await rows(storage, Broadcast))[0].status == "sending"
+
+
+async def test_a_broadcast_to_nobody_cannot_be_sent_now(
+    driver: Driver, storage, settings, small_cases
+):
+    """With no follower, the confirmation said 'Recipients now: 0' and still offered Send;
+    the progress then read 'Sent: 0 of 0' until the monitor closed it."""
+    author = await member(storage, settings, 9_300_000_080, "broadcaster")
+    await compose_to_case(driver, author)
+    await driver.press(author, "English")
+    await driver.send(author, "Write today")
+    await driver.press(author, "No buttons")
+    await driver.press(author, "Continue")
+    ready = await driver.press(author, "Now")
+    assert "Recipients now: 0" in ready.text and "Nobody would receive it now" in ready.text
+    assert not any("Send" in label for label in ready.labels())
+    forged = await driver.callback(author, BroadcastCb(action="submit").pack())
+    assert forged.notices == ["Nobody would receive it now. Nothing was sent."]
+    assert await rows(storage, Broadcast) == []
