@@ -99,7 +99,8 @@ class BroadcastMonitor:
         assert broadcast.id is not None
         chat_id = self.cipher.decrypt_id(author.tg_cipher)
         markup = rendered.markup.model_dump_json() if rendered.markup is not None else ""
-        shown = (broadcast.progress_message_id or 0, rendered.text + markup)
+        content = rendered.text + markup
+        shown = (broadcast.progress_message_id or 0, content)
         if broadcast.progress_message_id is not None:
             if self._shown.get(broadcast.id) == shown:
                 return
@@ -119,4 +120,4 @@ class BroadcastMonitor:
                 # The message was deleted (by the author, or by auto-deletion): post anew.
         sent = await self.bot.send_message(chat_id, rendered.text, reply_markup=rendered.markup)
         broadcast.progress_message_id = sent.message_id
-        self._shown[broadcast.id] = (sent.message_id, rendered.text + markup)
+        self._shown[broadcast.id] = (sent.message_id, content)

@@ -331,8 +331,9 @@ class AlertRenderer:
         """A digest's one discreet line: a relative's own family member is not "a case
         you follow"."""
         count = len(case_ids)
-        own = [c for c in set(case_ids) if reader.person_id in await self._family(c)]
-        if own and len(own) == len(set(case_ids)):
+        cases_in = set(case_ids)
+        own = {c for c in cases_in if reader.person_id in await self._family(c)}
+        if own and own == cases_in:
             text = ngettext(
                 "📬 {count} update on your relative's case.",
                 "📬 {count} updates on your relative's case.",

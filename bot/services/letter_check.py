@@ -476,7 +476,8 @@ def _excepted(words: list[_Word], exceptions: Iterable[Term]) -> set[int]:
     for a word of one or two letters)."""
     covered: set[int] = set()
     for term in exceptions:
-        listed = [w.text for w in _tokens(normalise(term.term))]
+        # Its words as written (cached with their stems), matched by their beginning.
+        listed = [w for w, _stem in _term_words(term.term, term.locale)]
         n = len(listed)
         if not n:
             continue
@@ -740,14 +741,14 @@ async def sync(session: AsyncSession, path: Path = SEED_DIR) -> int:
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
     shipped = _read_seed(path)
-    have = await repo.counts(session)
     had = await repo.seed_versions(session)
     stored = await repo.keys(session)
+    have = {locale for locale, _term in stored}
     rows = [
         CheckTerm(locale=t.locale, term=t.term, reason=t.reason, advice=t.advice, country=t.country)
         for locale, (version, terms) in shipped.items()
         for t in terms
-        if not have.get(locale) or (had.get(locale, 0) < version and (locale, t.term) not in stored)
+        if locale not in have or (had.get(locale, 0) < version and (locale, t.term) not in stored)
     ]
     if rows:
         await repo.add_all(session, rows)

@@ -63,15 +63,20 @@ async def compose_to_case(driver: Driver, person: Person, *, photo: bool = False
         await driver.press(person, "No photo")
 
 
-async def send_now_to_case(driver: Driver, person: Person, text: str) -> Reply:
+async def ready_now_to_case(driver: Driver, person: Person, text: str) -> Reply:
     """A text to the followers of test-detained, in English, without photo or buttons,
-    sent at once; the answer to "Send"."""
+    to go at once; the confirmation screen."""
     await compose_to_case(driver, person)
     await driver.press(person, "English")
     await driver.send(person, text)
     await driver.press(person, "No buttons")
     await driver.press(person, "Continue")
-    await driver.press(person, "Now")
+    return await driver.press(person, "Now")
+
+
+async def send_now_to_case(driver: Driver, person: Person, text: str) -> Reply:
+    """As `ready_now_to_case`, then sent; the answer to "Send"."""
+    await ready_now_to_case(driver, person, text)
     return await driver.press(person, "✅ Send")
 
 
@@ -370,12 +375,7 @@ async def test_a_broadcast_to_nobody_cannot_be_sent_now(
     """With no follower, the confirmation said 'Recipients now: 0' and still offered Send;
     the progress then read 'Sent: 0 of 0' until the monitor closed it."""
     author = await member(storage, settings, 9_300_000_080, "broadcaster")
-    await compose_to_case(driver, author)
-    await driver.press(author, "English")
-    await driver.send(author, "Write today")
-    await driver.press(author, "No buttons")
-    await driver.press(author, "Continue")
-    ready = await driver.press(author, "Now")
+    ready = await ready_now_to_case(driver, author, "Write today")
     assert "Recipients now: 0" in ready.text and "Nobody would receive it now" in ready.text
     assert not any("Send" in label for label in ready.labels())
     forged = await driver.callback(author, BroadcastCb(action="submit").pack())
