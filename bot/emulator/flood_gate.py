@@ -64,7 +64,13 @@ async def main(upstream: str, limit: int, log: str | None) -> None:
     # connection), and whether it was let through.
     journal: list[tuple[float, str, int, bool]] = []
     figures = {"passed": 0, "refused": 0}
-    client = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=600))
+    # A connection of its own for every relayed call: a pooled one the emulator has just
+    # closed fails after the call may have been handled, and the bot, seeing an error,
+    # sends the message again (a duplicate alert in the spike test, 2 runs in 6).
+    client = aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=600),
+        connector=aiohttp.TCPConnector(force_close=True),
+    )
 
     async def relay(request: web.Request) -> web.StreamResponse:
         if counted(request.match_info["method"]):
