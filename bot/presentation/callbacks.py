@@ -54,7 +54,11 @@ SettingField = Literal[
 StaffAction = Literal[
     "list", "revoke", "audit", "stats", "invite-editor", "invite-broadcaster", "invite-admin"
 ]
-HearingAction = Literal["start", "new", "move", "cancel", "kind", "save", "back", "stop"]
+# day, month: the date picker (bot/presentation/calendar.py); noop: its cells that pick
+# nothing, answered quietly
+HearingAction = Literal[
+    "start", "new", "move", "cancel", "kind", "save", "back", "stop", "day", "month", "noop"
+]
 BroadcastAction = Literal[
     # composing
     "new",

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
-from bot.presentation import views
+from bot.presentation import calendar, views
 from bot.presentation.callbacks import HearingCb
 from bot.services import cases, dates, hearings, staff
 from bot.services.identity import Visitor
@@ -62,13 +62,24 @@ async def _ask_case(event: Event, state: FSMContext, step: State, **_deps: Any) 
     await show(event, case_picker.question(), dialog.nav(back=False))
 
 
-@dialog.screen(HearingForm.day)
-async def _ask_day(event: Event, state: FSMContext, step: State, **_deps: Any) -> None:
+def _hearing_button(action: str, value: str) -> HearingCb:
+    return HearingCb.model_validate({"action": action, "value": value})
+
+
+async def _show_days(event: Event, state: FSMContext, month: dt.date) -> None:
+    days = calendar.month_keyboard(month, earliest=dt.date.today(), make=_hearing_button)
     await show(
         event,
-        _("The date of the hearing, as the court has it (for example 10.12.2026):"),
-        dialog.nav(back=await dialog.can_go_back(state)),
+        _("Pick the day of the hearing, or write it as the court has it (for example 10.12.2026):"),
+        dialog.nav(back=await dialog.can_go_back(state), above=days),
     )
+
+
+@dialog.screen(HearingForm.day)
+async def _ask_day(event: Event, state: FSMContext, step: State, **_deps: Any) -> None:
+    # Back from the time step shows the month of the day picked before.
+    draft = await dialog.draft(state)
+    await _show_days(event, state, draft.day or dt.date.today())
 
 
 @dialog.screen(HearingForm.time)
@@ -196,9 +207,34 @@ async def day_step(message: Message, state: FSMContext) -> None:
             _("That date has passed. Please send a date ahead."), reply_markup=dialog.nav()
         )
         return
+    await _take_day(message, state, day)
+
+
+async def _take_day(event: Event, state: FSMContext, day: dt.date) -> None:
     draft = await dialog.draft(state)
     await dialog.keep(state, draft.model_copy(update={"day": day}))
-    await dialog.go(message, state, HearingForm.time)
+    await dialog.go(event, state, HearingForm.time)
+
+
+async def day_picked(callback: CallbackQuery, callback_data: HearingCb, state: FSMContext) -> None:
+    day = calendar.day_of(callback_data.value)
+    if day is None or day < dt.date.today() - dt.timedelta(days=1):
+        await callback.answer(_("This button is no longer valid."))
+        return
+    await _take_day(callback, state, day)
+
+
+async def month_paged(callback: CallbackQuery, callback_data: HearingCb, state: FSMContext) -> None:
+    month = calendar.month_of(callback_data.value)
+    if month is None:
+        await callback.answer(_("This button is no longer valid."))
+        return
+    await _show_days(callback, state, month)
+
+
+async def quiet(callback: CallbackQuery) -> None:
+    # A weekday's name or a day before today: nothing to do, and nothing to say.
+    await callback.answer()
 
 
 async def time_step(message: Message, state: FSMContext, session: AsyncSession) -> None:
@@ -347,6 +383,9 @@ dialog.on_text(HearingForm.court, court_step)
 dialog.on_button("start", dialog.starts_at(HearingForm.case))
 dialog.on_callback(start_form, HearingCb.filter(F.action.in_({"new", "move"})))
 dialog.on_button("cancel", cancel_start)
+dialog.on_button("day", day_picked, HearingForm.day)
+dialog.on_button("month", month_paged, HearingForm.day)
+dialog.on_button("noop", quiet, HearingForm.day)
 dialog.on_button("kind", kind_step, HearingForm.kind)
 dialog.on_button("save", save, HearingForm.confirm)
 

@@ -143,9 +143,69 @@ async def test_back_follows_the_way_the_dialogue_came(
     time_again = await driver.press(person, "« Back")
     assert "court's local time" in time_again.text
     day_again = await driver.press(person, "« Back")
-    assert "The date of the hearing" in day_again.text
+    assert "Pick the day of the hearing" in day_again.text
     assert "« Back" not in day_again.labels()
     await driver.send(person, FUTURE2)
     await driver.send(person, "09:30")
     await driver.press(person, "Save")
     assert (await hearings_of(storage))[0].starts_at.strftime("%M") == "30"
+
+
+def _days(reply_or_buttons: list[tuple[str, str]]) -> dict[str, str]:
+    """The picker's day buttons: label -> callback data."""
+    return {label: data for label, data in reply_or_buttons if data.startswith("hg:day:")}
+
+
+async def test_the_day_can_be_picked_from_a_month(driver: Driver, storage, settings, small_cases):
+    person = await editor(storage, settings)
+    await driver.send(person, "/hearing Testov")
+    screen = await driver.press(person, "➕")
+    today = dt.date.today()
+    assert "Pick the day" in screen.text
+    # The month's name, the weekdays from Monday, and no day before today to pick.
+    labels = screen.labels()
+    assert today.strftime("%B %Y") in labels and labels[3:10] == [
+        "Mo",
+        "Tu",
+        "We",
+        "Th",
+        "Fr",
+        "Sa",
+        "Su",
+    ]
+    days = _days(screen.buttons)
+    assert str(today.day) in days and all(int(label) >= today.day for label in days)
+    # A weekday's name answers quietly and changes nothing.
+    quiet = await driver.press(person, "We")
+    assert quiet.notices == [""] and not quiet.texts
+    # Two months on, then back one: the picker pages, and never before this month.
+    await driver.press(person, "›")
+    ahead = await driver.press(person, "›")
+    ahead = await driver.press(person, "‹")
+    month = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    assert month.strftime("%B %Y") in ahead.labels()
+    assert _days(ahead.buttons)["15"] == f"hg:day:0:0:{month.replace(day=15).isoformat()}"
+    asked = await driver.callback(person, _days(ahead.buttons)["15"])
+    assert "The time" in asked.text
+    # Back returns to the month of the day picked.
+    again = await driver.press(person, "« Back")
+    assert month.strftime("%B %Y") in again.labels()
+    await driver.callback(person, _days(again.buttons)["15"])
+    await driver.send(person, "10:30")
+    await driver.send(person, "Tashkent City Court")
+    await driver.press(person, "Appeal")
+    await driver.press(person, "Save")
+    assert (await hearings_of(storage))[-1].starts_at.date() == month.replace(day=15)
+
+
+async def test_a_forged_or_past_day_is_refused(driver: Driver, storage, settings, small_cases):
+    person = await editor(storage, settings)
+    await driver.send(person, "/hearing Testov")
+    await driver.press(person, "➕")
+    for data in ("hg:day:0:0:2001-01-01", "hg:day:0:0:tomorrow", "hg:month:0:0:13-2026"):
+        reply = await driver.callback(person, data)
+        assert "no longer valid" in reply.notices[0]
+    # Paging far beyond what the picker offers stops at its last month.
+    far = await driver.callback(person, "hg:month:0:0:2999-01")
+    assert "›" not in far.labels()
+    assert len(await hearings_of(storage)) == 1
