@@ -260,10 +260,33 @@ def letter_cases(items: list[CaseSummary]) -> InlineKeyboardMarkup:
 
 
 def settings(person: Person) -> InlineKeyboardMarkup:
+    """Two groups of settings, the language and the way back: a screen that fits a phone."""
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("🔔 Alerts"), callback_data=SetCb(field="menu", value="alerts"))
+    kb.button(text=_("🛡 Safety"), callback_data=SetCb(field="menu", value="safety"))
+    kb.button(text=_("🌐 Language"), callback_data=MenuCb(to="language"))
+    kb.button(text=_("« Menu"), callback_data=MenuCb(to="start"))
+    kb.adjust(2, 2)
+    return kb.as_markup()
+
+
+def alert_settings(person: Person) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("🕒 Time zone"), callback_data=SetCb(field="menu", value="tz"))
     kb.button(text=_("🌙 Quiet hours"), callback_data=SetCb(field="menu", value="quiet"))
     kb.button(text=_("📬 Delivery"), callback_data=SetCb(field="menu", value="delivery"))
+    kb.button(
+        text=views.birthdays_label(person.birthday_prompts), callback_data=SetCb(field="birthdays")
+    )
+    kb.button(text=_("« Settings"), callback_data=SetCb(field="menu", value="main"))
+    kb.adjust(2, 1, 1, 1)
+    return kb.as_markup()
+
+
+def safety_settings(person: Person, *, safest: bool) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    if not safest:
+        kb.button(text=_("🛡 Turn on every protection"), callback_data=SetCb(field="safest"))
     kb.button(text=views.discreet_label(person.discreet), callback_data=SetCb(field="discreet"))
     kb.button(
         text=views.protected_label(person.protect_content), callback_data=SetCb(field="protect")
@@ -272,22 +295,27 @@ def settings(person: Person) -> InlineKeyboardMarkup:
         text=views.autodelete_state(person.autodelete_hours),
         callback_data=SetCb(field="menu", value="autodelete"),
     )
-    kb.button(
-        text=views.birthdays_label(person.birthday_prompts), callback_data=SetCb(field="birthdays")
-    )
     kb.button(text=_("🆘 Panic word"), callback_data=SetCb(field="panic", value="menu"))
-    kb.button(text=_("🛡 Why these settings"), callback_data=SetCb(field="menu", value="why"))
-    kb.button(text=_("🌐 Language"), callback_data=MenuCb(to="language"))
-    kb.button(text=_("« Menu"), callback_data=MenuCb(to="start"))
+    kb.button(text=_("❔ Why these settings"), callback_data=SetCb(field="menu", value="why"))
+    kb.button(text=_("« Settings"), callback_data=SetCb(field="menu", value="main"))
     kb.adjust(1)
     return kb.as_markup()
+
+
+def to_alerts() -> tuple[str, SetCb]:
+    return _("« Alerts"), SetCb(field="menu", value="alerts")
+
+
+def to_safety() -> tuple[str, SetCb]:
+    return _("« Safety"), SetCb(field="menu", value="safety")
 
 
 def safety(*, safest: bool) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     if not safest:
         kb.button(text=_("🛡 Turn on every protection"), callback_data=SetCb(field="safest"))
-    kb.button(text=_("« Settings"), callback_data=SetCb(field="menu", value="main"))
+    back, to = to_safety()
+    kb.button(text=back, callback_data=to)
     kb.adjust(1)
     return kb.as_markup()
 
@@ -300,7 +328,8 @@ def autodelete(current: int | None) -> InlineKeyboardMarkup:
             text=f"✓ {label}" if hours == current else label,
             callback_data=SetCb(field="autodelete", value=str(hours or 0)),
         )
-    kb.button(text=_("« Settings"), callback_data=SetCb(field="menu"))
+    back, to = to_safety()
+    kb.button(text=back, callback_data=to)
     kb.adjust(1)
     return kb.as_markup()
 
@@ -321,7 +350,8 @@ def timezones(current: str) -> InlineKeyboardMarkup:
         kb.button(
             text=f"✓ {label}" if tz == current else label, callback_data=SetCb(field="tz", value=tz)
         )
-    kb.button(text=_("« Settings"), callback_data=SetCb(field="menu"))
+    back, to = to_alerts()
+    kb.button(text=back, callback_data=to)
     kb.adjust(1)
     return kb.as_markup()
 
@@ -334,7 +364,8 @@ def quiet_hours(current: int) -> InlineKeyboardMarkup:
             text=f"✓ {label}" if index == current else label,
             callback_data=SetCb(field="quiet", value=str(index)),
         )
-    kb.button(text=_("« Settings"), callback_data=SetCb(field="menu"))
+    back, to = to_alerts()
+    kb.button(text=back, callback_data=to)
     kb.adjust(1)
     return kb.as_markup()
 
@@ -354,7 +385,8 @@ def delivery(person: Person) -> InlineKeyboardMarkup:
                 text=f"✓ {label}" if person.digest_hour == hour else label,
                 callback_data=SetCb(field="hour", value=str(hour)),
             )
-    kb.button(text=_("« Settings"), callback_data=SetCb(field="menu"))
+    back, to = to_alerts()
+    kb.button(text=back, callback_data=to)
     kb.adjust(1, 1, 1, 4, 1)
     return kb.as_markup()
 

@@ -593,30 +593,73 @@ def letter_prompt(prompt: LetterPrompt) -> str:
     return "\n\n".join(parts)
 
 
-def settings_text(person: Person) -> str:
+def _alert_lines(person: Person) -> list[str]:
     hours = (
         (person.quiet_from, person.quiet_to)
         if person.quiet_from is not None and person.quiet_to is not None
         else None
     )
-    lines = [
-        _("<b>Your settings</b>"),
+    return [
         _("Time zone: {value}").format(value=escape(timezone_label(person.timezone))),
         _("Quiet hours: {value}").format(value=quiet_label(hours)),
         _("Delivery: {value}").format(value=delivery_label(person.delivery)),
+        birthdays_label(person.birthday_prompts),
+    ]
+
+
+def _safety_lines(person: Person) -> list[str]:
+    has_word = person.panic_seal is not None or person.panic_hash is not None
+    return [
         discreet_label(person.discreet),
         protected_label(person.protect_content),
         autodelete_state(person.autodelete_hours),
-        birthdays_label(person.birthday_prompts),
-        "",
-        _(
-            "Discreet mode keeps prisoners' names out of notification previews. Protected "
-            "messages cannot be forwarded or saved. Alerts wait until your quiet hours end. "
-            "Alerts can also delete themselves after a few hours, so a phone that is searched "
-            "shows less."
-        ),
+        _("🆘 Panic word: set") if has_word else _("🆘 Panic word: none"),
     ]
-    return "\n".join(lines)
+
+
+def settings_text(person: Person) -> str:
+    """Every setting's state at a glance; the buttons lead to two groups of them."""
+    return "\n".join(
+        [
+            _("<b>Your settings</b>"),
+            "",
+            _("<b>🔔 Alerts</b>"),
+            *_alert_lines(person),
+            "",
+            _("<b>🛡 Safety</b>"),
+            *_safety_lines(person),
+        ]
+    )
+
+
+def alert_settings_text(person: Person) -> str:
+    return "\n".join(
+        [
+            _("<b>🔔 Alerts</b>"),
+            *_alert_lines(person),
+            "",
+            _(
+                "Alerts that are not urgent wait until your quiet hours end. A digest "
+                "gathers them into one message a day or a week."
+            ),
+        ]
+    )
+
+
+def safety_settings_text(person: Person) -> str:
+    return "\n".join(
+        [
+            _("<b>🛡 Safety</b>"),
+            *_safety_lines(person),
+            "",
+            _(
+                "Discreet mode keeps prisoners' names out of notification previews. Protected "
+                "messages cannot be forwarded or saved. Alerts can also delete themselves "
+                "after a few hours, and a panic word clears this chat, so a phone that is "
+                "searched shows less."
+            ),
+        ]
+    )
 
 
 def safety_text(*, safest: bool) -> str:

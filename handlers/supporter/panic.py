@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.crypto import IdentityCipher
 from bot.middlewares import sent as sent_log
 from bot.middlewares.sent import SentBatch
+from bot.presentation import keyboards
 from bot.presentation.callbacks import SetCb
 from bot.services import panic
 from bot.services.identity import Visitor
@@ -130,7 +131,8 @@ def _word_menu(*, has_word: bool) -> InlineKeyboardMarkup:
     )
     if has_word:
         kb.button(text=_("✖ Remove the word"), callback_data=SetCb(field="panic", value="off"))
-    kb.button(text=_("« Settings"), callback_data=SetCb(field="menu", value="main"))
+    back, to = keyboards.to_safety()
+    kb.button(text=back, callback_data=to)
     kb.adjust(1)
     return kb.as_markup()
 

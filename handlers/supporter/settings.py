@@ -1,4 +1,6 @@
-"""/settings: time zone, quiet hours, delivery, discreet mode, protected messages."""
+"""/settings: every state at a glance, then two screens of them: alerts (time zone, quiet
+hours, delivery, birthdays) and safety (discreet mode, protected messages, auto-delete, the
+panic word)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from bot.presentation import keyboards, views
 from bot.presentation.callbacks import MenuCb, SetCb
 from bot.services import preferences
 from bot.services.identity import Visitor
+from db.models import Person
 from handlers.common import show
 
 
@@ -31,31 +34,7 @@ async def change(
     person = await visitor.ensure()
     field, value = callback_data.field, callback_data.value
     if field == "menu":
-        if value == "tz":
-            await show(callback, _("Choose your time zone:"), keyboards.timezones(person.timezone))
-        elif value == "quiet":
-            await show(
-                callback,
-                _("Alerts that are not urgent wait until your quiet hours end:"),
-                keyboards.quiet_hours(preferences.quiet_preset(person)),
-            )
-        elif value == "autodelete":
-            await show(
-                callback,
-                _("The bot can delete each alert some hours after it arrives:"),
-                keyboards.autodelete(person.autodelete_hours),
-            )
-        elif value == "why":
-            safest = preferences.is_safest(person)
-            await show(callback, views.safety_text(safest=safest), keyboards.safety(safest=safest))
-        elif value == "delivery":
-            await show(
-                callback,
-                _("How should alerts reach you? A digest gathers them into one message."),
-                keyboards.delivery(person),
-            )
-        else:
-            await show(callback, views.settings_text(person), keyboards.settings(person))
+        await _open(callback, person, value)
         return
     if field == "zone-ok":
         # One tap under the note of a first follow: the zone it set stays, and the note
@@ -76,8 +55,9 @@ async def change(
     elif field == "delivery":
         ok = await preferences.set_delivery(session, person, value)
         if ok:
+            # The digest's hour is chosen on the same screen, so it stays open.
             await show(
-                callback, views.settings_text(person), keyboards.delivery(person), _("Saved.")
+                callback, views.alert_settings_text(person), keyboards.delivery(person), _("Saved.")
             )
             return
     elif field == "hour" and _number(value) is not None:
@@ -89,11 +69,57 @@ async def change(
     if not ok:
         await callback.answer(_("This button is no longer valid."))
         return
-    await show(callback, views.settings_text(person), keyboards.settings(person), _("Saved."))
+    # Back on the group the setting belongs to, showing its new state.
+    await _open(callback, person, "safety" if field in SAFETY else "alerts", _("Saved."))
+
+
+async def _open(
+    callback: CallbackQuery, person: Person, screen: str, notice: str | None = None
+) -> None:
+    """Show one of the settings' screens; anything unknown (or "main") is the first."""
+    if screen == "alerts":
+        await show(
+            callback, views.alert_settings_text(person), keyboards.alert_settings(person), notice
+        )
+    elif screen == "safety":
+        safest = preferences.is_safest(person)
+        await show(
+            callback,
+            views.safety_settings_text(person),
+            keyboards.safety_settings(person, safest=safest),
+            notice,
+        )
+    elif screen == "tz":
+        await show(callback, _("Choose your time zone:"), keyboards.timezones(person.timezone))
+    elif screen == "quiet":
+        await show(
+            callback,
+            _("Alerts that are not urgent wait until your quiet hours end:"),
+            keyboards.quiet_hours(preferences.quiet_preset(person)),
+        )
+    elif screen == "autodelete":
+        await show(
+            callback,
+            _("The bot can delete each alert some hours after it arrives:"),
+            keyboards.autodelete(person.autodelete_hours),
+        )
+    elif screen == "why":
+        safest = preferences.is_safest(person)
+        await show(callback, views.safety_text(safest=safest), keyboards.safety(safest=safest))
+    elif screen == "delivery":
+        await show(
+            callback,
+            _("How should alerts reach you? A digest gathers them into one message."),
+            keyboards.delivery(person),
+        )
+    else:
+        await show(callback, views.settings_text(person), keyboards.settings(person), notice)
 
 
 # Button field -> the person's flag it flips.
 TOGGLES = {"discreet": "discreet", "protect": "protect_content", "birthdays": "birthday_prompts"}
+# The fields of the safety screen; the rest belong to alerts.
+SAFETY = {"discreet", "protect", "autodelete"}
 
 
 def _number(value: str) -> int | None:

@@ -45,6 +45,7 @@ async def test_the_new_address_reaches_past_card_writers(live: Live, storage):
         await tap(emu, user, card)
         await tap(emu, user, sent)  # the buttons change to "recorded"
     await say(emu, discreet, "/settings")
+    await tap(emu, discreet, "🛡")
     await tap(emu, discreet, "Незаметный режим")
     await say(emu, follower, "/follow erzhan-elshibayev")
 

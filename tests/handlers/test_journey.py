@@ -132,9 +132,14 @@ async def test_settings_change_and_persist(driver: Driver, small_cases):
     person = Person(id=7_100_000_012, language_code="ky")
     reply = await driver.send(person, "/settings")
     assert "Asia/Bishkek" not in reply.text  # a readable name, not the tz id
-    await driver.callback(person, driver.button(person, "🌙"))
-    await driver.press(person, "22:00")
-    await driver.press(person, "🙈")
+    await driver.press(person, "🔔")
+    await driver.press(person, "🌙")
+    alerts = await driver.press(person, "22:00")
+    assert "22:00" in alerts.text and "🌙" in " ".join(alerts.labels())  # back on the group
+    await driver.send(person, "/settings")
+    await driver.press(person, "🛡")
+    safety = await driver.press(person, "🙈")
+    assert "🙈" in safety.text and "🆘" in " ".join(safety.labels())
     reply = await driver.send(person, "/settings")
     assert "22:00" in reply.text
     assert "🙈" in reply.text
@@ -259,6 +264,7 @@ async def test_time_zones_are_a_city_and_its_offset_in_the_readers_language(
 ):
     person = Person(id=7_100_000_031, language_code="ru")
     await driver.send(person, "/settings")
+    await driver.press(person, "🔔")
     zones = await driver.press(person, "🕒")
     labels = [b.get("text", "") for b in driver.keyboard(person).buttons()]  # type: ignore[union-attr]
     assert any(label.startswith("Ташкент (UTC+05:00)") for label in labels), labels

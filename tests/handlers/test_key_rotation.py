@@ -74,6 +74,7 @@ async def everything_a_campaign_keeps(driver: Driver, storage: Storage, settings
     await grant(storage, settings, EDITOR, "editor")
     assert "Alisher Testov" in (await driver.send(SUPPORTER, "/follow Testov")).text
     await driver.send(SUPPORTER, "/settings")
+    await driver.press(SUPPORTER, "Safety")
     await driver.press(SUPPORTER, "Panic word")
     await driver.press(SUPPORTER, "Set a word")
     await driver.send(SUPPORTER, "blue kettle")

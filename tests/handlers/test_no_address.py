@@ -95,6 +95,7 @@ async def test_the_first_address_reaches_those_who_asked_once(
         await driver.press(person, "card")
         await driver.press(person, "Tell me when I can send it")
     await driver.send(discreet, "/settings")
+    await driver.press(discreet, "Safety")
     await driver.press(discreet, "Discreet mode: off")
     await driver.send(other, "/follow Testov")
 

@@ -55,6 +55,7 @@ async def journey(driver: Driver, person: Person) -> None:
     await driver.press(person, "card")
     await driver.press(person, "I sent it")
     await driver.send(person, "/settings")
+    await driver.press(person, "🛡")
     await driver.press(person, "🙈")
     await driver.send(person, "/language")
     await driver.press(person, "Русский")

@@ -64,6 +64,7 @@ async def test_panic_word_works_mid_dialogue_and_is_never_stored(
 ):
     person = Person(id=9_400_000_002)
     await driver.send(person, "/settings")
+    await driver.press(person, "Safety")
     await driver.press(person, "Panic word")
     await driver.press(person, "Set a word")
     assert "3 to 50" in (await driver.send(person, "ab")).text
@@ -74,6 +75,7 @@ async def test_panic_word_works_mid_dialogue_and_is_never_stored(
         row = (await s.execute(select(PersonRow))).scalars().one()
         assert row.panic_seal is not None and row.panic_hash is None
     assert b"kettle" not in sqlite_file.read_bytes().lower()
+    assert "🆘 Panic word: set" in (await driver.send(person, "/settings")).text
 
     await driver.send(person, "/letter")  # somewhere in the middle of something
     cleared = await driver.send(person, "  blue   KETTLE ")
@@ -83,6 +85,7 @@ async def test_panic_word_works_mid_dialogue_and_is_never_stored(
     assert not any(isinstance(c, DeleteMessages) for c in ordinary.calls)
 
     await driver.send(person, "/settings")
+    await driver.press(person, "Safety")
     await driver.press(person, "Panic word")
     await driver.press(person, "Remove")
     plain = await driver.send(person, "blue kettle")
@@ -102,6 +105,7 @@ async def test_a_word_set_before_sealed_words_still_works(
     assert "/forget" in (await driver.send(person, "red teapot")).text
 
     await driver.send(person, "/settings")
+    await driver.press(person, "Safety")
     await driver.press(person, "Panic word")
     await driver.press(person, "Change the word")
     await driver.send(person, "green lamp")

@@ -45,6 +45,7 @@ async def test_who_is_prompted_and_when(driver: Driver, storage, small_cases):
     follower, everyone, other = (Person(id=9_910_000_001 + i) for i in range(3))
     await driver.send(follower, "/follow Testov")
     await driver.send(everyone, "/settings")
+    await driver.press(everyone, "Alerts")
     toggled = await driver.press(everyone, "All birthdays: off")
     assert "All birthdays: on" in " ".join(toggled.labels())
     await driver.send(other, "/start")

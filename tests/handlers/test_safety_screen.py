@@ -17,6 +17,10 @@ async def person_row(storage) -> PersonRow:
 async def test_why_and_every_protection_in_one_tap(driver: Driver, storage):
     person = Person(id=9_800_000_001)
     await driver.send(person, "/settings")
+    safety = await driver.press(person, "Safety")
+    assert "Panic word: none" in safety.text and "Turn on every protection" in " ".join(
+        safety.labels()
+    )
     # A shorter auto-delete time chosen before is kept.
     # A state, not an order: "Keep alerts" there read as a command.
     chooser = await driver.press(person, "🗑 Auto-delete: off")
@@ -35,8 +39,11 @@ async def test_why_and_every_protection_in_one_tap(driver: Driver, storage):
     row = await person_row(storage)
     assert (row.discreet, row.protect_content, row.autodelete_hours) == (True, True, 6)
 
-    back = await driver.press(person, "Settings")
-    assert "Your settings" in back.text
+    back = await driver.press(person, "« Safety")
+    assert "Discreet mode: on" in back.text
+    assert not any("Turn on" in label for label in back.labels())
+    main = await driver.press(person, "« Settings")
+    assert "Your settings" in main.text and "Auto-delete: after 6 hours" in main.text
 
 
 async def test_every_protection_sets_a_day_when_alerts_were_kept(driver: Driver, storage):
