@@ -535,7 +535,6 @@ def letter_prompt(prompt: LetterPrompt) -> str:
             "authorities, names of organisations, your address or anything that could identify "
             "you or put the prisoner at risk. Prison staff read every letter."
         )
-        address_label = _("<b>Address for the card:</b>\n{address}")
     else:
         title = _("📜 <b>An appeal for {name}</b>").format(name=name)
         tips = _(
@@ -545,7 +544,6 @@ def letter_prompt(prompt: LetterPrompt) -> str:
             "<b>Never write:</b> insults or threats, unverified facts, or details that could "
             "put the person or their family at risk."
         )
-        address_label = _("<b>Send to:</b>\n{address}")
     case = prompt.case
     parts = [title]
     if not prompt.postable:
@@ -554,18 +552,26 @@ def letter_prompt(prompt: LetterPrompt) -> str:
     facts = []
     if case.born_on:
         facts.append(born_line(case.born_on, living=True))
-    # An appeal says why no card is offered; a card is offered only where letters arrive.
-    if (prompt.kind is LetterKind.CARD and prompt.postable) or not case.accepts_letters:
+    # An appeal says why no card is offered. A card with an address needs no line saying
+    # letters arrive: the address under it says so, in fewer lines.
+    if not case.accepts_letters:
         facts.append(letters_line(case.accepts_letters))
     if facts:
         parts.append("\n".join(facts))
+    envelope = "\n".join(x for x in (prompt.recipient, prompt.address) if x)
+    address = f"<code>{escape(envelope)}</code>" if prompt.address else ""
     if prompt.kind is LetterKind.APPEAL:
+        # Whom to write to and where, in one block.
+        addressee = escape(prompt.text.authority)
         parts.append(
-            _("<b>Addressee:</b> {addressee}").format(addressee=escape(prompt.text.authority))
+            _("<b>Send to:</b> {addressee}\n{address}").format(
+                addressee=addressee, address=address
+            )
+            if address
+            else _("<b>Send to:</b> {addressee}").format(addressee=addressee)
         )
-    if prompt.address:
-        envelope = "\n".join(x for x in (prompt.recipient, prompt.address) if x)
-        parts.append(address_label.format(address=f"<code>{escape(envelope)}</code>"))
+    elif address:
+        parts.append(_("<b>Address for the card:</b>\n{address}").format(address=address))
     if prompt.kind is LetterKind.CARD and case.letter_locale:
         parts.append(letter_language_line(case.letter_locale))
     # Where the rules and topics go; they take what room the rest of the prompt leaves.

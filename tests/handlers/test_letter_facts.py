@@ -123,7 +123,8 @@ async def test_card_prompt_shows_the_facts_in_the_readers_language(driver: Drive
     text = card.text
     age = age_on(dt.date(1980, 5, 12), dt.datetime.now(dt.UTC).date())
     assert f"Born May 12, 1980 ({age} years old)" in text
-    assert "Letters reach this person." in text
+    # The address says letters arrive; the card itself said it already.
+    assert "Letters reach this person." not in text
     assert "Language of letters: Russian. The facility hands over only letters" in text
     assert "One sheet at most, no photos. Enclose a stamped envelope." in text
     assert "What you can talk about:\nChess, poetry, <news> & the garden." in text
