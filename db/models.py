@@ -111,6 +111,9 @@ class Person(SQLModel, table=True):
     panic_hash: bytes | None = Field(default=None, sa_column=Column(LargeBinary(32)))
     # Birthday-card prompts for every prisoner, not only the cases the person follows.
     birthday_prompts: bool = False
+    # Whether /start has greeted them: a record made for them (a staff grant, a family
+    # link) is not a visit, and their first /start is a welcome, not a "welcome back".
+    greeted: bool = False
 
 
 class Case(SQLModel, table=True):

@@ -99,3 +99,15 @@ async def ensure(session: AsyncSession, cipher: IdentityCipher, tg_id: int, loca
     person = await lookup(session, cipher, tg_id)
     assert person is not None
     return person
+
+
+async def greet(session: AsyncSession, person: Person) -> bool:
+    """Note that /start has greeted `person`. True if it had before: they are back.
+
+    A row made for someone (a staff grant, a relative's record) has not been greeted, so
+    their first /start welcomes them rather than welcoming them back."""
+    if person.greeted:
+        return True
+    person.greeted = True
+    session.add(person)
+    return False

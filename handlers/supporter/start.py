@@ -14,7 +14,7 @@ from bot.crypto import IdentityCipher
 from bot.i18n import LANGUAGE_NAMES
 from bot.presentation import keyboards, views
 from bot.presentation.callbacks import LangCb, MenuCb
-from bot.services import preferences, reports
+from bot.services import identity, preferences, reports
 from bot.services.cases import CardFacts
 from bot.services.identity import Visitor
 from handlers.common import show
@@ -28,8 +28,7 @@ async def start(
     session: AsyncSession,
     card_facts: CardFacts,
 ) -> None:
-    returning = visitor.person is not None
-    await visitor.ensure()
+    returning = await identity.greet(session, await visitor.ensure())
     link = command.args or ""
     if link.startswith("case-") and await open_case_by_slug(
         message, link.removeprefix("case-"), visitor, session, card_facts=card_facts

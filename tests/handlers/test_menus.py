@@ -111,3 +111,18 @@ async def test_the_page_indicator_is_answered_quietly(driver: Driver, demo_cases
     pressed = await driver.press(person, indicator)
     assert [type(c).__name__ for c in pressed.calls] == ["AnswerCallbackQuery"]
     assert pressed.calls[0].text is None  # type: ignore[attr-defined]
+
+
+async def test_a_first_start_after_a_staff_grant_is_a_welcome(driver: Driver, storage, settings):
+    """A grant makes the person's record before they ever write: their first /start must
+    not welcome them back. Their second does."""
+    admin = Person(id=9_400_300_007)
+    async with storage.sessionmaker() as s, s.begin():
+        await staff.grant(s, IdentityCipher(settings.key_bytes), admin.id, "admin", "cli", "en")
+    first = await driver.send(admin, "/start")
+    assert "Welcome to Umid" in first.text and "Welcome back" not in first.text
+    again = await driver.send(admin, "/start")
+    assert "Welcome back" in again.text
+    newcomer = Person(id=9_400_300_008)
+    assert "Welcome back" not in (await driver.send(newcomer, "/start")).text
+    assert "Welcome back" in (await driver.send(newcomer, "/start")).text
