@@ -14,7 +14,7 @@ from bot.crypto import IdentityCipher
 from bot.emulator import Emulator
 from bot.emulator.page import PERSONAS
 from bot.emulator.server import RunningEmulator, serve
-from bot.services import case_files, families, identity, staff
+from bot.services import case_files, courts, families, identity, staff
 from bot.storage import Storage, prepare
 from config import Settings
 from db.models import Hearing, HearingKind
@@ -79,7 +79,7 @@ async def seed(storage: Storage, cipher: IdentityCipher) -> None:
                     case_id=case.id,
                     starts_at=starts,
                     timezone="Asia/Tashkent",
-                    court="Supreme Court of the Republic of Uzbekistan (sandbox)",
+                    court=courts.catalogue()["uz-supreme"].stored,
                     kind=HearingKind.APPEAL,
                 )
             )

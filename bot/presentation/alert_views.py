@@ -322,7 +322,7 @@ class AlertRenderer:
             return (
                 spec.case_id,
                 headline,
-                escape(spec.court),
+                views.court_name(spec.court),
                 _("📅 A hearing in a case you follow has changed."),
             )
         return None

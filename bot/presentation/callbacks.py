@@ -55,9 +55,20 @@ StaffAction = Literal[
     "list", "revoke", "audit", "stats", "invite-editor", "invite-broadcaster", "invite-admin"
 ]
 # day, month: the date picker (bot/presentation/calendar.py); noop: its cells that pick
-# nothing, answered quietly
+# nothing, answered quietly; court: one of the country's courts (bot/data/courts.yaml)
 HearingAction = Literal[
-    "start", "new", "move", "cancel", "kind", "save", "back", "stop", "day", "month", "noop"
+    "start",
+    "new",
+    "move",
+    "cancel",
+    "kind",
+    "save",
+    "back",
+    "stop",
+    "day",
+    "month",
+    "noop",
+    "court",
 ]
 BroadcastAction = Literal[
     # composing

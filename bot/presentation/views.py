@@ -18,6 +18,7 @@ from babel.support import LazyProxy
 
 from bot.commands import FAMILY_COMMANDS, STAFF_COMMANDS
 from bot.i18n import LANGUAGE_NAMES
+from bot.services import courts
 from bot.services.cases import IN_CUSTODY, CaseCard, CasePage, CaseSummary, today
 from bot.services.letters import LetterPrompt
 from bot.services.matching import Offer
@@ -303,6 +304,12 @@ def search_header(query: str, count: int) -> str:
     ).format(count=number(count), query=escape(query))
 
 
+def court_name(value: str) -> str:
+    """A hearing's court in the reader's language if it is one of the list, as typed if
+    not; escaped."""
+    return escape(courts.name(value, [_babel_locale()]))
+
+
 def hearing_line(hearing: Hearing, reader_tz: str) -> str:
     kind = HEARING_KINDS.get(hearing.kind, HEARING_KINDS[HearingKind.OTHER])
     when = moment(hearing.starts_at, reader_tz)
@@ -313,9 +320,11 @@ def hearing_line(hearing: Hearing, reader_tz: str) -> str:
             locale=_babel_locale(),
         )
         return _("📅 {kind}: {when} (court time {court_time}), {court}").format(
-            kind=kind, when=when, court_time=court_time, court=escape(hearing.court)
+            kind=kind, when=when, court_time=court_time, court=court_name(hearing.court)
         )
-    return _("📅 {kind}: {when}, {court}").format(kind=kind, when=when, court=escape(hearing.court))
+    return _("📅 {kind}: {when}, {court}").format(
+        kind=kind, when=when, court=court_name(hearing.court)
+    )
 
 
 def snippet(text: str, limit: int = 300) -> str:
@@ -564,9 +573,7 @@ def letter_prompt(prompt: LetterPrompt) -> str:
         # Whom to write to and where, in one block.
         addressee = escape(prompt.text.authority)
         parts.append(
-            _("<b>Send to:</b> {addressee}\n{address}").format(
-                addressee=addressee, address=address
-            )
+            _("<b>Send to:</b> {addressee}\n{address}").format(addressee=addressee, address=address)
             if address
             else _("<b>Send to:</b> {addressee}").format(addressee=addressee)
         )

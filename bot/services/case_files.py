@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import alerts, transfers, updates
+from bot.services import alerts, courts, transfers, updates
 from bot.services.case_rules import (
     Address,
     Authority,
@@ -91,6 +91,8 @@ class HearingIn(_Strict):
                 ZoneInfo(self.timezone)
             except (ZoneInfoNotFoundError, ValueError) as exc:
                 raise ValueError(f"unknown time zone {self.timezone!r}") from exc
+        if self.court.startswith(courts.PREFIX) and courts.by_stored(self.court) is None:
+            raise ValueError(f"no court {self.court!r} in bot/data/courts.yaml")
         return self
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.crypto import IdentityCipher
 from bot.presentation import calendar, views
 from bot.presentation.callbacks import HearingCb
-from bot.services import cases, dates, hearings, staff
+from bot.services import cases, courts, dates, hearings, staff
 from bot.services.identity import Visitor
 from db.models import Case, Hearing, HearingKind, HearingStatus
 from handlers.common import show
@@ -88,8 +88,23 @@ async def _ask_time(event: Event, state: FSMContext, step: State, **_deps: Any) 
 
 
 @dialog.screen(HearingForm.court)
-async def _ask_court(event: Event, state: FSMContext, step: State, **_deps: Any) -> None:
-    await show(event, _("Which court? (for example: Tashkent City Court)"), dialog.nav())
+async def _ask_court(
+    event: Event, state: FSMContext, step: State, *, session: AsyncSession, **_deps: Any
+) -> None:
+    draft = await dialog.draft(state)
+    case = await cases.by_id(session, draft.case)
+    known = InlineKeyboardBuilder()
+    for court in courts.of_country(case.country if case is not None else ""):
+        known.button(
+            text=views.court_name(court.stored),
+            callback_data=HearingCb(action="court", value=court.key),
+        )
+    known.adjust(1)
+    await show(
+        event,
+        _("Which court? Pick it, or write its name if it is not in the list:"),
+        dialog.nav(above=known),
+    )
 
 
 @dialog.screen(HearingForm.kind)
@@ -260,7 +275,21 @@ async def time_step(message: Message, state: FSMContext, session: AsyncSession) 
     if draft.mode == "move":
         await dialog.go(message, state, HearingForm.confirm, session=session)
         return
-    await dialog.go(message, state, HearingForm.court)
+    await dialog.go(message, state, HearingForm.court, session=session)
+
+
+async def court_picked(
+    callback: CallbackQuery, callback_data: HearingCb, state: FSMContext, session: AsyncSession
+) -> None:
+    draft = await dialog.draft(state)
+    case = await cases.by_id(session, draft.case)
+    country = case.country if case is not None else ""
+    court = next((c for c in courts.of_country(country) if c.key == callback_data.value), None)
+    if court is None:
+        await callback.answer(_("This button is no longer valid."))
+        return
+    await dialog.keep(state, draft.model_copy(update={"court": court.stored}))
+    await dialog.go(callback, state, HearingForm.kind)
 
 
 async def court_step(message: Message, state: FSMContext) -> None:
@@ -386,6 +415,7 @@ dialog.on_button("cancel", cancel_start)
 dialog.on_button("day", day_picked, HearingForm.day)
 dialog.on_button("month", month_paged, HearingForm.day)
 dialog.on_button("noop", quiet, HearingForm.day)
+dialog.on_button("court", court_picked, HearingForm.court)
 dialog.on_button("kind", kind_step, HearingForm.kind)
 dialog.on_button("save", save, HearingForm.confirm)
 

@@ -209,3 +209,38 @@ async def test_a_forged_or_past_day_is_refused(driver: Driver, storage, settings
     far = await driver.callback(person, "hg:month:0:0:2999-01")
     assert "›" not in far.labels()
     assert len(await hearings_of(storage)) == 1
+
+
+async def test_a_court_of_the_list_reads_in_each_readers_language(
+    driver: Driver, storage, settings, small_cases
+):
+    person = await editor(storage, settings)
+    await driver.send(person, "/hearing Testov")
+    await driver.press(person, "➕")
+    await driver.send(person, FUTURE)
+    listed = await driver.send(person, "10:30")
+    # The courts of the case's country (Uzbekistan), its highest first, and no other's.
+    labels = listed.labels()
+    assert "Which court? Pick it" in listed.text
+    assert labels[0] == "Supreme Court of the Republic of Uzbekistan"
+    assert "Tashkent City Court" in labels and "Bishkek City Court" not in labels
+    # A court of another country, forged, is refused.
+    forged = await driver.callback(person, "hg:court:0:0:kg-bishkek-city")
+    assert "no longer valid" in forged.notices[0]
+    await driver.press(person, "Tashkent City Court")
+    confirm = await driver.press(person, "Appeal")
+    assert "Tashkent City Court" in confirm.text
+    await driver.press(person, "Save")
+    assert (await hearings_of(storage))[-1].court == "court:uz-tashkent-city"
+
+    # Editors who read Russian and Uzbek read the court in their own language.
+    for n, (language, court) in enumerate(
+        (("ru", "Ташкентский городской суд"), ("uz", "Toshkent shahar sudi"))
+    ):
+        reader = Person(id=9_200_000_061 + n, language_code=language)
+        async with storage.sessionmaker() as s, s.begin():
+            cipher = IdentityCipher(settings.key_bytes)
+            await staff.grant(s, cipher, reader.id, "editor", "test", language)
+        screen = await driver.send(reader, "/hearing Testov")
+        line = next(x for x in screen.text.splitlines() if x.startswith("📅") and "10:30" in x)
+        assert court in line and "Tashkent City Court" not in line, line
