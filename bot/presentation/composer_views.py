@@ -73,7 +73,7 @@ def chosen_cases(names: Sequence[str]) -> Question:
     listed = ", ".join(escape(n) for n in names)
     return (
         _("Chosen: {names}.\nSend another name, or continue.").format(names=listed),
-        _column((_("Continue ▶"), BroadcastCb(action="cases-done"))),
+        _column((_("Continue »"), BroadcastCb(action="cases-done"))),
     )
 
 
@@ -84,10 +84,13 @@ def photo_question() -> Question:
     )
 
 
-def language_question(written: Collection[str]) -> Question:
-    """The languages that have no version yet."""
+def language_question(written: Collection[str], *, photo_attached: bool = False) -> Question:
+    """The languages that have no version yet; right after a photo, word that it came."""
     left = [(LANGUAGE_NAMES[loc], loc) for loc in SUPPORTED_LOCALES if loc not in written]
-    return _("Which language is this version in?"), _pairs(left, "lang")
+    question = _("Which language is this version in?")
+    if photo_attached:
+        question = _("🖼 The photo is attached. Which language is the first version in?")
+    return question, _pairs(left, "lang")
 
 
 def text_question(locale: str, limit: int) -> Question:
@@ -131,7 +134,7 @@ def versions_summary(written: Collection[str]) -> Question:
     ).format(languages=", ".join(LANGUAGE_NAMES[loc] for loc in written))
     more = [(_("➕ Another language"), BroadcastCb(action="ver-more"))]
     more = more if len(written) < len(SUPPORTED_LOCALES) else []
-    return text, _column(*more, (_("Continue ▶"), BroadcastCb(action="ver-done")))
+    return text, _column(*more, (_("Continue »"), BroadcastCb(action="ver-done")))
 
 
 def when_question() -> Question:

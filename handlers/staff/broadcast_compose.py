@@ -93,7 +93,10 @@ QUESTIONS: dict[State, Callable[[Composing], cviews.Question]] = {
     BroadcastForm.audience: lambda _c: cviews.audience_question(),
     BroadcastForm.value: lambda c: cviews.value_question(c.broadcast.audience),
     BroadcastForm.photo: lambda _c: cviews.photo_question(),
-    BroadcastForm.language: lambda c: cviews.language_question(c.broadcast.versions),
+    BroadcastForm.language: lambda c: cviews.language_question(
+        c.broadcast.versions,
+        photo_attached=c.broadcast.photo is not None and not c.broadcast.versions,
+    ),
     BroadcastForm.text: lambda c: cviews.text_question(c.language, _limit(c.broadcast)),
     BroadcastForm.buttons: lambda _c: cviews.buttons_question(),
     BroadcastForm.versions: lambda c: cviews.versions_summary(c.broadcast.versions),
