@@ -3,8 +3,8 @@ speaks, the two Uzbek alphabets saying the same, and names read by stored value.
 
 from __future__ import annotations
 
-from bot.i18n import SUPPORTED_LOCALES
 from bot.services import courts
+from config.settings import SUPPORTED_LOCALES
 from tests.test_uzbek_scripts import to_latin
 
 COUNTRIES = {"kz", "kg", "tj", "tm", "uz"}
