@@ -54,6 +54,15 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PHONE: ViewportSize = {"width": 420, "height": 860}
+# Whether a <select> is wide enough for its chosen option's text, its padding and its arrow.
+FITS = """s => {
+  const style = getComputedStyle(s);
+  const pen = document.createElement("canvas").getContext("2d");
+  pen.font = style.font;
+  const text = pen.measureText(s.selectedOptions[0].text).width;
+  const room = s.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  return text + 16 <= room;
+}"""
 # Generous: these bound only a failing run, and a loaded two-core machine is slow.
 TIMEOUT_MS = 20_000
 NEWEST = "#chat > .row:last-child"
@@ -221,6 +230,8 @@ async def _phone(live: Live, persona_key: str) -> AsyncIterator[Page]:
             assert await page.eval_on_selector("#persona", "s => s.selectedOptions[0].text") == (
                 label
             )
+            # The whole label shows at a phone's width ("Родственница · Русски" was cut).
+            assert await page.eval_on_selector("#persona", FITS), label
             yield page
         finally:
             await browser.close()
