@@ -145,7 +145,11 @@ def parse(source: str) -> Parsed:
         parser._fail(f'Unsupported start tag "" at byte offset {offset}')
     if parser.stack:
         parser._fail(f'Can\'t find end tag corresponding to start tag "{parser.stack[-1]}"')
-    return Parsed("".join(parser.text), "".join(parser.page), parser.error)
+    # A quote is a block of its own, so the line break on either side of it is drawn by
+    # the block; drawn again, "text\n\n<blockquote>" showed two blank lines, not one.
+    page = "".join(parser.page).replace("\n<blockquote>", "<blockquote>")
+    page = page.replace("</blockquote>\n", "</blockquote>")
+    return Parsed("".join(parser.text), page, parser.error)
 
 
 def plain(source: str) -> Parsed:

@@ -582,3 +582,13 @@ async def test_the_persona_label_follows_the_language_the_bot_speaks(telegram):
     bare.users[kazakh.user_id] = emulator.users[kazakh.user_id]
     bare.commands[(f"chat:{kazakh.user_id}", "")] = [{"command": "start", "description": "Go"}]
     assert persona_label(bare, kazakh) == "Қолдаушы · ?"
+
+
+def test_a_quote_on_the_page_keeps_one_blank_line_on_each_side():
+    """A quote is a block, which breaks the line itself: the page drew the letter prompt
+    with two blank lines under the quoted letter. The text Telegram gives is unchanged."""
+    parsed = telegram_html.parse(
+        "Copy it:\n\n<blockquote>Dear friend,\nhello</blockquote>\n\nWrite"
+    )
+    assert parsed.page_html == "Copy it:\n<blockquote>Dear friend,\nhello</blockquote>\nWrite"
+    assert parsed.text == "Copy it:\n\nDear friend,\nhello\n\nWrite"
