@@ -107,7 +107,7 @@ async def test_bad_file_writes_nothing(session):
 
 def test_a_court_of_the_list_is_named_by_a_key_it_has():
     listed = GOOD.replace("court: Tashkent City Court", "court: court:uz-tashkent-city")
-    hearing = case_files.parse(listed).cases[0].hearings[0]
+    (hearing,) = case_files.parse(listed).cases[0].hearings or []
     assert hearing.court == "court:uz-tashkent-city"
     unknown = GOOD.replace("court: Tashkent City Court", "court: court:uz-nowhere")
     with pytest.raises(case_files.CaseFileError, match="no court 'court:uz-nowhere'"):
