@@ -70,13 +70,13 @@ def month_keyboard(month: dt.date, *, earliest: dt.date, make: Make) -> InlineKe
 
     previous, following = _shift(month, -1), _shift(month, 1)
     if month > first:
-        kb.button(text="‹", callback_data=make("month", f"{previous:%Y-%m}"))
+        kb.button(text="‹", callback_data=make("month", previous.isoformat()[:7]))
     else:
         noop(_EMPTY)
     label = format_date(month, "LLLL y", locale=locale)
     noop(label[:1].upper() + label[1:])
     if month < last:
-        kb.button(text="›", callback_data=make("month", f"{following:%Y-%m}"))
+        kb.button(text="›", callback_data=make("month", following.isoformat()[:7]))
     else:
         noop(_EMPTY)
 

@@ -56,6 +56,7 @@ async def test_a_database_from_before_fingerprints_takes_only_a_key_that_reads_i
         await session.execute(text("DROP TABLE running_processes"))
         await session.execute(text("DROP TABLE key_rotation"))
         await session.execute(text("DROP TABLE key_check"))
+        await session.execute(text("ALTER TABLE people DROP COLUMN greeted"))
         await session.execute(text("ALTER TABLE people DROP COLUMN panic_seal"))
         await session.execute(text("UPDATE alembic_version SET version_num = '0008'"))
     await storage.engine.dispose()
