@@ -15,9 +15,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, ExecutionContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-_WRITTEN = "umid_wrote_watched"
-_COMMITTED = "umid_committed_watched"
-
 
 def _written_table(context: ExecutionContext | None) -> str | None:
     compiled = getattr(context, "compiled", None)
@@ -39,6 +36,9 @@ def on_commit_of_writes(
     back at each commit)."""
     watched = frozenset(tables)
     sync = engine.sync_engine
+    # Marks of this watcher's own: two watchers of one engine (the card's facts, the
+    # people seen lately) must not take each other's.
+    written, committed_mark = object(), object()
 
     def noted(
         conn: Connection,
@@ -49,18 +49,18 @@ def on_commit_of_writes(
         _many: bool,
     ) -> None:
         if _written_table(context) in watched:
-            conn.info[_WRITTEN] = True
+            conn.info[written] = True
 
     def committed(conn: Connection) -> None:
-        if conn.info.pop(_WRITTEN, False):
-            conn.info[_COMMITTED] = True
+        if conn.info.pop(written, False):
+            conn.info[committed_mark] = True
 
     def rolled_back(conn: Connection) -> None:
-        conn.info.pop(_WRITTEN, None)
+        conn.info.pop(written, None)
 
     def returned(_dbapi: Any, record: Any) -> None:
         info = getattr(record, "info", None)
-        if info is not None and info.pop(_COMMITTED, False):
+        if info is not None and info.pop(committed_mark, False):
             callback()
 
     listeners: list[tuple[Any, str, Callable[..., None]]] = [

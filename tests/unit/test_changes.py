@@ -41,3 +41,26 @@ async def test_only_committed_writes_to_watched_tables_are_announced(storage, sm
         await s.execute(update(Case).values(photo=None))
         await s.commit()
     assert seen == ["cleared", "cleared"]
+
+
+async def test_two_watchers_of_one_engine_each_hear_their_tables(storage, small_cases):
+    """The card's facts and the people seen lately watch the same engine: one watcher
+    took the other's marks, and the people kept were never cleared."""
+    seen: list[str] = []
+    stops = [
+        on_commit_of_writes(storage.engine, ["cases"], lambda: seen.append("cases")),
+        on_commit_of_writes(storage.engine, ["people"], lambda: seen.append("people")),
+    ]
+    try:
+        async with storage.sessionmaker() as s:
+            await s.execute(update(Person).where(col(Person.id) == -1).values(locale="en"))
+            await s.commit()
+        assert seen == ["people"]
+        async with storage.sessionmaker() as s:
+            await s.execute(update(Case).values(photo=None))
+            await s.execute(update(Person).where(col(Person.id) == -1).values(locale="en"))
+            await s.commit()
+        assert sorted(seen) == ["cases", "people", "people"]
+    finally:
+        for stop in stops:
+            stop()
