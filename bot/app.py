@@ -24,6 +24,8 @@ from bot.middlewares.throttle import ThrottleMiddleware, TokenBuckets
 from bot.outage import PatientDispatcher, not_an_outage
 from bot.pacing import ReplyLost
 from bot.services.cases import CARD_TABLES, CardFacts
+from bot.services.known_people import TABLES as KNOWN_TABLES
+from bot.services.known_people import KnownPeople
 from bot.storage import Storage
 from config import Settings
 from db.changes import on_commit_of_writes
@@ -134,7 +136,13 @@ def build_dispatcher(
     dp["sent_batch"] = sent_batch
     dp.shutdown.register(sent_batch.close)
     dp.update.outer_middleware(SentLog(sent_batch))
-    dp.update.outer_middleware(IdentityMiddleware(cipher, settings))
+    # Several instances (Redis configured) would not hear of each other's writes to the
+    # people they keep: there every update reads its sender's row.
+    known = None if settings.redis_url else KnownPeople()
+    if known is not None:
+        dp.shutdown.register(on_commit_of_writes(storage.engine, KNOWN_TABLES, known.clear))
+    dp["known_people"] = known
+    dp.update.outer_middleware(IdentityMiddleware(cipher, settings, known))
     VisitorI18nMiddleware(i18n).setup(dp)
     dp.message.outer_middleware(PanicWordMiddleware())
     dp.errors.register(on_error, not_an_outage)

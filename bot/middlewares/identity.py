@@ -12,15 +12,19 @@ from aiogram.utils.i18n import I18n, I18nMiddleware
 from bot.crypto import IdentityCipher
 from bot.services import identity
 from bot.services.identity import Visitor
+from bot.services.known_people import KnownPeople
 from config import Settings
 
 
 class IdentityMiddleware(BaseMiddleware):
     """Only private chats are served: a group could expose who follows whom."""
 
-    def __init__(self, cipher: IdentityCipher, settings: Settings) -> None:
+    def __init__(
+        self, cipher: IdentityCipher, settings: Settings, known: KnownPeople | None = None
+    ) -> None:
         self.cipher = cipher
         self.settings = settings
+        self.known = known
 
     async def __call__(
         self,
@@ -39,6 +43,7 @@ class IdentityMiddleware(BaseMiddleware):
             user.language_code,
             self.settings.default_locale,
             self.settings.fallback_locales,
+            self.known,
         )
         return await handler(event, data)
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.crypto import IdentityCipher
 from bot.i18n import DEFAULT_TIMEZONES, locale_from_telegram
 from bot.services.cases import fallback_chain
+from bot.services.known_people import KnownPeople
 from db.models import Person
 from db.repositories import people
 
@@ -51,14 +52,26 @@ async def visit(
     language_code: str | None,
     default_locale: str,
     fallbacks: Sequence[str],
+    known: KnownPeople | None = None,
 ) -> Visitor:
     """Who sent this update: their row if they have one (a person who had blocked the bot
     and writes again is reachable again), their language, and their staff role, read
-    anew on every update so that a revoked role is gone with the next message."""
-    found = await people.with_role_by_index(session, cipher.index(tg_id))
-    person, role = found if found is not None else (None, None)
-    if person is not None and not person.active:
-        await people.reactivate(session, person)
+    anew on every update so that a revoked role is gone with the next message. `known`
+    spares the query for people without a role seen lately (bot/services/known_people.py)."""
+    index = cipher.index(tg_id)
+    person = known.get(index) if known is not None else None
+    role: str | None = None
+    if person is not None:
+        # Kept rows are of people without a role who are reachable: nothing to check.
+        session.add(person)
+    else:
+        generation = known.generation if known is not None else 0
+        found = await people.with_role_by_index(session, index)
+        person, role = found if found is not None else (None, None)
+        if person is not None and not person.active:
+            await people.reactivate(session, person)
+        elif person is not None and known is not None:
+            known.keep(index, person, role, generation)
     locale = (
         person.locale if person is not None else locale_from_telegram(language_code, default_locale)
     )
