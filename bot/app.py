@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from aiogram import Dispatcher
+from aiogram import Dispatcher, Router
 from aiogram.exceptions import TelegramForbiddenError
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
@@ -32,6 +32,7 @@ from db.changes import on_commit_of_writes
 from handlers import fallback, family, supporter
 from handlers.dialog import stale_buttons
 from handlers.family import report as family_report
+from handlers.filters import EVERY_ROLE
 from handlers.staff import access as staff_access
 from handlers.staff import broadcast_compose as staff_broadcast_compose
 from handlers.staff import broadcast_control as staff_broadcast_control
@@ -104,6 +105,17 @@ async def on_error(event: ErrorEvent) -> bool:
     return True
 
 
+def staff_only(*routers: Router) -> Router:
+    """The staff's routers under one that lets only staff in. Each keeps its own role
+    filters; this spares everyone else's updates a visit to each of them (aiogram wraps
+    every router's middlewares for every update it visits)."""
+    group = Router(name="staff")
+    group.message.filter(EVERY_ROLE)
+    group.callback_query.filter(EVERY_ROLE)
+    group.include_routers(*routers)
+    return group
+
+
 def build_dispatcher(
     settings: Settings,
     storage: Storage,
@@ -152,20 +164,25 @@ def build_dispatcher(
         # Before staff access: "/invite family" is the families' router's, and the
         # family's /start link must not reach the supporter's /start.
         family.router(),
-        staff_families.router(),
+        staff_only(
+            # First in the group: "/invite family" is the families' router's, not the
+            # admins' "/invite" (staff_access, after the group).
+            staff_families.router(),
+            staff_invitations.router(),
+            staff_hearings.router(),
+            staff_new_case.router(),
+            staff_edit_case.router(),
+            staff_edit_field.router(),
+            staff_updates.router(),
+            staff_reports.router(),
+            staff_stats.router(),
+            staff_broadcast_compose.router(),
+            staff_broadcast_review.router(),
+            staff_broadcast_control.router(),
+            staff_check_terms.router(),
+        ),
+        # Outside the group: its invitation link is for people who are not staff yet.
         staff_access.router(),
-        staff_invitations.router(),
-        staff_hearings.router(),
-        staff_new_case.router(),
-        staff_edit_case.router(),
-        staff_edit_field.router(),
-        staff_updates.router(),
-        staff_reports.router(),
-        staff_stats.router(),
-        staff_broadcast_compose.router(),
-        staff_broadcast_review.router(),
-        staff_broadcast_control.router(),
-        staff_check_terms.router(),
         family_report.router(),
         supporter.router(),
         stale_buttons(
