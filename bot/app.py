@@ -24,7 +24,6 @@ from bot.middlewares.throttle import ThrottleMiddleware, TokenBuckets
 from bot.outage import PatientDispatcher, not_an_outage
 from bot.pacing import ReplyLost
 from bot.services.cases import CARD_TABLES, CardFacts
-from bot.services.known_people import TABLES as KNOWN_TABLES
 from bot.services.known_people import KnownPeople
 from bot.storage import Storage
 from config import Settings
@@ -152,7 +151,11 @@ def build_dispatcher(
     # people they keep: there every update reads its sender's row.
     known = None if settings.redis_url else KnownPeople()
     if known is not None:
-        dp.shutdown.register(on_commit_of_writes(storage.engine, KNOWN_TABLES, known.clear))
+        # A new person's row is not one kept; a new staff row changes a kept person.
+        dp.shutdown.register(on_commit_of_writes(storage.engine, ["staff"], known.clear))
+        dp.shutdown.register(
+            on_commit_of_writes(storage.engine, ["people"], known.clear, inserts=False)
+        )
     dp["known_people"] = known
     dp.update.outer_middleware(IdentityMiddleware(cipher, settings, known))
     VisitorI18nMiddleware(i18n).setup(dp)

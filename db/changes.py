@@ -16,19 +16,26 @@ from sqlalchemy.engine import Connection, ExecutionContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 
-def _written_table(context: ExecutionContext | None) -> str | None:
+def _written_table(context: ExecutionContext | None, inserts: bool = True) -> str | None:
     compiled = getattr(context, "compiled", None)
-    if compiled is None or not (context.isinsert or context.isupdate or context.isdelete):  # type: ignore[union-attr]
+    if compiled is None:
+        return None
+    if not ((inserts and context.isinsert) or context.isupdate or context.isdelete):  # type: ignore[union-attr]
         return None
     table = getattr(compiled.statement, "table", None)
     return getattr(table, "name", None)
 
 
 def on_commit_of_writes(
-    engine: AsyncEngine, tables: Collection[str], callback: Callable[[], None]
+    engine: AsyncEngine,
+    tables: Collection[str],
+    callback: Callable[[], None],
+    *,
+    inserts: bool = True,
 ) -> Callable[[], None]:
     """Call `callback` once a transaction that wrote to one of `tables` (on this engine)
-    has committed. Returns a function that stops watching.
+    has committed. Returns a function that stops watching. With `inserts` false, new
+    rows do not count: a cache of rows that exist cannot hold them.
 
     The engine's commit event comes before the database has committed, and a reader
     that loaded in between would keep the old facts: so the callback runs when the
@@ -48,7 +55,7 @@ def on_commit_of_writes(
         context: ExecutionContext | None,
         _many: bool,
     ) -> None:
-        if _written_table(context) in watched:
+        if _written_table(context, inserts) in watched:
             conn.info[written] = True
 
     def committed(conn: Connection) -> None:

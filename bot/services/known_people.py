@@ -9,9 +9,9 @@ What keeps it right:
 - Staff are never kept: their role is read on every update, so a revocation, by any
   process, takes effect on the next one. Nor are people the worker found unreachable:
   their next message must make them reachable again.
-- A committed write to the people or staff tables in this process (a setting changed, a
-  role granted, /forget, a new person) empties it; a row read before such a write and
-  kept after it is refused (the generation moved).
+- A committed write in this process to the staff table, or to a person's existing row
+  (a setting changed, /forget), empties it; a row read before such a write and kept
+  after it is refused (the generation moved). A new person's row changes nobody kept.
 - Writes by another process (the command line, a worker of its own) are not seen here:
   an entry lives at most `ttl` seconds, which bounds them.
 - Several instances share state through Redis, and a row kept by one would not hear of
@@ -28,7 +28,6 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from db.models import Person
 
-TABLES = ("people", "staff")
 _COLUMNS = tuple(column.key for column in Person.__table__.columns)  # type: ignore[attr-defined]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -35,16 +35,19 @@ async def by_id(session: AsyncSession, person_id: int) -> Person | None:
     return await session.get(Person, person_id)
 
 
+# Built once: building the statement cost as much as running it (every update asks).
+_WITH_ROLE = (
+    select(Person, col(StaffMember.role))
+    .outerjoin(StaffMember, col(StaffMember.person_id) == col(Person.id))
+    .where(col(Person.tg_index) == bindparam("tg_index"))
+)
+
+
 async def with_role_by_index(
     session: AsyncSession, tg_index: bytes
 ) -> tuple[Person, StaffRole | None] | None:
-    """The person with this index and their staff role, in one statement (every update
-    asks)."""
-    result = await session.execute(
-        select(Person, col(StaffMember.role))
-        .outerjoin(StaffMember, col(StaffMember.person_id) == col(Person.id))
-        .where(col(Person.tg_index) == tg_index)
-    )
+    """The person with this index and their staff role, in one statement."""
+    result = await session.execute(_WITH_ROLE, {"tg_index": tg_index})
     row = result.one_or_none()
     return (row[0], row[1]) if row is not None else None
 

@@ -35,13 +35,19 @@ def people_reads(storage) -> Iterator[list[str]]:
         event.remove(storage.engine.sync_engine, "before_cursor_execute", note)
 
 
-async def test_a_supporter_seen_lately_needs_no_query(driver: Driver, storage):
+async def test_a_supporter_seen_lately_needs_no_query(driver: Driver, storage, settings):
     person = Person(id=9_500_000_001)
     await driver.send(person, "/start")  # writes that they were greeted: nobody is kept
     await driver.send(person, "/help")
     with people_reads(storage) as reads:
         reply = await driver.send(person, "/help")
     assert "/follow" in reply.text
+    assert reads == []
+    # Someone new arriving changes nobody kept.
+    async with storage.sessionmaker() as s, s.begin():
+        await identity.ensure(s, IdentityCipher(settings.key_bytes), 9_500_000_009, "en")
+    with people_reads(storage) as reads:
+        await driver.send(person, "/help")
     assert reads == []
     # A change of their own is seen on the next update: the language they chose.
     await driver.send(person, "/language")

@@ -64,3 +64,17 @@ async def test_two_watchers_of_one_engine_each_hear_their_tables(storage, small_
     finally:
         for stop in stops:
             stop()
+
+
+async def test_new_rows_can_be_left_out(storage, small_cases):
+    seen: list[str] = []
+    stop = on_commit_of_writes(storage.engine, ["people"], lambda: seen.append("x"), inserts=False)
+    try:
+        async with storage.sessionmaker() as s, s.begin():
+            s.add(Person(tg_index=b"n" * 32, tg_cipher=b"c", locale="en"))
+        assert seen == []
+        async with storage.sessionmaker() as s, s.begin():
+            await s.execute(update(Person).values(locale="ru"))
+        assert seen == ["x"]
+    finally:
+        stop()
