@@ -8,11 +8,11 @@ import logging
 from aiogram import Dispatcher, Router
 from aiogram.exceptions import TelegramForbiddenError
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
-from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import I18n
 
 from bot.crypto import IdentityCipher
+from bot.fsm_memory import TidyEventIsolation, TidyMemoryStorage
 from bot.i18n import make_i18n
 from bot.inline_filters import run_filters_inline
 from bot.metrics import Metrics
@@ -65,7 +65,7 @@ def build_fsm_storage(settings: Settings) -> BaseStorage:
         return RedisStorage.from_url(
             settings.redis_url, key_builder=keys, state_ttl=FSM_TTL, data_ttl=FSM_TTL
         )
-    return MemoryStorage()
+    return TidyMemoryStorage()
 
 
 def build_isolation(storage: BaseStorage) -> BaseEventIsolation:
@@ -76,7 +76,7 @@ def build_isolation(storage: BaseStorage) -> BaseEventIsolation:
     # leaves it in Redis, and the person's next updates wait for it (aiogram's 60 s is a
     # minute of silence). Handlers take milliseconds; 10 s is ample.
     if create is None:
-        return SimpleEventIsolation()
+        return TidyEventIsolation()
     isolation: BaseEventIsolation = create(lock_kwargs={"timeout": LOCK_TTL})
     return isolation
 
