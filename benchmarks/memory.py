@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks.speed import ROOT, answer
+from benchmarks.speed import ROOT, answer, unlimited_env
 from benchmarks.spike import LANGUAGES, demo_storage
 from bot.crypto import generate_key
 from bot.emulator import EmulatedUser, Emulator
@@ -59,15 +59,7 @@ async def main(args: argparse.Namespace) -> None:
         **os.environ,
         "BOT_TOKEN": emulator.token,
         "TELEGRAM_API_URL": server.url,
-        "DATABASE_URL": database_url,
-        "DATA_KEY": key,
-        "THROTTLE_RATE": "1000",
-        "THROTTLE_BURST": "1000",
-        "DELIVERY_RATE": "1000",
-        "CHAT_SEND_INTERVAL": "0.001",
-        "SEND_MARGIN": "0.2",
-        "LOG_LEVEL": "WARNING",
-        "REDIS_URL": "",
+        **unlimited_env(database_url, key),
     }
     bot = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env)
     try:

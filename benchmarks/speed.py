@@ -85,6 +85,22 @@ async def paced(emulator: Emulator, people: list[EmulatedUser], text: str, secon
     return statistics.quantiles(latencies, n=100)[98] * 1000
 
 
+def unlimited_env(database_url: str, key: str) -> dict[str, str]:
+    """A bot process's settings for measuring its own speed: the send budget, the spacing
+    per chat and the throttle lifted, quiet logs, no Redis."""
+    return {
+        "DATABASE_URL": database_url,
+        "DATA_KEY": key,
+        "THROTTLE_RATE": "1000",
+        "THROTTLE_BURST": "1000",
+        "DELIVERY_RATE": "1000",
+        "CHAT_SEND_INTERVAL": "0.001",
+        "SEND_MARGIN": "0.2",
+        "LOG_LEVEL": "WARNING",
+        "REDIS_URL": "",
+    }
+
+
 async def measure(
     command: list[str], env: dict[str, str], emulator: Emulator, args: argparse.Namespace
 ) -> dict[str, Figures]:
@@ -122,17 +138,7 @@ async def main(args: argparse.Namespace) -> None:
             key = generate_key()
             storage = await demo_storage(database_url, key, emulator.token, server.url)
             await storage.engine.dispose()
-            env |= {
-                "DATABASE_URL": database_url,
-                "DATA_KEY": key,
-                "THROTTLE_RATE": "1000",
-                "THROTTLE_BURST": "1000",
-                "DELIVERY_RATE": "1000",
-                "CHAT_SEND_INTERVAL": "0.001",
-                "SEND_MARGIN": "0.2",
-                "LOG_LEVEL": "WARNING",
-                "REDIS_URL": "",
-            }
+            env |= unlimited_env(database_url, key)
             command = [sys.executable, "-m", "bot", "run"]
             if args.profile:
                 spy = shutil.which("py-spy", path=str(Path(sys.executable).parent))

@@ -646,33 +646,32 @@ def settings_text(person: Person) -> str:
 
 
 def alert_settings_text(person: Person) -> str:
-    return "\n".join(
-        [
-            _("<b>🔔 Alerts</b>"),
-            *_alert_lines(person),
-            "",
-            _(
-                "Alerts that are not urgent wait until your quiet hours end. A digest "
-                "gathers them into one message a day or a week."
-            ),
-        ]
+    return _group_screen(
+        _("<b>🔔 Alerts</b>"),
+        _alert_lines(person),
+        _(
+            "Alerts that are not urgent wait until your quiet hours end. A digest "
+            "gathers them into one message a day or a week."
+        ),
     )
 
 
 def safety_settings_text(person: Person) -> str:
-    return "\n".join(
-        [
-            _("<b>🛡 Safety</b>"),
-            *_safety_lines(person),
-            "",
-            _(
-                "Discreet mode keeps prisoners' names out of notification previews. Protected "
-                "messages cannot be forwarded or saved. Alerts can also delete themselves "
-                "after a few hours, and a panic word clears this chat, so a phone that is "
-                "searched shows less."
-            ),
-        ]
+    return _group_screen(
+        _("<b>🛡 Safety</b>"),
+        _safety_lines(person),
+        _(
+            "Discreet mode keeps prisoners' names out of notification previews. Protected "
+            "messages cannot be forwarded or saved. Alerts can also delete themselves "
+            "after a few hours, and a panic word clears this chat, so a phone that is "
+            "searched shows less."
+        ),
     )
+
+
+def _group_screen(heading: str, states: list[str], why: str) -> str:
+    """One group of settings: its heading, each state on a line, and why they exist."""
+    return "\n".join([heading, *states, "", why])
 
 
 def safety_text(*, safest: bool) -> str:
