@@ -151,11 +151,7 @@ def build_dispatcher(
     # people they keep: there every update reads its sender's row.
     known = None if settings.redis_url else KnownPeople()
     if known is not None:
-        # A new person's row is not one kept; a new staff row changes a kept person.
-        dp.shutdown.register(on_commit_of_writes(storage.engine, ["staff"], known.clear))
-        dp.shutdown.register(
-            on_commit_of_writes(storage.engine, ["people"], known.clear, inserts=False)
-        )
+        dp.shutdown.register(known.watch(storage.engine))
     dp["known_people"] = known
     dp.update.outer_middleware(IdentityMiddleware(cipher, settings, known))
     VisitorI18nMiddleware(i18n).setup(dp)

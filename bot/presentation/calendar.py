@@ -48,22 +48,17 @@ def _shift(month: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def within(month: dt.date, earliest: dt.date) -> dt.date:
-    """`month` held to the months the picker shows, counted from `earliest`."""
-    first = earliest.replace(day=1)
-    return min(max(month.replace(day=1), first), _shift(first, MONTHS_AHEAD))
-
-
 def month_keyboard(month: dt.date, *, earliest: dt.date, make: Make) -> InlineKeyboardBuilder:
     """The days of `month` from `earliest` on as buttons `make("day", "YYYY-MM-DD")`, under
     a header that pages with `make("month", "YYYY-MM")`. Cells that pick nothing (the
     weekday names, the month's name, days before `earliest`) send `make("noop", "")`,
     which the dialogue answers quietly."""
-    month = within(month, earliest)
-    locale = Locale.parse(get_i18n().current_locale)
-    kb = InlineKeyboardBuilder()
     first = earliest.replace(day=1)
     last = _shift(first, MONTHS_AHEAD)
+    # Held to the months the picker shows (a forged month may ask for any).
+    month = min(max(month.replace(day=1), first), last)
+    locale = Locale.parse(get_i18n().current_locale)
+    kb = InlineKeyboardBuilder()
 
     def noop(text: str) -> None:
         kb.button(text=text, callback_data=make("noop", ""))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -259,7 +261,7 @@ def letter_cases(items: list[CaseSummary]) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def settings(person: Person) -> InlineKeyboardMarkup:
+def settings() -> InlineKeyboardMarkup:
     """Two groups of settings, the language and the way back: a screen that fits a phone."""
     kb = InlineKeyboardBuilder()
     kb.button(text=_("🔔 Alerts"), callback_data=SetCb(field="menu", value="alerts"))
@@ -302,20 +304,17 @@ def safety_settings(person: Person, *, safest: bool) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def to_alerts() -> tuple[str, SetCb]:
-    return _("« Alerts"), SetCb(field="menu", value="alerts")
-
-
-def to_safety() -> tuple[str, SetCb]:
-    return _("« Safety"), SetCb(field="menu", value="safety")
+def back_to(kb: InlineKeyboardBuilder, group: Literal["alerts", "safety"]) -> None:
+    """The way back from a setting's own screen to its group."""
+    label = _("« Alerts") if group == "alerts" else _("« Safety")
+    kb.button(text=label, callback_data=SetCb(field="menu", value=group))
 
 
 def safety(*, safest: bool) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     if not safest:
         kb.button(text=_("🛡 Turn on every protection"), callback_data=SetCb(field="safest"))
-    back, to = to_safety()
-    kb.button(text=back, callback_data=to)
+    back_to(kb, "safety")
     kb.adjust(1)
     return kb.as_markup()
 
@@ -328,8 +327,7 @@ def autodelete(current: int | None) -> InlineKeyboardMarkup:
             text=f"✓ {label}" if hours == current else label,
             callback_data=SetCb(field="autodelete", value=str(hours or 0)),
         )
-    back, to = to_safety()
-    kb.button(text=back, callback_data=to)
+    back_to(kb, "safety")
     kb.adjust(1)
     return kb.as_markup()
 
@@ -350,8 +348,7 @@ def timezones(current: str) -> InlineKeyboardMarkup:
         kb.button(
             text=f"✓ {label}" if tz == current else label, callback_data=SetCb(field="tz", value=tz)
         )
-    back, to = to_alerts()
-    kb.button(text=back, callback_data=to)
+    back_to(kb, "alerts")
     kb.adjust(1)
     return kb.as_markup()
 
@@ -364,8 +361,7 @@ def quiet_hours(current: int) -> InlineKeyboardMarkup:
             text=f"✓ {label}" if index == current else label,
             callback_data=SetCb(field="quiet", value=str(index)),
         )
-    back, to = to_alerts()
-    kb.button(text=back, callback_data=to)
+    back_to(kb, "alerts")
     kb.adjust(1)
     return kb.as_markup()
 
@@ -385,8 +381,7 @@ def delivery(person: Person) -> InlineKeyboardMarkup:
                 text=f"✓ {label}" if person.digest_hour == hour else label,
                 callback_data=SetCb(field="hour", value=str(hour)),
             )
-    back, to = to_alerts()
-    kb.button(text=back, callback_data=to)
+    back_to(kb, "alerts")
     kb.adjust(1, 1, 1, 4, 1)
     return kb.as_markup()
 

@@ -18,7 +18,7 @@ from babel.support import LazyProxy
 
 from bot.commands import FAMILY_COMMANDS, STAFF_COMMANDS
 from bot.i18n import LANGUAGE_NAMES
-from bot.services import courts
+from bot.services import courts, panic
 from bot.services.cases import IN_CUSTODY, CaseCard, CasePage, CaseSummary, today
 from bot.services.letters import LetterPrompt
 from bot.services.matching import Offer
@@ -304,10 +304,15 @@ def search_header(query: str, count: int) -> str:
     ).format(count=number(count), query=escape(query))
 
 
-def court_name(value: str) -> str:
+def court_label(value: str) -> str:
     """A hearing's court in the reader's language if it is one of the list, as typed if
-    not; escaped."""
-    return escape(courts.name(value, [_babel_locale()]))
+    not; plain text, for a button."""
+    return courts.name(value, [_babel_locale()])
+
+
+def court_name(value: str) -> str:
+    """The same, escaped for a message."""
+    return escape(court_label(value))
 
 
 def hearing_line(hearing: Hearing, reader_tz: str) -> str:
@@ -621,12 +626,11 @@ def _alert_lines(person: Person) -> list[str]:
 
 
 def _safety_lines(person: Person) -> list[str]:
-    has_word = person.panic_seal is not None or person.panic_hash is not None
     return [
         discreet_label(person.discreet),
         protected_label(person.protect_content),
         autodelete_state(person.autodelete_hours),
-        _("🆘 Panic word: set") if has_word else _("🆘 Panic word: none"),
+        _("🆘 Panic word: set") if panic.has_word(person) else _("🆘 Panic word: none"),
     ]
 
 

@@ -23,9 +23,12 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import make_transient_to_detached
 
+from db.changes import on_commit_of_writes
 from db.models import Person
 
 _COLUMNS = tuple(column.key for column in Person.__table__.columns)  # type: ignore[attr-defined]
@@ -67,6 +70,21 @@ class KnownPeople:
         self._rows.move_to_end(index)
         while len(self._rows) > self.size:
             self._rows.popitem(last=False)
+
+    def watch(self, engine: AsyncEngine) -> Callable[[], None]:
+        """Empty this on every committed write in this process that can make a kept row
+        stale: to the staff table, or to a person's existing row (a new person's row is not
+        one kept). Returns a function that stops watching."""
+        stops = [
+            on_commit_of_writes(engine, ["staff"], self.clear),
+            on_commit_of_writes(engine, ["people"], self.clear, inserts=False),
+        ]
+
+        def stop() -> None:
+            for each in stops:
+                each()
+
+        return stop
 
     def clear(self) -> None:
         """A write to the people or staff tables has committed: forget everyone."""

@@ -87,16 +87,20 @@ async def _ask_time(event: Event, state: FSMContext, step: State, **_deps: Any) 
     await show(event, _("The time, court's local time (HH:MM):"), dialog.nav())
 
 
+async def _courts_of_case(session: AsyncSession, state: FSMContext) -> list[courts.Court]:
+    """The listed courts of the country of the case the dialogue is about."""
+    case = await cases.by_id(session, (await dialog.draft(state)).case)
+    return courts.of_country(case.country) if case is not None else []
+
+
 @dialog.screen(HearingForm.court)
 async def _ask_court(
     event: Event, state: FSMContext, step: State, *, session: AsyncSession, **_deps: Any
 ) -> None:
-    draft = await dialog.draft(state)
-    case = await cases.by_id(session, draft.case)
     known = InlineKeyboardBuilder()
-    for court in courts.of_country(case.country if case is not None else ""):
+    for court in await _courts_of_case(session, state):
         known.button(
-            text=views.court_name(court.stored),
+            text=views.court_label(court.stored),
             callback_data=HearingCb(action="court", value=court.key),
         )
     known.adjust(1)
@@ -281,13 +285,12 @@ async def time_step(message: Message, state: FSMContext, session: AsyncSession) 
 async def court_picked(
     callback: CallbackQuery, callback_data: HearingCb, state: FSMContext, session: AsyncSession
 ) -> None:
-    draft = await dialog.draft(state)
-    case = await cases.by_id(session, draft.case)
-    country = case.country if case is not None else ""
-    court = next((c for c in courts.of_country(country) if c.key == callback_data.value), None)
+    listed = await _courts_of_case(session, state)
+    court = next((c for c in listed if c.key == callback_data.value), None)
     if court is None:
         await callback.answer(_("This button is no longer valid."))
         return
+    draft = await dialog.draft(state)
     await dialog.keep(state, draft.model_copy(update={"court": court.stored}))
     await dialog.go(callback, state, HearingForm.kind)
 

@@ -131,8 +131,7 @@ def _word_menu(*, has_word: bool) -> InlineKeyboardMarkup:
     )
     if has_word:
         kb.button(text=_("✖ Remove the word"), callback_data=SetCb(field="panic", value="off"))
-    back, to = keyboards.to_safety()
-    kb.button(text=back, callback_data=to)
+    keyboards.back_to(kb, "safety")
     kb.adjust(1)
     return kb.as_markup()
 

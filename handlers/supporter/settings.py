@@ -20,12 +20,12 @@ from handlers.common import show
 
 async def settings_command(message: Message, visitor: Visitor) -> None:
     person = await visitor.ensure()
-    await message.answer(views.settings_text(person), reply_markup=keyboards.settings(person))
+    await message.answer(views.settings_text(person), reply_markup=keyboards.settings())
 
 
 async def settings_button(callback: CallbackQuery, visitor: Visitor) -> None:
     person = await visitor.ensure()
-    await show(callback, views.settings_text(person), keyboards.settings(person))
+    await show(callback, views.settings_text(person), keyboards.settings())
 
 
 async def change(
@@ -113,7 +113,7 @@ async def _open(
             keyboards.delivery(person),
         )
     else:
-        await show(callback, views.settings_text(person), keyboards.settings(person), notice)
+        await show(callback, views.settings_text(person), keyboards.settings(), notice)
 
 
 # Button field -> the person's flag it flips.
