@@ -63,7 +63,11 @@ def on_commit_of_writes(
             conn.info[committed_mark] = True
 
     def rolled_back(conn: Connection) -> None:
-        conn.info.pop(written, None)
+        # An invalidated connection (a statement cancelled while it ran) has no info to
+        # read: reading it raises in the middle of the rollback, and the connection never
+        # goes back to the pool. Its info goes with it in any case.
+        if not conn.invalidated:
+            conn.info.pop(written, None)
 
     def returned(_dbapi: Any, record: Any) -> None:
         info = getattr(record, "info", None)

@@ -3,7 +3,10 @@ back in the pool; a rollback, a read or another table's write is not."""
 
 from __future__ import annotations
 
-from sqlalchemy import select, text, update
+import asyncio
+
+import pytest
+from sqlalchemy import event, select, text, update
 from sqlmodel import col
 
 from db.changes import on_commit_of_writes
@@ -78,3 +81,41 @@ async def test_new_rows_can_be_left_out(storage, small_cases):
         assert seen == ["x"]
     finally:
         stop()
+
+
+async def test_a_cancelled_statement_gives_its_connection_back(storage, small_cases):
+    """A statement cancelled while it runs (a handler stopped at shutdown) invalidates its
+    connection. The rollback listener then read that connection's info, which raised
+    PendingRollbackError in place of the cancellation, from inside the session's close."""
+    stop = on_commit_of_writes(storage.engine, ["cases"], lambda: None)
+    statements: list[str] = []
+    slow_begun = asyncio.Event()
+
+    def running(*args: object) -> None:
+        statements.append(str(args[2]))
+        if len(statements) == 2:
+            slow_begun.set()
+
+    slow = (
+        "SELECT pg_sleep(5)"
+        if storage.engine.dialect.name == "postgresql"
+        else "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 50000000)"
+        " SELECT count(*) FROM c"
+    )
+
+    async def read() -> None:
+        async with storage.sessionmaker() as s:
+            await s.execute(update(Case).values(photo=None))
+            await s.execute(text(slow))
+
+    event.listen(storage.engine.sync_engine, "before_cursor_execute", running)
+    try:
+        task = asyncio.create_task(read())
+        await slow_begun.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    finally:
+        event.remove(storage.engine.sync_engine, "before_cursor_execute", running)
+        stop()
+    assert storage.engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
