@@ -6,9 +6,7 @@ from typing import Any
 
 from aiogram import F
 from aiogram.filters import Filter
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import reports
 from bot.services.identity import Visitor
 from db.models import StaffRole
 
@@ -34,12 +32,8 @@ NOT_COMMAND = ~F.text.startswith("/")
 
 
 class IsFamily(Filter):
-    """True only for a family member of at least one case, read from the database on
-    every update (a relative removed from a case loses /report with their next message)."""
+    """True only for a family member of at least one case, as the identity middleware
+    found them (a relative removed from a case loses /report with their next message)."""
 
-    async def __call__(
-        self, event: Any, visitor: Visitor | None = None, session: AsyncSession | None = None
-    ) -> bool:
-        if visitor is None or visitor.person is None or session is None:
-            return False
-        return await reports.may_report(session, visitor.person.id)
+    async def __call__(self, event: Any, visitor: Visitor | None = None) -> bool:
+        return visitor is not None and visitor.family

@@ -24,6 +24,8 @@ class Visitor:
     fallbacks: list[str]
     person: Person | None
     role: str | None
+    # Family of at least one case: may use /report (each step checks the case again).
+    family: bool
     _tg_id: int = field(repr=False)
     _session: AsyncSession = field(repr=False)
     _cipher: IdentityCipher = field(repr=False)
@@ -55,23 +57,27 @@ async def visit(
     known: KnownPeople | None = None,
 ) -> Visitor:
     """Who sent this update: their row if they have one (a person who had blocked the bot
-    and writes again is reachable again), their language, and their staff role, read
-    anew on every update so that a revoked role is gone with the next message. `known`
-    spares the query for people without a role seen lately (bot/services/known_people.py)."""
+    and writes again is reachable again), their language, their staff role, read anew on
+    every update so that a revoked role is gone with the next message, and whether they
+    are family of a case. `known` spares the query for people without a role seen lately
+    (bot/services/known_people.py)."""
     index = cipher.index(tg_id)
-    person = known.get(index) if known is not None else None
+    kept = known.get(index) if known is not None else None
+    person: Person | None
     role: str | None = None
-    if person is not None:
+    family = False
+    if kept is not None:
         # Kept rows are of people without a role who are reachable: nothing to check.
+        person, family = kept
         session.add(person)
     else:
         generation = known.generation if known is not None else 0
-        found = await people.with_role_by_index(session, index)
-        person, role = found if found is not None else (None, None)
+        found = await people.who_by_index(session, index)
+        person, role, family = found if found is not None else (None, None, False)
         if person is not None and not person.active:
             await people.reactivate(session, person)
         elif person is not None and known is not None:
-            known.keep(index, person, role, generation)
+            known.keep(index, person, role, family, generation)
     locale = (
         person.locale if person is not None else locale_from_telegram(language_code, default_locale)
     )
@@ -80,6 +86,7 @@ async def visit(
         fallbacks=list(fallbacks),
         person=person,
         role=role,
+        family=family,
         _tg_id=tg_id,
         _session=session,
         _cipher=cipher,

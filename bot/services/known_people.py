@@ -9,9 +9,10 @@ What keeps it right:
 - Staff are never kept: their role is read on every update, so a revocation, by any
   process, takes effect on the next one. Nor are people the worker found unreachable:
   their next message must make them reachable again.
-- A committed write in this process to the staff table, or to a person's existing row
-  (a setting changed, /forget), empties it; a row read before such a write and kept
-  after it is refused (the generation moved). A new person's row changes nobody kept.
+- A committed write in this process to the staff table, to the family links, or to a
+  person's existing row (a setting changed, /forget), empties it; a row read before
+  such a write and kept after it is refused (the generation moved). A new person's row
+  changes nobody kept.
 - Writes by another process (the command line, a worker of its own) are not seen here:
   an entry lives at most `ttl` seconds, which bounds them.
 - Several instances share state through Redis, and a row kept by one would not hear of
@@ -25,6 +26,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -32,6 +34,17 @@ from db.changes import on_commit_of_writes
 from db.models import Person
 
 _COLUMNS = tuple(column.key for column in Person.__table__.columns)  # type: ignore[attr-defined]
+_MAPPER = inspect(Person)
+
+
+def _person(values: tuple[object, ...]) -> Person:
+    """A detached Person with these column values, made the way the ORM makes a row it
+    has loaded: the model's constructor validates every field, which costs more than the
+    query this spares."""
+    person: Person = _MAPPER.class_manager.new_instance()
+    person.__dict__.update(zip(_COLUMNS, values, strict=True))
+    make_transient_to_detached(person)
+    return person
 
 
 class KnownPeople:
@@ -41,42 +54,45 @@ class KnownPeople:
         self.size = size
         self.ttl = ttl
         self.generation = 0
-        self._rows: OrderedDict[bytes, tuple[float, tuple[object, ...]]] = OrderedDict()
+        # index -> (kept at, the row's column values, family of a case)
+        self._rows: OrderedDict[bytes, tuple[float, tuple[object, ...], bool]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._rows)
 
-    def get(self, index: bytes) -> Person | None:
+    def get(self, index: bytes) -> tuple[Person, bool] | None:
         """A detached copy of the row kept for `index`, ready to be added to a session
-        without a query; None if none is kept, or it has aged."""
+        without a query, and whether they are family of a case; None if none is kept, or
+        it has aged."""
         entry = self._rows.get(index)
         if entry is None:
             return None
-        kept_at, values = entry
+        kept_at, values, family = entry
         if time.monotonic() - kept_at > self.ttl:
             del self._rows[index]
             return None
         self._rows.move_to_end(index)
-        person = Person(**dict(zip(_COLUMNS, values, strict=True)))
-        make_transient_to_detached(person)
-        return person
+        return _person(values), family
 
-    def keep(self, index: bytes, person: Person, role: str | None, generation: int) -> None:
-        """Remember `person`, read while the generation was `generation`, unless they are
-        staff, unreachable, or a write has been committed since the read."""
+    def keep(
+        self, index: bytes, person: Person, role: str | None, family: bool, generation: int
+    ) -> None:
+        """Remember `person` (and whether they are family of a case), read while the
+        generation was `generation`, unless they are staff, unreachable, or a write has
+        been committed since the read."""
         if role is not None or not person.active or generation != self.generation:
             return
-        self._rows[index] = (time.monotonic(), tuple(getattr(person, c) for c in _COLUMNS))
+        self._rows[index] = (time.monotonic(), tuple(getattr(person, c) for c in _COLUMNS), family)
         self._rows.move_to_end(index)
         while len(self._rows) > self.size:
             self._rows.popitem(last=False)
 
     def watch(self, engine: AsyncEngine) -> Callable[[], None]:
         """Empty this on every committed write in this process that can make a kept row
-        stale: to the staff table, or to a person's existing row (a new person's row is not
-        one kept). Returns a function that stops watching."""
+        stale: to the staff table, to the family links, or to a person's existing row (a
+        new person's row is not one kept). Returns a function that stops watching."""
         stops = [
-            on_commit_of_writes(engine, ["staff"], self.clear),
+            on_commit_of_writes(engine, ["staff", "family_members"], self.clear),
             on_commit_of_writes(engine, ["people"], self.clear, inserts=False),
         ]
 
@@ -87,6 +103,6 @@ class KnownPeople:
         return stop
 
     def clear(self) -> None:
-        """A write to the people or staff tables has committed: forget everyone."""
+        """A write to the people, staff or family tables has committed: forget everyone."""
         self.generation += 1
         self._rows.clear()

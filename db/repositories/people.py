@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -36,20 +36,25 @@ async def by_id(session: AsyncSession, person_id: int) -> Person | None:
 
 
 # Built once: building the statement cost as much as running it (every update asks).
-_WITH_ROLE = (
-    select(Person, col(StaffMember.role))
+_WHO = (
+    select(
+        Person,
+        col(StaffMember.role),
+        exists().where(col(FamilyMember.person_id) == col(Person.id)).label("family"),
+    )
     .outerjoin(StaffMember, col(StaffMember.person_id) == col(Person.id))
     .where(col(Person.tg_index) == bindparam("tg_index"))
 )
 
 
-async def with_role_by_index(
+async def who_by_index(
     session: AsyncSession, tg_index: bytes
-) -> tuple[Person, StaffRole | None] | None:
-    """The person with this index and their staff role, in one statement."""
-    result = await session.execute(_WITH_ROLE, {"tg_index": tg_index})
+) -> tuple[Person, StaffRole | None, bool] | None:
+    """The person with this index, their staff role and whether they are family of any
+    case, in one statement."""
+    result = await session.execute(_WHO, {"tg_index": tg_index})
     row = result.one_or_none()
-    return (row[0], row[1]) if row is not None else None
+    return (row[0], row[1], bool(row[2])) if row is not None else None
 
 
 async def add_if_absent(session: AsyncSession, **values: Any) -> bool:

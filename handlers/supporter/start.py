@@ -14,7 +14,7 @@ from bot.crypto import IdentityCipher
 from bot.i18n import LANGUAGE_NAMES
 from bot.presentation import keyboards, views
 from bot.presentation.callbacks import LangCb, MenuCb
-from bot.services import identity, preferences, reports
+from bot.services import identity, preferences
 from bot.services.cases import CardFacts
 from bot.services.identity import Visitor
 from handlers.common import show
@@ -34,16 +34,10 @@ async def start(
         message, link.removeprefix("case-"), visitor, session, card_facts=card_facts
     ):
         return
-    family = await _is_family(session, visitor)
     await message.answer(
-        views.welcome(returning=returning, family=family),
-        reply_markup=keyboards.main_menu(family=family),
+        views.welcome(returning=returning, family=visitor.family),
+        reply_markup=keyboards.main_menu(family=visitor.family),
     )
-
-
-async def _is_family(session: AsyncSession, visitor: Visitor) -> bool:
-    person_id = visitor.person.id if visitor.person is not None else None
-    return await reports.may_report(session, person_id)
 
 
 async def here(callback: CallbackQuery) -> None:
@@ -51,23 +45,24 @@ async def here(callback: CallbackQuery) -> None:
     await callback.answer()
 
 
-async def menu(callback: CallbackQuery, session: AsyncSession, visitor: Visitor) -> None:
-    family = await _is_family(session, visitor)
+async def menu(callback: CallbackQuery, visitor: Visitor) -> None:
     await show(
-        callback, views.welcome(returning=None, family=family), keyboards.main_menu(family=family)
+        callback,
+        views.welcome(returning=None, family=visitor.family),
+        keyboards.main_menu(family=visitor.family),
     )
 
 
-async def _help(session: AsyncSession, visitor: Visitor) -> str:
-    return views.help_text(role=visitor.role, family=await _is_family(session, visitor))
+def _help(visitor: Visitor) -> str:
+    return views.help_text(role=visitor.role, family=visitor.family)
 
 
-async def help_command(message: Message, session: AsyncSession, visitor: Visitor) -> None:
-    await message.answer(await _help(session, visitor), reply_markup=keyboards.back_to_menu())
+async def help_command(message: Message, visitor: Visitor) -> None:
+    await message.answer(_help(visitor), reply_markup=keyboards.back_to_menu())
 
 
-async def help_button(callback: CallbackQuery, session: AsyncSession, visitor: Visitor) -> None:
-    await show(callback, await _help(session, visitor), keyboards.back_to_menu())
+async def help_button(callback: CallbackQuery, visitor: Visitor) -> None:
+    await show(callback, _help(visitor), keyboards.back_to_menu())
 
 
 def _language_prompt() -> str:
@@ -101,11 +96,10 @@ async def choose_language(
         text = _("Language changed to {language}.").format(
             language=LANGUAGE_NAMES[callback_data.locale]
         )
-        family = await _is_family(session, visitor)
         await show(
             callback,
-            f"{text}\n\n{views.welcome(returning=None, family=family)}",
-            keyboards.main_menu(family=family),
+            f"{text}\n\n{views.welcome(returning=None, family=visitor.family)}",
+            keyboards.main_menu(family=visitor.family),
         )
 
 

@@ -241,6 +241,27 @@ async def test_staff_invitation_codes_are_limited_the_same_way(
     assert "Welcome to the team. Your role: editor." in joined.text
 
 
+async def test_a_relative_seen_lately_gains_and_loses_report_with_the_next_message(
+    driver: Driver, storage, settings, small_cases
+):
+    """Whether someone is family comes with who they are, and people seen lately are kept
+    in memory (bot/services/known_people.py): a link made or removed must still count on
+    their very next message."""
+    editor = await make(storage, settings, 9_400_000_085, "editor")
+    relative = Person(id=9_400_000_086)
+    await driver.send(relative, "/start")
+    await driver.send(relative, "/help")  # kept now
+    assert (await driver.send(relative, "/report")).text == UNKNOWN
+    await driver.send(relative, f"/join {await invite(driver, editor)}")
+    assert (await driver.send(relative, "/report")).text != UNKNOWN
+    await driver.send(relative, "/help")
+    listing = await driver.send(editor, "/family Testov")
+    tag = re.findall(r"• ([0-9a-f]{10})", listing.text)[0]
+    await driver.press(editor, f"Unlink {tag}")
+    await driver.press(editor, "✅ Unlink")
+    assert (await driver.send(relative, "/report")).text == UNKNOWN
+
+
 @pytest.mark.parametrize("role", [None, "broadcaster"])
 async def test_invite_family_is_unknown_to_others(driver: Driver, storage, settings, small_cases,
                                                   role):  # fmt: skip

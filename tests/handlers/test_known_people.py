@@ -97,13 +97,15 @@ def test_it_keeps_at_most_its_size_and_forgets_on_a_write():
         PersonRow(id=n, tg_index=bytes([n]) * 32, tg_cipher=b"x", locale="en") for n in (1, 2, 3)
     ]
     for person in people:
-        known.keep(person.tg_index, person, None, known.generation)
+        known.keep(person.tg_index, person, None, person.id == 3, known.generation)
     assert len(known) == 2 and known.get(people[0].tg_index) is None
     kept = known.get(people[2].tg_index)
-    assert kept is not None and kept.id == 3 and kept is not people[2]
+    assert kept is not None
+    row, family = kept
+    assert row.id == 3 and row.locale == "en" and family and row is not people[2]
     # Staff and people read before a write committed are not kept.
-    known.keep(people[0].tg_index, people[0], "editor", known.generation)
+    known.keep(people[0].tg_index, people[0], "editor", False, known.generation)
     before = known.generation
     known.clear()
-    known.keep(people[0].tg_index, people[0], None, before)
+    known.keep(people[0].tg_index, people[0], None, False, before)
     assert len(known) == 0
