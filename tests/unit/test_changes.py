@@ -118,4 +118,4 @@ async def test_a_cancelled_statement_gives_its_connection_back(storage, small_ca
     finally:
         event.remove(storage.engine.sync_engine, "before_cursor_execute", running)
         stop()
-    assert storage.engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert storage.engine.sync_engine.pool.checkedout() == 0
