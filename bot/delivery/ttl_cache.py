@@ -34,15 +34,23 @@ class TtlCache(Generic[K, V]):
         the kept value (if any) was taken, so it is as fresh as one they would start. The
         load runs as a task of its own, so a caller that is cancelled cancels only its own
         wait, never the load the others are waiting for."""
-        hit = self._items.get(key)
-        if hit is not None and not fresh and time.monotonic() - hit[0] < self.ttl:
-            return hit[1]
+        hit = None if fresh else self.peek(key)
+        if hit is not None:
+            return hit[0]
         task = self._loading.get(key)
         if task is None:
             task = asyncio.ensure_future(self._fill(key, load))
             task.add_done_callback(_retrieve)
             self._loading[key] = task
         return await asyncio.shield(task)
+
+    def peek(self, key: K) -> tuple[V] | None:
+        """The value kept for `key`, in a tuple of one (the value may be None itself), if
+        younger than the time-to-live; None if a `get` would have to load it."""
+        hit = self._items.get(key)
+        if hit is not None and time.monotonic() - hit[0] < self.ttl:
+            return (hit[1],)
+        return None
 
     def clear(self) -> None:
         """Forget every value. A load under way still answers its waiters, but keeps

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -239,27 +239,40 @@ CARD_TABLES = (
 
 
 class CardFacts:
-    """The case-wide part of each card, kept a few seconds per process.
+    """The case-wide part of each card, and the answers to searches for cases, kept a few
+    seconds per process.
 
-    Many readers open the same card at once (a case in the news, a broadcast's button).
-    Whether the case may be shown is read anew every time, as is everything about the
-    reader (do they follow it, did they take the action). Any write to the tables the
-    facts come from clears them in this process when it commits (`db.changes`); another
-    instance's writes are seen within TTL seconds.
+    Many readers open the same card at once (a case in the news, a broadcast's button),
+    most of them by the same name. Whether the case may be shown is read anew every
+    time, as is everything about the reader (do they follow it, did they take the
+    action). Any write to the tables the facts come from clears them in this process
+    when it commits (`db.changes`); another instance's writes are seen within TTL
+    seconds: a case hidden there may be named in a search here for that long, but its
+    card is refused at once.
     """
 
     TTL = 5.0
 
     def __init__(self, ttl: float = TTL) -> None:
         self._cache: TtlCache[int, CaseFacts | None] = TtlCache(ttl)
+        self._found: TtlCache[tuple[str, tuple[str, ...]], list[CaseSummary]] = TtlCache(ttl)
 
     def clear(self) -> None:
         self._cache.clear()
+        self._found.clear()
+
+    async def find(
+        self, session: AsyncSession, reference: str, chain: Sequence[str]
+    ) -> list[CaseSummary]:
+        """`find`'s answer, the same for every reader of the same languages: from memory
+        if recent, or read now in `session`."""
+        key = (normalise_query(reference), tuple(chain))
+        return await _shared(self._found, key, session, lambda: find(session, reference, chain))
 
     async def get(self, session: AsyncSession, case_id: int) -> CaseFacts | None:
         """The facts of a case (None for one without a text), from memory if recent, or
         read now in `session`."""
-        return await self._cache.get(case_id, lambda: self._load(session, case_id))
+        return await _shared(self._cache, case_id, session, lambda: self._load(session, case_id))
 
     @staticmethod
     async def _load(session: AsyncSession, case_id: int) -> CaseFacts | None:
@@ -273,6 +286,25 @@ class CardFacts:
                 if row is not None and row in session:
                     session.expunge(row)
         return facts
+
+
+K = TypeVar("K", bound=Hashable)
+
+
+async def _shared(
+    cache: TtlCache[K, T], key: K, session: AsyncSession, load: Callable[[], Awaitable[T]]
+) -> T:
+    """What `cache` keeps for `key`, or what `load` reads in `session` (one read shared by
+    every reader who asks meanwhile).
+
+    The session takes its connection before it waits for a read or begins one. A read
+    begun by a session without one would wait for the pool while readers waiting for it
+    held every connection: nobody would be answered until the pool gave up."""
+    hit = cache.peek(key)
+    if hit is not None:
+        return hit[0]
+    await session.connection()
+    return await cache.get(key, load)
 
 
 async def _facts(session: AsyncSession, case_id: int) -> CaseFacts | None:
@@ -307,14 +339,20 @@ async def card(
     facts: CardFacts,
 ) -> CaseCard | None:
     """Everything a case card shows, or None if the case is not visible; the case-wide
-    part may come from `facts`' memory."""
-    case = await visible_case(session, case_id)
-    if case is None or case.id is None:
-        return None
-    known = await facts.get(session, case.id)
+    part may come from `facts`' memory. Whether the case may be shown is read anew, with
+    what is the reader's own, in one statement."""
+    known = await facts.get(session, case_id)
     if known is None:
         return None
-    following = person_id is not None and await follows_repo.exists(session, person_id, case.id)
+    open_action = known.action if known.action is not None and known.action[1] > utcnow() else None
+    view = await repo.reader_view(
+        session, case_id, person_id, open_action[0] if open_action is not None else None
+    )
+    if view is None:
+        return None
+    case, following, taken = view
+    if case.visibility != Visibility.PUBLIC:
+        return None
     return CaseCard(
         case=case,
         text=pick_text(known.texts, chain),
@@ -331,25 +369,14 @@ async def card(
             if known.latest is not None
             else None
         ),
-        action=await _open_action(session, known.action, chain, person_id),
+        action=(
+            OpenAction(open_action[0], open_action[1], pick_text(open_action[2], chain), taken)
+            if open_action is not None
+            else None
+        ),
         letter_rules=pick_value(known.texts, chain, "letter_rules"),
         topics=pick_value(known.texts, chain, "topics"),
     )
-
-
-async def _open_action(
-    session: AsyncSession,
-    action: tuple[int, dt.datetime, dict[str, str]] | None,
-    chain: Sequence[str],
-    person_id: int | None,
-) -> OpenAction | None:
-    if action is None:
-        return None
-    action_id, deadline, texts = action
-    if deadline <= utcnow():
-        return None
-    done = person_id is not None and await updates_repo.has_taken(session, action_id, person_id)
-    return OpenAction(action_id, deadline, pick_text(texts, chain), done)
 
 
 async def texts_for(session: AsyncSession, case_id: int) -> dict[str, CaseText]:

@@ -5,12 +5,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, delete, exists, func, or_, select
 from sqlalchemy import case as case_when
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from db.models import Case, CaseText, Follow, Hearing, HearingStatus, LetterCount, Visibility
+from db.models import (
+    ActionTaken,
+    Case,
+    CaseText,
+    Follow,
+    Hearing,
+    HearingStatus,
+    LetterCount,
+    Visibility,
+)
 
 
 def _public() -> ColumnElement[bool]:
@@ -23,6 +32,37 @@ async def by_slug(session: AsyncSession, slug: str) -> Case | None:
 
 async def by_id(session: AsyncSession, case_id: int) -> Case | None:
     return await session.get(Case, case_id)
+
+
+# Built once: every card a supporter opens asks it.
+_READER_VIEW = select(
+    Case,
+    exists()
+    .where(
+        col(Follow.case_id) == col(Case.id),
+        col(Follow.person_id) == bindparam("person"),
+    )
+    .label("following"),
+    exists()
+    .where(
+        col(ActionTaken.update_id) == bindparam("action"),
+        col(ActionTaken.person_id) == bindparam("person"),
+    )
+    .label("taken"),
+).where(col(Case.id) == bindparam("case"))
+
+
+async def reader_view(
+    session: AsyncSession, case_id: int, person_id: int | None, action_id: int | None
+) -> tuple[Case, bool, bool] | None:
+    """The case (any visibility), whether the person follows it and whether they have
+    taken the action `action_id`, in one statement; None if there is no such case."""
+    row = (
+        await session.execute(
+            _READER_VIEW, {"case": case_id, "person": person_id, "action": action_id}
+        )
+    ).one_or_none()
+    return (row[0], bool(row[1]), bool(row[2])) if row is not None else None
 
 
 async def all_slugs(session: AsyncSession) -> dict[str, Case]:

@@ -13,10 +13,6 @@ from db.models import Case, FamilyMember, Follow, Person, Visibility
 from db.repositories.upsert import insert_ignore
 
 
-async def exists(session: AsyncSession, person_id: int, case_id: int) -> bool:
-    return await session.get(Follow, (person_id, case_id)) is not None
-
-
 async def add(session: AsyncSession, person_id: int, case_id: int) -> bool:
     """True if a new follow was stored; False if it was there already (a double press)."""
     return await insert_ignore(

@@ -78,6 +78,7 @@ async def resolve_one(
     session: AsyncSession,
     visitor: Visitor,
     query: str,
+    card_facts: CardFacts,
     choices: Callable[[list[CaseSummary]], InlineKeyboardMarkup] = keyboards.search_results,
 ) -> int | None:
     """The one case a query names; otherwise the person is shown the matches (or told the
@@ -85,7 +86,7 @@ async def resolve_one(
     if len(query) > MAX_ARGUMENT:
         await message.answer(_("That is too long for a name. Please send a shorter search."))
         return None
-    found = await cases.find(session, query, visitor.chain)
+    found = await card_facts.find(session, query, visitor.chain)
     if len(found) == 1:
         return found[0].id
     await message.answer(
@@ -101,9 +102,12 @@ async def render_search(
     query: str,
     card_facts: CardFacts,
 ) -> None:
-    case_id = await resolve_one(message, session, visitor, query)
-    if case_id is not None:
-        await render_card(message, session, visitor, case_id, card_facts=card_facts)
+    case_id = await resolve_one(message, session, visitor, query, card_facts)
+    # A search remembered for a few seconds may name a case hidden meanwhile elsewhere.
+    if case_id is not None and not await render_card(
+        message, session, visitor, case_id, card_facts=card_facts
+    ):
+        await message.answer(_("This case is not available."))
 
 
 async def open_case_by_slug(
@@ -114,7 +118,7 @@ async def open_case_by_slug(
     card_facts: CardFacts,
 ) -> bool:
     """Open a case from a deep link (`/start case-<slug>`); False if there is no such case."""
-    found = await cases.find(session, slug[:MAX_ARGUMENT], visitor.chain)
+    found = await card_facts.find(session, slug[:MAX_ARGUMENT], visitor.chain)
     exact = [c for c in found if c.slug == slug]
     return bool(exact) and await render_card(
         message, session, visitor, exact[0].id, card_facts=card_facts

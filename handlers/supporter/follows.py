@@ -40,7 +40,11 @@ async def _zone_note(
 
 
 async def _resolve(
-    message: Message, command: CommandObject, session: AsyncSession, visitor: Visitor
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    visitor: Visitor,
+    card_facts: CardFacts,
 ) -> int | None:
     """The one case a command names, or None after telling the person what went wrong."""
     if not command.args:
@@ -50,7 +54,7 @@ async def _resolve(
             )
         )
         return None
-    return await resolve_one(message, session, visitor, command.args)
+    return await resolve_one(message, session, visitor, command.args, card_facts)
 
 
 async def follow_command(
@@ -60,7 +64,7 @@ async def follow_command(
     visitor: Visitor,
     card_facts: CardFacts,
 ) -> None:
-    case_id = await _resolve(message, command, session, visitor)
+    case_id = await _resolve(message, command, session, visitor, card_facts)
     if case_id is not None:
         result = await follows.follow(session, await visitor.ensure(), case_id)
         zone = await _zone_note(session, visitor, result, case_id)
@@ -74,9 +78,13 @@ async def follow_command(
 
 
 async def unfollow_command(
-    message: Message, command: CommandObject, session: AsyncSession, visitor: Visitor
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    visitor: Visitor,
+    card_facts: CardFacts,
 ) -> None:
-    case_id = await _resolve(message, command, session, visitor)
+    case_id = await _resolve(message, command, session, visitor, card_facts)
     if case_id is not None:
         result = await follows.unfollow(session, visitor.person, case_id)
         await message.answer(_feedback(result))

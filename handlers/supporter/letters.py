@@ -91,7 +91,9 @@ async def letter_command(
     if not command.args:
         await render_offer(message, session, visitor, None)
         return
-    case_id = await resolve_one(message, session, visitor, command.args, keyboards.letter_cases)
+    case_id = await resolve_one(
+        message, session, visitor, command.args, card_facts, keyboards.letter_cases
+    )
     if case_id is not None:
         await render_choice(message, session, visitor, case_id, card_facts=card_facts)
 

@@ -1,13 +1,19 @@
-"""The case card keeps its case-wide facts a few seconds per process: a change made here
-shows on the next card, and whether a case may be shown is read anew every time."""
+"""The case card keeps its case-wide facts, and searches their answers, a few seconds per
+process: a change made here shows on the next card and search, and whether a case may be
+shown is read anew every time."""
 
 from __future__ import annotations
 
-from sqlalchemy import update
+import asyncio
+from typing import Any
+
+from sqlalchemy import event, update
 from sqlmodel import col
 
-from db.engine import create_engine
+from bot.services.cases import CardFacts
+from db.engine import create_engine, create_sessionmaker
 from db.models import Case, Visibility
+from db.repositories import cases as cases_repo
 from tests.support import Driver, Person
 
 
@@ -35,4 +41,54 @@ async def test_a_case_hidden_elsewhere_is_not_shown_from_memory(
             .values(visibility=Visibility.HIDDEN)
         )
     await elsewhere.dispose()
-    assert "Alisher Testov" not in (await driver.send(reader, "/case Testov")).text
+    # The search may still be remembered here (for up to five seconds); the card is
+    # refused all the same, and the reader is told.
+    refused = await driver.send(reader, "/case Testov")
+    assert refused.text in (
+        "This case is not available.",
+        "Nothing found for “Testov”. Try another spelling or browse /cases.",
+    )
+
+
+async def test_a_card_opened_again_reads_one_row(driver: Driver, storage, small_cases):
+    """The search and the case-wide facts are remembered; the sender was seen lately: what
+    is left is one statement for the case's visibility and the reader's own part."""
+    reader = Person(id=9_400_200_004)
+    await driver.send(reader, "/start")
+    await driver.send(reader, "/case Testov")
+    reads: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            reads.append(statement)
+
+    event.listen(storage.engine.sync_engine, "before_cursor_execute", note)
+    try:
+        card = await driver.send(reader, "/case Testov")
+    finally:
+        event.remove(storage.engine.sync_engine, "before_cursor_execute", note)
+    assert "Alisher Testov" in card.text
+    assert len(reads) == 1, reads
+
+
+async def test_a_shared_read_never_waits_for_a_connection_its_waiters_hold(settings, small_cases):
+    """Readers waiting for one shared read of a card's facts (or of a search) held the
+    pool's connections while the reader doing that read waited for one: nobody was
+    answered until the pool gave up. With a pool of one connection: one reader holds it
+    and waits for a read that another, holding none, began."""
+    engine = create_engine(settings.database_url, pool_size=1, max_overflow=0, pool_timeout=5)
+    sessions = create_sessionmaker(engine)
+    facts = CardFacts()
+    try:
+        async with sessions() as holding, sessions() as without:
+            case = await cases_repo.by_slug(holding, "test-detained")  # holds the connection
+            assert case is not None and case.id is not None
+            first = asyncio.create_task(facts.get(without, case.id))
+            second = asyncio.create_task(facts.get(holding, case.id))
+            done = await asyncio.wait_for(asyncio.shield(second), timeout=60)
+            assert done is not None and done.texts
+            await holding.commit()  # gives the connection back: the first may now read
+            assert await asyncio.wait_for(first, timeout=60) == done
+            assert await facts.find(without, "Testov", ["en"])
+    finally:
+        await engine.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -110,3 +111,20 @@ async def test_a_load_under_way_when_cleared_answers_its_waiters_but_is_not_kept
     new = Loader("after the edit")
     new.release.set()
     assert await cache.get(7, new) == "after the edit" and new.calls == 1
+
+
+async def test_peek_tells_a_kept_none_from_nothing_kept():
+    cache: TtlCache[str, int | None] = TtlCache(60)
+    assert cache.peek("a") is None
+    assert await cache.get("a", _value(None)) is None
+    assert cache.peek("a") == (None,)
+    aged: TtlCache[str, int | None] = TtlCache(0)
+    await aged.get("a", _value(1))
+    assert aged.peek("a") is None
+
+
+def _value(value: int | None) -> Callable[[], Awaitable[int | None]]:
+    async def load() -> int | None:
+        return value
+
+    return load
