@@ -21,9 +21,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import BaseModel
 
+from bot.presentation.buttons import InlineKeyboardBuilder
 from handlers.common import show
 from handlers.filters import NOT_COMMAND
 

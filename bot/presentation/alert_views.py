@@ -13,7 +13,6 @@ from html import escape
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.specs import (
@@ -30,6 +29,7 @@ from bot.delivery.specs import (
 from bot.delivery.ttl_cache import TtlCache
 from bot.delivery.worker import Reader, Rendered
 from bot.presentation import views
+from bot.presentation.buttons import InlineKeyboardBuilder
 from bot.presentation.callbacks import ActionCb, CaseCb, MenuCb
 from bot.services import cases, families, hearings, reports, updates
 from bot.services.cases import fallback_chain, pick_text

@@ -11,7 +11,6 @@ from html import escape
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n, get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,6 +19,7 @@ from bot.delivery.ttl_cache import TtlCache
 from bot.delivery.worker import Reader, Rendered
 from bot.i18n import LANGUAGE_NAMES
 from bot.presentation import views
+from bot.presentation.buttons import InlineKeyboardBuilder
 from bot.presentation.callbacks import BroadcastCb, ShowBroadcastCb
 from bot.services import broadcasts
 from bot.services.broadcasts import Report, Version, pick_version

@@ -14,9 +14,10 @@ from collections.abc import Callable
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.utils.i18n import get_i18n
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel import Locale
 from babel.dates import format_date
+
+from bot.presentation.buttons import InlineKeyboardBuilder
 
 # How far ahead the picker pages: hearings are set weeks or months ahead, not years.
 MONTHS_AHEAD = 24

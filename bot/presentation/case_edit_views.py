@@ -18,10 +18,10 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.i18n import ngettext
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import LANGUAGE_NAMES
 from bot.presentation import views
+from bot.presentation.buttons import InlineKeyboardBuilder
 from bot.presentation.callbacks import CaseEditCb
 from bot.services import cases
 from bot.services.case_editing import EditorCase, StaffMatch

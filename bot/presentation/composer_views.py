@@ -13,11 +13,11 @@ from html import escape
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import LANGUAGE_NAMES
 from bot.presentation import views
 from bot.presentation.broadcast_views import audience_phrase, discreet_notice
+from bot.presentation.buttons import InlineKeyboardBuilder
 from bot.presentation.callbacks import BroadcastAction, BroadcastCb
 from bot.services.broadcasts import Draft, Submitted
 from bot.services.cases import COUNTRIES

@@ -13,13 +13,13 @@ from html import escape
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.specs import BirthdaySpec, ReleaseSoonSpec, Spec, TransferSpec
 from bot.delivery.ttl_cache import TtlCache
 from bot.delivery.worker import Reader, Rendered
 from bot.presentation import views
+from bot.presentation.buttons import InlineKeyboardBuilder
 from bot.presentation.callbacks import CaseCb, LetterCb
 from bot.services import cases, letters
 from bot.services.cases import fallback_chain, pick_text, pick_value

@@ -12,10 +12,10 @@ from html import escape
 
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import LANGUAGE_NAMES
 from bot.presentation import alert_views, views
+from bot.presentation.buttons import InlineKeyboardBuilder
 from bot.presentation.callbacks import UpdateAction, UpdateCb
 from bot.services import updates
 from db.models import CaseStatus, UpdateKind

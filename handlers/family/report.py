@@ -17,11 +17,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
 from bot.presentation import views
+from bot.presentation.buttons import InlineKeyboardBuilder
 from bot.presentation.callbacks import FamilyReportCb
 from bot.services import cases, reports
 from bot.services.identity import Visitor

@@ -12,12 +12,12 @@ from __future__ import annotations
 from aiogram import Bot, F, Router
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
 from bot.presentation import broadcast_views as bviews
 from bot.presentation import views
+from bot.presentation.buttons import InlineKeyboardBuilder
 from bot.presentation.callbacks import BroadcastCb
 from bot.services import broadcasts, staff
 from bot.services.broadcasts import BroadcastError

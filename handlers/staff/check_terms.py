@@ -19,11 +19,11 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
 from bot.i18n import LANGUAGE_NAMES
+from bot.presentation.buttons import InlineKeyboardBuilder
 from bot.presentation.callbacks import CheckTermsCb
 from bot.services import letter_check, staff
 from bot.services.identity import Visitor

@@ -17,12 +17,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
 from bot.presentation import calendar, views
+from bot.presentation.buttons import InlineKeyboardBuilder
 from bot.presentation.callbacks import HearingCb
 from bot.services import cases, courts, dates, hearings, staff
 from bot.services.identity import Visitor

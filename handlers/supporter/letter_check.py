@@ -19,12 +19,12 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel import Locale, UnknownLocaleError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import LANGUAGE_NAMES
 from bot.presentation import views
+from bot.presentation.buttons import InlineKeyboardBuilder
 from bot.presentation.callbacks import CheckCb, LetterCb, MenuCb
 from bot.services import letter_check
 from bot.services.identity import Visitor

@@ -13,13 +13,13 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import IdentityCipher
 from bot.middlewares import sent as sent_log
 from bot.middlewares.sent import SentBatch
 from bot.presentation import keyboards
+from bot.presentation.buttons import InlineKeyboardBuilder
 from bot.presentation.callbacks import SetCb
 from bot.services import panic
 from bot.services.identity import Visitor
