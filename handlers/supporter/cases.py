@@ -244,5 +244,12 @@ def router() -> Router:
     r.callback_query.register(photo_button, CaseCb.filter(F.action == "photo"))
     r.message.register(mycases_command, Command("mycases"))
     r.callback_query.register(mycases_button, MenuCb.filter(F.to == "my"))
+    return r
+
+
+def search_router() -> Router:
+    """Plain text is a name search: tried after every other supporter router, whose
+    dialogs take the text they wait for first."""
+    r = Router(name="name-search")
     r.message.register(text_search, F.text, NOT_COMMAND)
     return r
