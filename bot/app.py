@@ -152,7 +152,6 @@ def build_dispatcher(
     known = None if settings.redis_url else KnownPeople()
     if known is not None:
         dp.shutdown.register(known.watch(storage.engine))
-    dp["known_people"] = known
     dp.update.outer_middleware(IdentityMiddleware(cipher, settings, known))
     VisitorI18nMiddleware(i18n).setup(dp)
     dp.message.outer_middleware(PanicWordMiddleware())

@@ -33,6 +33,7 @@ COURT_TIMEZONES: dict[str, str] = {
     "uz": "Asia/Tashkent",
 }
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
 _SLUG = re.compile(SLUG_PATTERN)
 
 
@@ -286,9 +287,6 @@ class CardFacts:
                 if row is not None and row in session:
                     session.expunge(row)
         return facts
-
-
-K = TypeVar("K", bound=Hashable)
 
 
 async def _shared(
