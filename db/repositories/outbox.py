@@ -82,9 +82,11 @@ async def claim(
 ) -> list[Claimed]:
     """Take up to `limit` due deliveries of active people and lease them for a while.
 
-    On PostgreSQL the rows are locked with SKIP LOCKED, so several workers share the
-    outbox without taking the same row; a lease that expires (a worker died) makes the
-    row due again.
+    Picking and leasing are one statement. On SQLite the driver begins a transaction only
+    at the first write, so a read followed by an update let two workers lease the same
+    rows. On PostgreSQL the picked rows are locked with SKIP LOCKED, so several workers
+    share the outbox without waiting for each other. A lease that expires (a worker died)
+    makes the row due again.
     """
     due = (
         select(col(Delivery.id))
@@ -93,12 +95,15 @@ async def claim(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    ids = list((await session.execute(due)).scalars())
+    leased = await session.execute(
+        update(Delivery)
+        .where(col(Delivery.id).in_(due))
+        .values(next_attempt_at=now + lease)
+        .returning(col(Delivery.id))
+    )
+    ids = list(leased.scalars())
     if not ids:
         return []
-    await session.execute(
-        update(Delivery).where(col(Delivery.id).in_(ids)).values(next_attempt_at=now + lease)
-    )
     rows = await session.execute(
         select(
             col(Delivery.id),
