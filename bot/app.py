@@ -31,7 +31,8 @@ from db.changes import on_commit_of_writes
 from handlers import fallback, family, supporter
 from handlers.dialog import stale_buttons
 from handlers.family import report as family_report
-from handlers.filters import EVERY_ROLE
+from handlers.family.report import ReportForm
+from handlers.filters import EVERY_ROLE, StaffOrFamily
 from handlers.staff import access as staff_access
 from handlers.staff import broadcast_compose as staff_broadcast_compose
 from handlers.staff import broadcast_control as staff_broadcast_control
@@ -104,6 +105,18 @@ async def on_error(event: ErrorEvent) -> bool:
     return True
 
 
+def members_only(staff: Router, relatives: Router) -> Router:
+    """The staff's and the relatives' routers under one that lets only them in (and
+    someone midway through a relative's report). A supporter's update, which is most
+    updates, passes both with one check instead of a visit to each."""
+    group = Router(name="members")
+    members = StaffOrFamily(*ReportForm.__all_states_names__)
+    group.message.filter(members)
+    group.callback_query.filter(members)
+    group.include_routers(staff, relatives)
+    return group
+
+
 def staff_only(*routers: Router) -> Router:
     """The staff's routers under one that lets only staff in. Each keeps its own role
     filters; this spares everyone else's updates a visit to each of them (aiogram wraps
@@ -159,30 +172,32 @@ def build_dispatcher(
     dp.include_routers(
         # First: /panic must work in the middle of any dialogue.
         panic_handlers.router(),
-        # Before staff access: "/invite family" is the families' router's, and the
-        # family's /start link must not reach the supporter's /start.
+        # The invitation links are for people who are not family or staff yet, and must
+        # not reach the supporter's /start.
         family.router(),
-        staff_only(
-            # First in the group: "/invite family" is the families' router's, not the
-            # admins' "/invite" (staff_access, after the group).
-            staff_families.router(),
-            staff_invitations.router(),
-            staff_hearings.router(),
-            staff_new_case.router(),
-            staff_edit_case.router(),
-            staff_edit_field.router(),
-            staff_updates.router(),
-            staff_reports.router(),
-            staff_stats.router(),
-            staff_broadcast_compose.router(),
-            staff_broadcast_review.router(),
-            staff_broadcast_control.router(),
-            staff_check_terms.router(),
+        staff_access.join_router(),
+        members_only(
+            staff_only(
+                # First in the group: "/invite family" is the families' router's, not
+                # the admins' "/invite" (staff_access, last in the group).
+                staff_families.router(),
+                staff_invitations.router(),
+                staff_hearings.router(),
+                staff_new_case.router(),
+                staff_edit_case.router(),
+                staff_edit_field.router(),
+                staff_updates.router(),
+                staff_reports.router(),
+                staff_stats.router(),
+                staff_broadcast_compose.router(),
+                staff_broadcast_review.router(),
+                staff_broadcast_control.router(),
+                staff_check_terms.router(),
+                staff_access.router(),
+            ),
+            family_report.router(),
         ),
-        # Outside the group: its invitation link is for people who are not staff yet.
-        staff_access.router(),
-        family_report.router(),
-        supporter.router(),
+        *supporter.routers(),
         stale_buttons(
             [
                 staff_hearings.dialog,

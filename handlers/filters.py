@@ -37,3 +37,20 @@ class IsFamily(Filter):
 
     async def __call__(self, event: Any, visitor: Visitor | None = None) -> bool:
         return visitor is not None and visitor.family
+
+
+class StaffOrFamily(Filter):
+    """Staff of any role, family of a case, or someone in one of `states`: whoever the
+    staff's and the relatives' routers may serve. Everyone else's updates pass those
+    routers by with this one check (a relative removed from a case mid-report can
+    still stop the report, hence the states)."""
+
+    def __init__(self, *states: str) -> None:
+        self.states = frozenset(states)
+
+    async def __call__(
+        self, event: Any, visitor: Visitor | None = None, raw_state: str | None = None
+    ) -> bool:
+        if visitor is not None and (visitor.role is not None or visitor.family):
+            return True
+        return raw_state in self.states

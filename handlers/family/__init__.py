@@ -6,8 +6,7 @@ from handlers.family import join
 
 
 def router() -> Router:
-    """The family side; the invitation link and /join are open to everyone (the code is
-    the only key), so this goes before the supporter's /start."""
-    root = Router(name="family")
-    root.include_routers(join.router())
-    return root
+    """The family side open to everyone: the invitation link and /join (the code is the
+    only key), before the supporter's /start. Itself, not wrapped in a router of its
+    own: every router an update passes costs it a visit."""
+    return join.router()

@@ -240,13 +240,19 @@ async def join(
         await commands.refresh_for(bot, i18n, session, cipher, visitor.person)
 
 
-def router() -> Router:
-    """Staff access; the invite deep link is open to everyone, /admin to every staff role
-    (a menu of what that role may do), the rest to admins only."""
-    r = Router(name="staff-access")
+def join_router() -> Router:
+    """The staff invitation link, open to everyone: it is for people who are not staff yet."""
+    r = Router(name="staff-join")
     r.message.register(
         join, CommandStart(deep_link=True, magic=F.args.startswith(staff.INVITE_PREFIX))
     )
+    return r
+
+
+def router() -> Router:
+    """Staff access for staff: /admin for every role (a menu of what that role may do),
+    the rest for admins only. Goes among the staff's routers (bot/app.py)."""
+    r = Router(name="staff-access")
     admin, every_role = ADMINS, EVERY_ROLE
     r.message.register(admin_command, Command("admin"), every_role)
     r.message.register(staff_command, Command("staff"), admin)

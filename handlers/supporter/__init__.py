@@ -15,13 +15,13 @@ from handlers.supporter import settings as settings_handlers
 from handlers.supporter import start as start_handlers
 
 
-def router() -> Router:
-    """All supporter routers. Reading cases comes early: it is what most updates ask
-    (a card opened from a broadcast's button, a search), and aiogram visits the routers
-    in turn, each visit costing about a tenth of a millisecond. Free-text search is
-    tried last, after every dialog that waits for text."""
-    root = Router(name="supporter")
-    root.include_routers(
+def routers() -> list[Router]:
+    """The supporter's routers, in the order they are tried. Reading cases comes early:
+    it is what most updates ask (a card opened from a broadcast's button, a search), and
+    aiogram visits the routers in turn, each visit costing an update tens of
+    microseconds; for the same reason they are not wrapped in a parent router. Free-text
+    search is tried last, after every dialog that waits for text."""
+    return [
         start_handlers.router(),
         cases_handlers.router(),
         privacy_handlers.router(),
@@ -34,5 +34,4 @@ def router() -> Router:
         inaccuracy_handlers.router(),
         follows_handlers.router(),
         cases_handlers.search_router(),
-    )
-    return root
+    ]
