@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
@@ -18,6 +17,7 @@ from aiogram.methods.base import Response
 from aiogram.types import LinkPreviewOptions
 
 from bot.crypto import IdentityCipher
+from bot.json_session import JsonBodySession
 from bot.middlewares.db import CommitBeforeRequest
 from bot.middlewares.sent import RememberSent
 from bot.pacing import Lane, PacedRequests, SendBudget, build_budget
@@ -69,7 +69,7 @@ def build_bot(
     lane) does neither: its worker retries through the outbox, which keeps those ids.
     """
     server = TelegramAPIServer.from_base(settings.telegram_api_url)
-    session = AiohttpSession(api=server)
+    session = JsonBodySession(api=server)
     session.middleware(KeepResponseModels())
     # Outermost first: the update's work is committed before any wait for a slot.
     session.middleware(CommitBeforeRequest())

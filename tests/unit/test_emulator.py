@@ -39,6 +39,7 @@ from bot.emulator.page import LANGUAGES, PERSONAS, persona_label, spoken_languag
 from bot.emulator.server import RunningEmulator, serve
 from bot.emulator.session import EmulatorSession
 from bot.i18n import make_i18n
+from bot.json_session import JsonBodySession
 
 
 @pytest.fixture
@@ -51,16 +52,18 @@ async def served() -> AsyncIterator[tuple[Emulator, RunningEmulator, Bot]]:
     await server.stop()
 
 
-@pytest.fixture(params=["http", "in-process"])
+@pytest.fixture(params=["http", "http, JSON bodies", "in-process"])
 async def telegram(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Emulator, Bot]]:
-    """A bot and its emulator, over HTTP or through the in-process session: every test
-    that takes this fixture holds for both, so the two transports cannot drift apart."""
+    """A bot and its emulator, over HTTP (aiogram's forms, or the JSON bodies the bot
+    sends) or through the in-process session: every test that takes this fixture holds
+    for all three, so the transports cannot drift apart."""
     emulator = Emulator()
     server = None
-    if request.param == "http":
+    if request.param.startswith("http"):
         server = await serve(emulator, 0, with_page=False)
         api = TelegramAPIServer.from_base(server.url)
-        bot = Bot(emulator.token, session=AiohttpSession(api=api))
+        session = JsonBodySession if "JSON" in request.param else AiohttpSession
+        bot = Bot(emulator.token, session=session(api=api))
     else:
         bot = Bot(emulator.token, session=EmulatorSession(emulator))
     yield emulator, bot
