@@ -12,11 +12,13 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.services import alerts, staff
 from bot.services.cases import pick_text
 from config.settings import SUPPORTED_LOCALES
 from db.models import Case, CaseStatus, CaseUpdate, UpdateKind
+from db.repositories import cases as cases_repo
 from db.repositories import follows as follows_repo
 from db.repositories import updates as repo
 from db.types import utcnow
@@ -90,7 +92,8 @@ async def publish(
     follows up. The alerts go to the case's followers and family, to the family alone
     for family-only news, and to those who did the action for further information,
     deduplicated by the update's id. Raises UpdateError for anything the rules do not
-    allow; nothing is written then.
+    allow, and for a status change if the case's status is no longer `case.status` (another
+    editor or an import changed it since `case` was read); nothing is written then.
     """
     cleaned = {locale: clean_text(text) for locale, text in texts.items()}
     _check(case, kind, cleaned, family_only, new_status)
@@ -106,12 +109,33 @@ async def publish(
     elif action is not None:
         raise UpdateError("only further information follows an action")
     status = kind == UpdateKind.STATUS
+    old_status = case.status
+    if status:
+        assert new_status is not None
+        now = utcnow()
+        # `case` was read earlier, maybe long before (an editor's dialogue, an import's
+        # first read), and another editor or process may have changed its status since.
+        # So the change is made only if the status is still the one read, in one statement
+        # that is this publication's first write: what follows is written only by the one
+        # that made the change (the other waits for the lock on SQLite, for the row on
+        # PostgreSQL, and finds no row), and no reader hears of two changes.
+        if not await cases_repo.change_status(
+            session, case.id, old_status, CaseStatus(new_status), now
+        ):
+            raise UpdateError(
+                f"case {case.slug} has changed since it was read: its status is no longer "
+                f"{old_status}"
+            )
+        # The row was written by that statement: the loaded copy takes what it holds now,
+        # as unchanged, so that no second UPDATE writes it again at the next flush.
+        set_committed_value(case, "status", CaseStatus(new_status))
+        set_committed_value(case, "updated_at", now)
     update = await repo.add(
         session,
         CaseUpdate(
             case_id=case.id,
             kind=UpdateKind(kind),
-            old_status=case.status if status else None,
+            old_status=old_status if status else None,
             new_status=CaseStatus(new_status) if status and new_status else None,
             family_only=family_only,
             author=actor,
@@ -120,12 +144,6 @@ async def publish(
         ),
         cleaned,
     )
-    if status:
-        assert new_status is not None
-        case.status = CaseStatus(new_status)
-        case.updated_at = utcnow()
-        session.add(case)
-        await session.flush()
     await alerts.case_update(session, case, update)
     audit: dict[str, str] = {UpdateKind.STATUS: "case.status", UpdateKind.ACTION: "case.action"}
     await staff.audit(session, actor, audit.get(kind, "case.update"), f"case:{case.slug}")

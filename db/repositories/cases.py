@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, bindparam, delete, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy import case as case_when
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from db.models import (
     ActionTaken,
     Case,
+    CaseStatus,
     CaseText,
     Follow,
     Hearing,
@@ -32,6 +35,27 @@ async def by_slug(session: AsyncSession, slug: str) -> Case | None:
 
 async def by_id(session: AsyncSession, case_id: int) -> Case | None:
     return await session.get(Case, case_id)
+
+
+async def change_status(
+    session: AsyncSession, case_id: int, old: CaseStatus, new: CaseStatus, now: dt.datetime
+) -> bool:
+    """Give the case the status `new` if it still has `old`: True if it did, False (and
+    nothing written) if another transaction changed it since the caller read it.
+
+    The check and the write are one statement, so nothing can come between them: on
+    PostgreSQL a concurrent one waits for the row's lock and then re-checks the condition
+    against the committed row; on SQLite it takes the database's write lock.
+    """
+    result = await session.execute(
+        update(Case)
+        .where(col(Case.id) == case_id, col(Case.status) == old)
+        .values(status=new, updated_at=now)
+        # Not "evaluate": it would give loaded copies the new status even when no row
+        # matched. The caller sets its copy once it knows the change was made.
+        .execution_options(synchronize_session=False)
+    )
+    return bool(cast(CursorResult[Any], result).rowcount)
 
 
 # Built once: every card a supporter opens asks it.
