@@ -61,18 +61,22 @@ async def create_invite(
     """A single-use code that joins its holder to `case`, valid for INVITE_TTL.
 
     Only the code's hash is stored, so a database dump cannot be used to join.
-    The audit names the case, never the relative (nobody knows them yet)."""
+    The audit names the case, never the relative (nobody knows them yet).
+    staff.InviteRefused if `actor` is no longer an editor or admin by the time it is
+    stored (see `staff.confirm_maker`): then nothing usable is left."""
     assert case.id is not None
     code = secrets.token_urlsafe(18)
+    code_hash = code_digest(code, _INVITE_PURPOSE)
     await invites_repo.add(
         session,
         FamilyInvite(
-            code_hash=code_digest(code, _INVITE_PURPOSE),
+            code_hash=code_hash,
             case_id=case.id,
             expires_at=utcnow() + INVITE_TTL,
             created_by=actor,
         ),
     )
+    await staff.confirm_maker(session, cipher, actor, FamilyInvite, code_hash)
     await staff.audit(session, actor, "family.invite", f"case:{case.slug}")
     return code
 

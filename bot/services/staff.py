@@ -110,33 +110,87 @@ async def role_of(session: AsyncSession, person_id: int) -> str | None:
 async def revoke(session: AsyncSession, cipher: IdentityCipher, person_id: int, actor: str) -> bool:
     """Take a role away, and every invitation (staff or family) the person made that is
     still pending: a revoked member's links must not make admins or relatives later.
-    The last admin cannot be removed (nobody could manage staff)."""
-    role = await repo.role_of(session, person_id)
-    if role is None or await _is_last_admin(session, person_id):
+    The last admin cannot be removed (nobody could manage staff); False then, and for a
+    person with no role.
+
+    Two admins revoking each other at once leave one: the admins are counted inside the
+    DELETE, not read beforehand, so neither acts on a count the other has outdated."""
+    # PostgreSQL (READ COMMITTED): both DELETEs could count two admins before either
+    # commits; with the admin rows locked first, the second waits and counts again.
+    # SQLite: no lock is rendered, but the DELETE is this function's first write, and
+    # from it on the transaction holds the database's only write lock, so the count in
+    # it is current (an earlier write by the caller would have taken that lock already).
+    await repo.lock_admins(session)
+    role = await repo.remove_unless_last_admin(session, person_id)
+    if role is None:
         return False
-    await repo.remove(session, person_id)
     creator = actor_of(cipher, person_id)
     cancelled = await invites_repo.cancel_by(session, creator)
     await audit(session, actor, "staff.revoke", f"{role}:{creator}:invites:{cancelled}")
     return True
 
 
+class InviteRefused(ValueError):
+    """An invitation's maker lost the role that makes it while it was being made
+    (revoked, demoted or gone); what was stored is spent, and nothing is handed out."""
+
+
+_MAKERS: dict[invites_repo.Model, set[StaffRole]] = {
+    StaffInvite: _MAKES_STAFF_INVITES,
+    FamilyInvite: _MAKES_FAMILY_INVITES,
+}
+
+
+async def confirm_maker(
+    session: AsyncSession,
+    cipher: IdentityCipher,
+    actor: str,
+    model: invites_repo.Model,
+    code_hash: bytes,
+) -> None:
+    """Call right after storing an invitation of kind `model`, in the same transaction:
+    unless `actor` (as `actor_of` names a person) still has a role that makes it, spend
+    it and raise InviteRefused.
+
+    The handler read the maker's role when the update began. A revoke committed since
+    then cancelled the maker's pending invitations before this one existed, and would
+    leave it working; so the role is read again after the insert. On SQLite the insert
+    holds the write lock, so no revoke commits between it and this read; on PostgreSQL
+    this read share-locks the maker's row, so a revoke that has not deleted it yet waits
+    for this commit, and its cancelling then sees the invitation."""
+    allowed = _MAKERS[model]
+    for person_id in await repo.ids(session):
+        # The audit names the maker only by a keyed hash; staff are few.
+        if actor_of(cipher, person_id) != actor:
+            continue
+        if await repo.role_for_share(session, person_id) in allowed:
+            return
+    # Spent as well as refused, so that a caller who commits anyway hands out nothing.
+    await invites_repo.spend(session, model, code_hash, utcnow())
+    raise InviteRefused("the invitation's maker no longer has a role that makes it")
+
+
 async def create_invite(
     session: AsyncSession, cipher: IdentityCipher, role: str, actor: str
 ) -> str:
-    """A single-use code for a role, valid for a day; only its hash is stored."""
+    """A single-use code for a role, valid for a day; only its hash is stored.
+
+    InviteRefused if `actor` is no longer an admin by the time it is stored (see
+    `confirm_maker`): then nothing usable is left."""
     if role not in ROLES:
         raise ValueError("unknown role")
     code = secrets.token_urlsafe(18)
+    code_hash = code_digest(code, "staff-invite")
     await invites_repo.add(
         session,
         StaffInvite(
-            code_hash=code_digest(code, "staff-invite"),
+            code_hash=code_hash,
             role=StaffRole(role),
             expires_at=utcnow() + INVITE_TTL,
             created_by=actor,
         ),
     )
+    await confirm_maker(session, cipher, actor, StaffInvite, code_hash)
     await audit(session, actor, "staff.invite", role)
     return code
 
