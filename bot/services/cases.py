@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TypeVar
+from dataclasses import dataclass, field
+from typing import TypeVar, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -91,6 +91,9 @@ class CaseCard:
     # first language of the reader's chain that has it.
     letter_rules: str | None = None
     topics: str | None = None
+    # The case-wide facts the card was made from (CardFacts.made keeps what is rendered
+    # of them); None for a card not made from kept facts.
+    facts: CaseFacts | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -253,14 +256,41 @@ class CardFacts:
     """
 
     TTL = 5.0
+    # Rendered cards kept at most; readers differ by language, time zone and their own
+    # part, so a popular card is kept a few dozen times.
+    MADE = 2048
 
     def __init__(self, ttl: float = TTL) -> None:
         self._cache: TtlCache[int, CaseFacts | None] = TtlCache(ttl)
         self._found: TtlCache[tuple[str, tuple[str, ...]], list[CaseSummary]] = TtlCache(ttl)
+        # (case id, reader) -> (the facts it was made from, what was made of them)
+        self._made: dict[tuple[int, Hashable], tuple[CaseFacts, object]] = {}
 
     def clear(self) -> None:
         self._cache.clear()
         self._found.clear()
+        self._made.clear()
+
+    def made(self, card: CaseCard, reader: Hashable, make: Callable[[], T]) -> T:
+        """What `make` makes of `card` (its rendered text and keyboard), made once for
+        every reader alike in `reader` (all that shapes it for them: their language,
+        time zone, their own part) for as long as the facts it came from are kept.
+
+        Rendering a card cost more CPU than the statement read for it. A card made from
+        facts that have since been read again is made anew, so what it shows is never
+        older than the facts themselves; its case row is the one read with the facts'
+        time-to-live as well (visibility is checked before, every time)."""
+        if card.facts is None:
+            return make()
+        key = (card.case.id or 0, reader)
+        hit = self._made.get(key)
+        if hit is not None and hit[0] is card.facts:
+            return cast(T, hit[1])
+        value = make()
+        if len(self._made) >= self.MADE:
+            self._made.clear()
+        self._made[key] = (card.facts, value)
+        return value
 
     async def find(
         self, session: AsyncSession, reference: str, chain: Sequence[str]
@@ -374,6 +404,7 @@ async def card(
         ),
         letter_rules=pick_value(known.texts, chain, "letter_rules"),
         topics=pick_value(known.texts, chain, "topics"),
+        facts=known,
     )
 
 

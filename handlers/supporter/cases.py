@@ -64,12 +64,16 @@ async def render_card(
         if card.next_hearing
         else "UTC"
     )
-    await show(
-        event,
-        views.case_card(card, tz),
-        keyboards.case_card(card.case, card.following, card.action),
-        notice,
+    action = (card.action.id, card.action.done) if card.action is not None else None
+    text, markup = card_facts.made(
+        card,
+        (visitor.locale, tuple(visitor.chain), tz, card.following, action),
+        lambda: (
+            views.case_card(card, tz),
+            keyboards.case_card(card.case, card.following, card.action),
+        ),
     )
+    await show(event, text, markup, notice)
     return True
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import event, update
 from sqlmodel import col
 
+from bot.presentation import views
 from bot.services.cases import CardFacts
 from db.engine import create_engine, create_sessionmaker
 from db.models import Case, Visibility
@@ -24,6 +25,34 @@ async def test_a_follow_shows_on_every_card_at_once(driver: Driver, small_cases)
     followed = await driver.send(follower, "/follow Testov")
     assert "1 follower" in followed.text  # the follower's own card
     assert "1 follower" in (await driver.send(reader, "/case Testov")).text
+
+
+async def test_a_card_is_rendered_once_for_readers_alike(driver: Driver, small_cases, monkeypatch):
+    """Rendering cost more than the card's one statement: it is kept with the facts, per
+    kind of reader. A reader who differs (language, their own part) gets their own."""
+    made: list[str] = []
+    render = views.case_card
+
+    def counted(card: Any, tz: str) -> str:
+        made.append(card.text.locale)
+        return render(card, tz)
+
+    monkeypatch.setattr(views, "case_card", counted)
+    first, second = Person(id=9_400_200_011), Person(id=9_400_200_012)
+    russian = Person(id=9_400_200_013, language_code="ru")
+    for each in (first, second, russian):
+        await driver.send(each, "/start")
+    assert "Alisher Testov" in (await driver.send(first, "/case Testov")).text
+    assert "Alisher Testov" in (await driver.send(second, "/case Testov")).text
+    assert made == ["en"]  # the second reader's card was the first's
+    assert "Алишер" in (await driver.send(russian, "/case Testov")).text
+    assert made == ["en", "ru"]
+    followed = await driver.send(first, "/follow Testov")  # a write: everything is made anew
+    assert "1 follower" in followed.text
+    again = await driver.send(second, "/case Testov")
+    assert "1 follower" in again.text
+    assert "⭐ Follow" in [text for text, _ in again.buttons]
+    assert "🔕 Unfollow" in [text for text, _ in followed.buttons]
 
 
 async def test_a_case_hidden_elsewhere_is_not_shown_from_memory(
