@@ -212,7 +212,10 @@ async def submit(
 
 
 async def start(session: AsyncSession, broadcast: Broadcast, *, paid: bool) -> int:
-    """Write one delivery per person of the audience as it is now; returns how many."""
+    """Write one delivery per person of the audience as it is now; returns how many.
+
+    For a broadcast made in this transaction, or one this transaction has moved to
+    sending (so nobody else can have changed its status meanwhile)."""
     assert broadcast.id is not None
     people = await repo.audience_ids(session, broadcast.audience, broadcast.audience_value)
     added = await enqueue(
@@ -234,36 +237,63 @@ async def start(session: AsyncSession, broadcast: Broadcast, *, paid: bool) -> i
 async def approve(
     session: AsyncSession, broadcast: Broadcast, *, approver_id: int, actor: str, paid: bool
 ) -> bool:
-    """A second staff member approves; True if it started sending now."""
-    if broadcast.status != BroadcastStatus.AWAITING:
+    """A second staff member approves; True if it started sending now. Of two decisions
+    made at once (another approval, a refusal, a cancel) only the first to reach the
+    database counts: the other is refused as "not_awaiting"."""
+    _check_decision(broadcast, approver_id)
+    starts = broadcast.send_at <= utcnow()
+    to = BroadcastStatus.SENDING if starts else BroadcastStatus.SCHEDULED
+    if not await _moved(session, broadcast, [BroadcastStatus.AWAITING], to, approved_by=actor):
         raise BroadcastError("not_awaiting")
-    if broadcast.author_id == approver_id:
-        raise BroadcastError("own")
-    assert broadcast.id is not None
-    broadcast.approved_by = actor
     await staff.audit(session, actor, "broadcast.approve", f"broadcast:{broadcast.id}")
     await _tell_author(session, broadcast, approved=True)
-    if broadcast.send_at <= utcnow():
+    if starts:
         await start(session, broadcast, paid=paid)
-        return True
-    broadcast.status = BroadcastStatus.SCHEDULED
-    await session.flush()
-    return False
+    return starts
 
 
 async def reject(
     session: AsyncSession, broadcast: Broadcast, *, approver_id: int, actor: str
 ) -> None:
-    """A second staff member declines; nothing is sent and the author is told."""
+    """A second staff member declines; nothing is sent and the author is told. Refused as
+    "not_awaiting" when another decision reached the database first."""
+    _check_decision(broadcast, approver_id)
+    rejected = BroadcastStatus.REJECTED
+    if not await _moved(
+        session, broadcast, [BroadcastStatus.AWAITING], rejected, finished_at=utcnow()
+    ):
+        raise BroadcastError("not_awaiting")
+    await staff.audit(session, actor, "broadcast.reject", f"broadcast:{broadcast.id}")
+    await _tell_author(session, broadcast, approved=False)
+
+
+def _check_decision(broadcast: Broadcast, approver_id: int) -> None:
+    """What the loaded copy can refuse already, in the order the staff are told: a
+    broadcast never goes back to awaiting, so a copy that says it left is right (one that
+    says it still waits may be stale: the status change itself decides)."""
     if broadcast.status != BroadcastStatus.AWAITING:
         raise BroadcastError("not_awaiting")
     if broadcast.author_id == approver_id:
         raise BroadcastError("own")
+
+
+async def _moved(
+    session: AsyncSession,
+    broadcast: Broadcast,
+    from_: Sequence[BroadcastStatus],
+    to: BroadcastStatus,
+    **fields: object,
+) -> bool:
+    """Move the broadcast from one of `from_` to `to` as the database has it, not as the
+    caller's copy says; whether it moved. It is the first write of the operation, so
+    that on SQLite the rest runs under the write lock it takes, and on PostgreSQL under
+    the row lock; a competing change waits, then finds the status moved on."""
     assert broadcast.id is not None
-    broadcast.status = BroadcastStatus.REJECTED
-    broadcast.finished_at = utcnow()
-    await staff.audit(session, actor, "broadcast.reject", f"broadcast:{broadcast.id}")
-    await _tell_author(session, broadcast, approved=False)
+    if not await repo.transition(session, broadcast.id, from_, to, **fields):
+        return False
+    # The copy was read before the row was locked: bring it up to the row as it is now.
+    await session.refresh(broadcast)
+    return True
 
 
 async def _tell_author(session: AsyncSession, broadcast: Broadcast, *, approved: bool) -> None:
@@ -281,46 +311,54 @@ async def _tell_author(session: AsyncSession, broadcast: Broadcast, *, approved:
 
 
 async def pause(session: AsyncSession, broadcast: Broadcast, actor: str) -> None:
-    """Stop handing out the rest; what a worker holds already still goes (at most a batch)."""
-    if broadcast.status != BroadcastStatus.SENDING:
+    """Stop handing out the rest; what a worker holds already still goes (at most a batch).
+    "not_sending" when it is not sending (any more)."""
+    paused = BroadcastStatus.PAUSED
+    if not await _moved(session, broadcast, [BroadcastStatus.SENDING], paused):
         raise BroadcastError("not_sending")
     assert broadcast.id is not None
     await repo.pause_deliveries(session, repo.batch_of(broadcast.id))
-    broadcast.status = BroadcastStatus.PAUSED
     await staff.audit(session, actor, "broadcast.pause", f"broadcast:{broadcast.id}")
 
 
 async def resume(session: AsyncSession, broadcast: Broadcast, actor: str) -> None:
-    """Go on from where it paused; nobody gets it twice (the dedupe keys stay)."""
-    if broadcast.status != BroadcastStatus.PAUSED:
+    """Go on from where it paused; nobody gets it twice (the dedupe keys stay).
+    "not_paused" when it is not paused (any more)."""
+    sending = BroadcastStatus.SENDING
+    if not await _moved(session, broadcast, [BroadcastStatus.PAUSED], sending):
         raise BroadcastError("not_paused")
     assert broadcast.id is not None
     await repo.resume_deliveries(session, repo.batch_of(broadcast.id), utcnow())
-    broadcast.status = BroadcastStatus.SENDING
     await staff.audit(session, actor, "broadcast.resume", f"broadcast:{broadcast.id}")
 
 
 async def cancel(session: AsyncSession, broadcast: Broadcast, actor: str) -> None:
-    """Drop whatever has not gone yet; a broadcast waiting or scheduled never starts."""
-    active = {
+    """Drop whatever has not gone yet; a broadcast waiting or scheduled never starts.
+    "finished" when it is done, declined or cancelled already."""
+    active = [
         BroadcastStatus.AWAITING,
         BroadcastStatus.SCHEDULED,
         BroadcastStatus.SENDING,
         BroadcastStatus.PAUSED,
-    }
-    if broadcast.status not in active:
+    ]
+    cancelled = BroadcastStatus.CANCELLED
+    # The status first: an approval or the monitor starting it that comes later finds it
+    # cancelled and queues nothing; one that came first has committed its deliveries
+    # (we waited for its lock), and they are stopped below.
+    if not await _moved(session, broadcast, active, cancelled, finished_at=utcnow()):
         raise BroadcastError("finished")
     assert broadcast.id is not None
     await repo.cancel_deliveries(session, repo.batch_of(broadcast.id))
-    broadcast.status = BroadcastStatus.CANCELLED
-    broadcast.finished_at = utcnow()
     await staff.audit(session, actor, "broadcast.cancel", f"broadcast:{broadcast.id}")
 
 
 async def start_due(session: AsyncSession, now: dt.datetime, *, paid: bool) -> list[int]:
-    """Scheduled broadcasts whose time has come: written to the outbox. Idempotent."""
+    """Scheduled broadcasts whose time has come: written to the outbox. Idempotent.
+
+    They are claimed (moved to sending) before anything is queued, so a cancel either
+    came first and they are not claimed, or comes after and stops what was queued."""
     started = []
-    for broadcast in await repo.due(session, now):
+    for broadcast in await repo.claim_due(session, now):
         assert broadcast.id is not None
         await start(session, broadcast, paid=paid)
         started.append(broadcast.id)
@@ -399,13 +437,13 @@ async def report(session: AsyncSession, broadcast: Broadcast) -> Report:
 
 
 async def finish_if_done(session: AsyncSession, broadcast: Broadcast, left: int) -> bool:
-    """Mark a sending broadcast done once nothing is left; True when it just finished."""
+    """Mark a sending broadcast done once nothing is left; True when it just finished.
+    Only if it is still sending: a pause or cancel made since `broadcast` was read stays."""
     if broadcast.status != BroadcastStatus.SENDING or left > 0:
         return False
-    broadcast.status = BroadcastStatus.DONE
-    broadcast.finished_at = utcnow()
-    await session.flush()
-    return True
+    done = BroadcastStatus.DONE
+    sending = [BroadcastStatus.SENDING]
+    return await _moved(session, broadcast, sending, done, finished_at=utcnow())
 
 
 # A broadcast a reader may still open: not one that was cancelled or never went out.

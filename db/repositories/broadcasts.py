@@ -99,14 +99,33 @@ async def versions(session: AsyncSession, broadcast_id: int) -> dict[str, Broadc
     return {v.locale: v for v in rows.scalars()}
 
 
-async def set_status(
-    session: AsyncSession, broadcast_id: int, status: BroadcastStatus, **fields: Any
-) -> None:
-    await session.execute(
+async def transition(
+    session: AsyncSession,
+    broadcast_id: int,
+    from_: Sequence[BroadcastStatus],
+    to: BroadcastStatus,
+    **fields: Any,
+) -> bool:
+    """Move a broadcast to `to` (writing `fields` with it) only if it is in one of
+    `from_` now; whether it moved.
+
+    The check and the write are one statement, so two changes of one broadcast cannot
+    both pass the check. Made the first write of a transaction, it also orders what
+    follows: SQLite takes its write lock here, and PostgreSQL holds the row lock (a
+    second UPDATE waits for it, then checks its WHERE against the committed row)."""
+    result = await session.execute(
         update(Broadcast)
-        .where(col(Broadcast.id) == broadcast_id)
-        .values(status=status.value, **fields)
+        .where(
+            col(Broadcast.id) == broadcast_id,
+            col(Broadcast.status).in_([s.value for s in from_]),
+        )
+        .values(status=to.value, **fields)
+        .returning(col(Broadcast.id))
+        # The ORM must not copy the values into a loaded Broadcast by evaluating the WHERE
+        # against it: a stale copy would "match" when the row did not. Callers refresh.
+        .execution_options(synchronize_session=False)
     )
+    return result.first() is not None
 
 
 async def with_status(
@@ -121,16 +140,36 @@ async def with_status(
     return list(rows.scalars())
 
 
-async def due(session: AsyncSession, now: dt.datetime) -> list[Broadcast]:
-    """Scheduled broadcasts whose moment has come, locked so one planner takes each."""
+async def claim_due(session: AsyncSession, now: dt.datetime) -> list[Broadcast]:
+    """Scheduled broadcasts whose moment has come, moved to sending in one statement, so
+    that a cancel committed before it is seen (the broadcast is no longer scheduled) and
+    one after it finds the broadcast sending (and stops what was queued). A second
+    planner's UPDATE waits for the row and then finds nothing to claim."""
+    due = (
+        col(Broadcast.status) == BroadcastStatus.SCHEDULED.value,
+        col(Broadcast.send_at) <= now,
+    )
+    # Most ticks find nothing due. Asking first keeps them from taking SQLite's write lock
+    # (and from waiting for whoever holds it) every few seconds; the UPDATE below is still
+    # what decides, so a cancel committed after this read is not overridden.
+    if (await session.execute(select(col(Broadcast.id)).where(*due).limit(1))).first() is None:
+        return []
+    claimed = await session.execute(
+        update(Broadcast)
+        .where(*due)
+        .values(status=BroadcastStatus.SENDING.value)
+        .returning(col(Broadcast.id))
+        .execution_options(synchronize_session=False)
+    )
+    ids = list(claimed.scalars())
+    if not ids:
+        return []
     rows = await session.execute(
         select(Broadcast)
-        .where(
-            col(Broadcast.status) == BroadcastStatus.SCHEDULED,
-            col(Broadcast.send_at) <= now,
-        )
-        .order_by(col(Broadcast.send_at))
-        .with_for_update(skip_locked=True)
+        .where(col(Broadcast.id).in_(ids))
+        .order_by(col(Broadcast.send_at), col(Broadcast.id))
+        # A copy already in the session would still say "scheduled".
+        .execution_options(populate_existing=True)
     )
     return list(rows.scalars())
 
