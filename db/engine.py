@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from db.sqlite_driver import quick_connect
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
@@ -52,6 +54,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             # while it waits for another, or for Telegram.
             kwargs.setdefault("pool_size", 4)
             kwargs.setdefault("max_overflow", 0)
+            # One trip to the connection's thread per statement (db/sqlite_driver.py).
+            parsed = make_url(url)
+            args, connect_kwargs = parsed.get_dialect()().create_connect_args(parsed)
+            kwargs.setdefault("async_creator", quick_connect(args, connect_kwargs))
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
