@@ -14,18 +14,20 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.delivery.outbox import enqueue
+from bot.delivery.outbox import dedupe_key, enqueue
 from bot.delivery.specs import (
     ActionReminderSpec,
     HearingCancelledSpec,
     HearingMovedSpec,
     HearingReminderSpec,
     UpdateSpec,
+    write_spec,
 )
-from db.models import Case, CaseUpdate, Hearing, HearingStatus, UpdateKind
+from db.models import Case, CaseUpdate, DeliveryState, Hearing, HearingStatus, UpdateKind
 from db.repositories import follows as follows_repo
 from db.repositories import outbox as outbox_repo
 from db.repositories import updates as updates_repo
+from db.types import utcnow
 
 # A reminder this close to the hearing goes out even in quiet hours.
 URGENT_LEAD = dt.timedelta(hours=6)
@@ -140,10 +142,17 @@ async def hearing_withdrawn(
     session: AsyncSession, hearing: Hearing, *, moved_to: dt.datetime | None
 ) -> int:
     """A hearing was cancelled or moved: unsent reminders are withdrawn, and those already
-    reminded are told (urgent: they may be planning to go)."""
+    reminded are told (urgent: they may be planning to go).
+
+    A withdrawn reminder may be in a worker's hands (leased, rendered, even sent and not
+    yet recorded), and so reach its reader after all. Its reader's notice is written too,
+    dormant: recording that reminder as sent releases it (outbox.release_follow_ups). So
+    whoever the reminder reaches is told, once (the dedupe key), and nobody else."""
     assert hearing.id is not None
     batch = hearing_batch(hearing.id)
-    await outbox_repo.withdraw(session, batch)
+    in_flight = await outbox_repo.withdraw_in_flight(session, batch)
+    # Read after the withdrawal: a reminder recorded as sent before it is here, one
+    # recorded after it was withdrawn and is among `in_flight`.
     reminded = await outbox_repo.sent_in_batch(session, batch)
     spec: HearingMovedSpec | HearingCancelledSpec
     if moved_to is not None:
@@ -163,13 +172,49 @@ async def hearing_withdrawn(
         )
     was = int(hearing.starts_at.timestamp())
     to = int(moved_to.timestamp()) if moved_to is not None else 0
-    return await enqueue(
+    key = f"{batch}:{spec.kind}:{was}:{to}"
+    added = await enqueue(
         session,
         person_ids=reminded,
         spec=spec,
-        batch=f"{batch}:change",
-        key=f"{batch}:{spec.kind}:{was}:{to}",
+        batch=outbox_repo.follow_ups_of(batch),
+        key=key,
         urgent=True,
+    )
+    told = set(reminded)
+    await _dormant(session, [p for p in in_flight if p not in told], spec, batch, key)
+    return added
+
+
+async def _dormant(
+    session: AsyncSession,
+    person_ids: Sequence[int],
+    spec: HearingMovedSpec | HearingCancelledSpec,
+    batch: str,
+    key: str,
+) -> None:
+    # As `enqueue` writes them, but skipped until released: a notice of a change to people
+    # whose reminder may never go (the worker may find it obsolete, or fail to send it).
+    now = utcnow()
+    body = write_spec(spec)
+    await outbox_repo.add_many(
+        session,
+        [
+            {
+                "dedupe_key": dedupe_key(key, person_id),
+                "person_id": person_id,
+                "batch": outbox_repo.follow_ups_of(batch),
+                "spec": body,
+                "urgent": True,
+                "paid": False,
+                "state": DeliveryState.SKIPPED,
+                "last_error": outbox_repo.AWAITS_SEND,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for person_id in person_ids
+        ],
     )
 
 

@@ -7,13 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Insert, bindparam, delete, func, select, update
+from sqlalchemy import Insert, bindparam, case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from db.models import Delivery, DeliveryState, Person
+from db.types import utcnow
 
 
 def _insert_ignoring_duplicates(session: AsyncSession) -> Insert:
@@ -271,17 +272,69 @@ async def sent_in_batch(session: AsyncSession, batch: str) -> list[int]:
     return list(rows.scalars())
 
 
-async def withdraw(session: AsyncSession, batch: str) -> int:
-    """Pending or held deliveries of a batch that no longer apply (a moved hearing)."""
+# A withdrawn delivery keeps this as its error; sent anyway (it was in a worker's hands),
+# it keeps it as SENT too, so that what depends on it can tell (see mark_sent_many).
+WITHDRAWN = "withdrawn"
+# A follow-up (a hearing's change notice) written dormant: it goes only if the withdrawn
+# delivery it follows is sent after all. Never released, it stays skipped.
+AWAITS_SEND = "awaits_send"
+
+
+def follow_ups_of(batch: str) -> str:
+    """The batch of the follow-ups to a batch's deliveries (a hearing's change notices)."""
+    return f"{batch}:change"
+
+
+async def withdraw_in_flight(session: AsyncSession, batch: str) -> list[int]:
+    """Withdraw the batch's pending or held deliveries (as `withdraw`), and return the
+    people whose delivery was withdrawn: a worker may hold it leased in memory and send
+    it anyway. In one statement, so a row a worker records as sent meanwhile is
+    either withdrawn and returned here, or left alone (and sent, for `sent_in_batch`)."""
     result = await session.execute(
         update(Delivery)
         .where(
             col(Delivery.batch) == batch,
             col(Delivery.state).in_([DeliveryState.PENDING, DeliveryState.HELD]),
         )
-        .values(state=DeliveryState.SKIPPED, last_error="withdrawn")
+        .values(state=DeliveryState.SKIPPED, last_error=WITHDRAWN)
+        # Every withdrawn row's person: RETURNING cannot tell a held row from a leased one,
+        # and a follow-up of a row that is never sent is simply never released.
+        .returning(col(Delivery.person_id))
     )
-    return int(cast(CursorResult[Any], result).rowcount or 0)
+    return sorted(set(result.scalars()))
+
+
+async def release_follow_ups(session: AsyncSession, sent_ids: Sequence[int]) -> int:
+    """Dormant follow-ups of deliveries among `sent_ids` that were withdrawn and then sent
+    (a reminder in flight when its hearing was cancelled) become due now.
+
+    Only follow-ups written after the delivery was (by its withdrawal, or a later one):
+    the notice of an earlier change the person was never reminded of stays dormant."""
+    if not sent_ids:
+        return 0
+    late = await session.execute(
+        select(col(Delivery.person_id), col(Delivery.batch), col(Delivery.created_at)).where(
+            col(Delivery.id).in_(list(sent_ids)),
+            col(Delivery.state) == DeliveryState.SENT,
+            col(Delivery.last_error) == WITHDRAWN,
+        )
+    )
+    released = 0
+    now = utcnow()
+    for person_id, batch, created_at in late.all():
+        result = await session.execute(
+            update(Delivery)
+            .where(
+                col(Delivery.person_id) == person_id,
+                col(Delivery.batch) == follow_ups_of(batch),
+                col(Delivery.state) == DeliveryState.SKIPPED,
+                col(Delivery.last_error) == AWAITS_SEND,
+                col(Delivery.created_at) >= created_at,
+            )
+            .values(state=DeliveryState.PENDING, last_error=None, next_attempt_at=now)
+        )
+        released += int(cast(CursorResult[Any], result).rowcount or 0)
+    return released
 
 
 async def has_due(session: AsyncSession, before: dt.datetime) -> bool:
@@ -324,7 +377,11 @@ _MARK_SENT = (
         message_id=bindparam("b_mid"),
         # A panic while the message was in flight has already set when it goes.
         delete_at=func.coalesce(_T.c.delete_at, bindparam("b_del", type_=_T.c.delete_at.type)),
-        last_error=None,
+        # A row withdrawn while in flight is still recorded as sent (its message is out,
+        # and may have to be deleted), but keeps its mark: its follow-ups go after it.
+        # Evaluated on the row as the update finds it: on PostgreSQL a withdrawal that
+        # commits while this waits for the row is seen.
+        last_error=case((_T.c.last_error == WITHDRAWN, WITHDRAWN), else_=None),
         attempts=_T.c.attempts + 1,
     )
 )
@@ -345,7 +402,8 @@ _FAIL = (
 
 
 async def mark_sent_many(session: AsyncSession, rows: Sequence[tuple[Any, ...]]) -> None:
-    """(id, sent_at, message_id, delete_at) for each sent delivery."""
+    """(id, sent_at, message_id, delete_at) for each sent delivery. Follow-ups waiting on
+    one that had been withdrawn meanwhile (see release_follow_ups) are released with it."""
     await session.execute(
         _MARK_SENT,
         [
@@ -353,6 +411,8 @@ async def mark_sent_many(session: AsyncSession, rows: Sequence[tuple[Any, ...]])
             for i, at, mid, delete_at in rows
         ],
     )
+    # After the update, in its transaction: the rows are settled as this writer left them.
+    await release_follow_ups(session, [row[0] for row in rows])
 
 
 async def reschedule_many(session: AsyncSession, rows: Sequence[tuple[Any, ...]]) -> None:
