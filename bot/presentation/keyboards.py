@@ -23,12 +23,14 @@ from bot.presentation.callbacks import (
     NeedCb,
     SetCb,
 )
+from bot.presentation.per_language import per_language
 from bot.services.cases import COUNTRIES, CasePage, CaseSummary, OpenAction
 from bot.services.letters import LetterPrompt, kinds_for, original_locale
 from bot.services.preferences import AUTODELETE_HOURS, DIGEST_HOURS, QUIET_PRESETS, TIMEZONES
 from db.models import Case, CaseStatus, DeliveryMode, LetterKind, Person
 
 
+@per_language
 def main_menu(*, family: bool = False) -> InlineKeyboardMarkup:
     """The main menu; a prisoner's relative finds /report at its top, the way in for what
     they came to do."""
@@ -49,6 +51,7 @@ def main_menu(*, family: bool = False) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
+@per_language
 def back_to_menu() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("« Menu"), callback_data=MenuCb(to="start"))

@@ -3,8 +3,12 @@ builder, without its copies of every button."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram.utils import keyboard
 
+from bot.i18n import make_i18n
+from bot.presentation import keyboards
 from bot.presentation.buttons import InlineKeyboardBuilder
 
 # aiogram's own builder, the model this one must match.
@@ -37,3 +41,23 @@ def test_a_markup_made_is_not_changed_by_the_builder_after():
     kb.adjust(1)
     assert [[b.text for b in row] for row in first.inline_keyboard] == [["one"]]
     assert [[b.text for b in row] for row in kb.as_markup().inline_keyboard] == [["one"], ["two"]]
+
+
+def test_a_menu_is_built_once_per_language_and_variant():
+    i18n = make_i18n()
+
+    def labels(markup: Any) -> list[str]:
+        return [button.text for row in markup.inline_keyboard for button in row]
+
+    with i18n.context():
+        with i18n.use_locale("en"):
+            english = keyboards.main_menu()
+            assert keyboards.main_menu() is english
+            relatives = keyboards.main_menu(family=True)
+            assert relatives is not english
+            assert labels(relatives)[0] == "📨 Send news of your relative"
+        with i18n.use_locale("ru"):
+            russian = keyboards.main_menu()
+            assert russian is not english
+            assert labels(russian)[0] == "📂 Смотреть дела"
+            assert labels(keyboards.back_to_menu()) == ["« Меню"]
