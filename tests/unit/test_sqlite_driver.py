@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, exc, insert, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import create_engine, create_sessionmaker
@@ -61,13 +62,18 @@ async def test_a_read_is_one_trip_and_its_session_ends_without_another(
 async def test_writes_rows_counts_keys_and_returning(engine: AsyncEngine, trips: list[str]):
     sessions = create_sessionmaker(engine)
     async with sessions() as session:
-        inserted = await session.execute(insert(NOTES).values(body="first"))
+        inserted = cast(
+            CursorResult[Any], await session.execute(insert(NOTES).values(body="first"))
+        )
         assert inserted.inserted_primary_key == (1,)
         await session.execute(insert(NOTES), [{"body": "second"}, {"body": "third"}])
-        changed = await session.execute(
-            update(NOTES).where(NOTES.c.id > 1).values(body=NOTES.c.body + "!")
+        changed = cast(
+            CursorResult[Any],
+            await session.execute(
+                update(NOTES).where(NOTES.c.id > 1).values(body=NOTES.c.body + "!")
+            ),
         )
-        assert changed.rowcount == 2  # type: ignore[attr-defined]
+        assert changed.rowcount == 2
         returned = await session.execute(
             update(NOTES).where(NOTES.c.id == 1).values(body="one").returning(NOTES.c.body)
         )
