@@ -36,11 +36,15 @@ async def enqueue(
     urgent: bool = False,
     paid: bool = False,
     not_before: dt.datetime | None = None,
+    awaiting_send: bool = False,
 ) -> int:
     """One delivery per person, deduplicated by `key:<person>`; returns how many are new.
 
     The spec is one of bot.delivery.specs' models, stored as `write_spec` writes it: the
-    worker reads it back typed, and renders it for each reader when it is sent."""
+    worker reads it back typed, and renders it for each reader when it is sent.
+
+    `awaiting_send` writes them dormant (skipped): follow-ups released only if the
+    withdrawn delivery they follow is sent after all (repo.release_follow_ups)."""
     now = utcnow()
     body = write_spec(spec)
     added = 0
@@ -54,7 +58,8 @@ async def enqueue(
                 "spec": body,
                 "urgent": urgent,
                 "paid": paid,
-                "state": DeliveryState.PENDING,
+                "state": DeliveryState.SKIPPED if awaiting_send else DeliveryState.PENDING,
+                "last_error": repo.AWAITS_SEND if awaiting_send else None,
                 "attempts": 0,
                 "next_attempt_at": not_before or now,
                 "created_at": now,

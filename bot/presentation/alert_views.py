@@ -13,7 +13,7 @@ from html import escape
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.specs import (
     ActionReminderSpec,
@@ -34,6 +34,7 @@ from bot.presentation.callbacks import ActionCb, CaseCb, MenuCb
 from bot.services import cases, families, hearings, reports, updates
 from bot.services.cases import fallback_chain, pick_text
 from bot.services.updates import pick_note
+from bot.storage import Storage
 from db.changes import on_commit_of_writes
 from db.models import CaseStatus, CaseText, Hearing, HearingStatus, UpdateKind
 
@@ -174,16 +175,21 @@ class AlertRenderer:
         self._rendered: TtlCache[tuple[Spec, str, str, bool, int], Rendered | None] = TtlCache(
             self.TTL, 4096
         )
-        # A hearing cancelled or moved here must stop its reminders at once, not after the
-        # time-to-live: a reminder rendered from the kept hearing would go out after the
-        # withdrawal. Changes made by other processes are bounded by the time-to-live,
-        # and whoever such a reminder reaches is sent the change notice after it.
-        engine = sessionmaker.kw.get("bind")
-        if isinstance(engine, AsyncEngine):
-            on_commit_of_writes(engine, ["hearings"], self._hearings_changed, inserts=False)
 
-    def _hearings_changed(self) -> None:
-        # What was rendered from a hearing is forgotten with it.
+    @classmethod
+    def watching(cls, storage: Storage, i18n: I18n, fallbacks: list[str]) -> AlertRenderer:
+        """A renderer that forgets its hearings whenever a write to them commits in this
+        process (for as long as the engine: one set of renderers per process)."""
+        renderer = cls(storage.sessionmaker, i18n, fallbacks)
+        on_commit_of_writes(storage.engine, ["hearings"], renderer.forget_hearings, inserts=False)
+        return renderer
+
+    def forget_hearings(self) -> None:
+        """A write to the hearings has committed: forget them, and what was rendered of
+        them. A hearing cancelled or moved here must stop its reminders at once, not after
+        the time-to-live (a reminder rendered from the kept hearing would go out after the
+        withdrawal). Changes made by other processes are bounded by the time-to-live, and
+        whoever such a reminder reaches is sent the change notice after it."""
         self._hearings.clear()
         self._rendered.clear()
 

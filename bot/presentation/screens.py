@@ -28,7 +28,7 @@ def delivery_screens(
     family_renderer = FamilyRenderer(storage.sessionmaker, i18n, cipher)
     prompt_renderer = PromptRenderer(storage.sessionmaker, i18n, fallbacks)
     renderer = RendererBySpec(
-        AlertRenderer(storage.sessionmaker, i18n, fallbacks),
+        AlertRenderer.watching(storage, i18n, fallbacks),
         {
             **{kind: broadcast_renderer for kind in BROADCAST_KINDS},
             **{kind: family_renderer for kind in FAMILY_KINDS},

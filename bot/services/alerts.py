@@ -14,20 +14,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.delivery.outbox import dedupe_key, enqueue
+from bot.delivery.outbox import enqueue
 from bot.delivery.specs import (
     ActionReminderSpec,
     HearingCancelledSpec,
     HearingMovedSpec,
     HearingReminderSpec,
     UpdateSpec,
-    write_spec,
 )
-from db.models import Case, CaseUpdate, DeliveryState, Hearing, HearingStatus, UpdateKind
+from db.models import Case, CaseUpdate, Hearing, HearingStatus, UpdateKind
 from db.repositories import follows as follows_repo
 from db.repositories import outbox as outbox_repo
 from db.repositories import updates as updates_repo
-from db.types import utcnow
 
 # A reminder this close to the hearing goes out even in quiet hours.
 URGENT_LEAD = dt.timedelta(hours=6)
@@ -182,40 +180,18 @@ async def hearing_withdrawn(
         urgent=True,
     )
     told = set(reminded)
-    await _dormant(session, [p for p in in_flight if p not in told], spec, batch, key)
-    return added
-
-
-async def _dormant(
-    session: AsyncSession,
-    person_ids: Sequence[int],
-    spec: HearingMovedSpec | HearingCancelledSpec,
-    batch: str,
-    key: str,
-) -> None:
-    # As `enqueue` writes them, but skipped until released: a notice of a change to people
-    # whose reminder may never go (the worker may find it obsolete, or fail to send it).
-    now = utcnow()
-    body = write_spec(spec)
-    await outbox_repo.add_many(
+    # Dormant for the rest: their reminder may never go (the worker may find it obsolete,
+    # or fail to send it); recording it as sent releases their notice.
+    await enqueue(
         session,
-        [
-            {
-                "dedupe_key": dedupe_key(key, person_id),
-                "person_id": person_id,
-                "batch": outbox_repo.follow_ups_of(batch),
-                "spec": body,
-                "urgent": True,
-                "paid": False,
-                "state": DeliveryState.SKIPPED,
-                "last_error": outbox_repo.AWAITS_SEND,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            }
-            for person_id in person_ids
-        ],
+        person_ids=[p for p in in_flight if p not in told],
+        spec=spec,
+        batch=outbox_repo.follow_ups_of(batch),
+        key=key,
+        urgent=True,
+        awaiting_send=True,
     )
+    return added
 
 
 def action_reminder_moment(action: CaseUpdate) -> dt.datetime:

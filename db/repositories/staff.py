@@ -24,13 +24,6 @@ async def set_role(session: AsyncSession, person_id: int, role: str) -> None:
     await session.flush()
 
 
-async def remove(session: AsyncSession, person_id: int) -> bool:
-    result = await session.execute(
-        delete(StaffMember).where(col(StaffMember.person_id) == person_id)
-    )
-    return bool(getattr(result, "rowcount", 0))
-
-
 async def lock_admins(session: AsyncSession) -> None:
     """PostgreSQL: lock every admin's row until the transaction ends, always in the same
     order, so that changes which count the admins take turns instead of each counting

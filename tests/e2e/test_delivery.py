@@ -55,7 +55,7 @@ class Env:
 
     def worker(self, rate: float = 1000.0, margin: float = 0.01, **config) -> DeliveryWorker:
         defaults = {"backoff_base": 0.05, "senders": 8, "idle_sleep": 0.05}
-        renderer = AlertRenderer(self.storage.sessionmaker, make_i18n(), ["ru", "en"])
+        renderer = AlertRenderer.watching(self.storage, make_i18n(), ["ru", "en"])
         bot, budget = self.bulk_bot(rate, margin)
         return DeliveryWorker(
             bot,
