@@ -12,7 +12,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot import logs
+from bot import heap, logs
 from bot.crypto import generate_key
 from config import ConfigError, Settings, load_settings
 
@@ -264,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             from bot.runner import run
 
-            asyncio.run(_until_signalled(run(settings)))
+            asyncio.run(_until_signalled(run(settings, started=heap.settle)))
             return 0
         settings.key_bytes  # noqa: B018 - every data command needs the key
         if args.command == "worker":

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from bot import heap
 from bot.crypto import IdentityCipher
 from bot.emulator import Emulator
 from bot.emulator.page import PERSONAS
@@ -129,7 +130,7 @@ async def run(settings: Settings, port: int = 8765) -> None:
         flush=True,
     )
     try:
-        await run_bot(bot_settings, storage=storage)
+        await run_bot(bot_settings, storage=storage, started=heap.settle)
     finally:
         await storage.engine.dispose()
         await running.stop()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
+from bot import heap
 from bot.delivery.engine import DeliveryEngine
 from bot.health import Health
 from bot.i18n import make_i18n
@@ -36,6 +37,7 @@ async def run_worker(settings: Settings, *, with_scheduler: bool = True) -> None
         else None
     )
     await engine.start(with_scheduler=with_scheduler)
+    heap.settle()
     try:
         await asyncio.Event().wait()
     finally:
