@@ -32,16 +32,24 @@ class DbSessionMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        async with self.sessionmaker() as session:
-            data["session"] = session
-            token = current_session.set(session)
-            try:
-                result = await handler(event, data)
-                if session.in_transaction():
-                    await session.commit()
-                return result
-            finally:
-                current_session.reset(token)
+        session = self.sessionmaker()
+        data["session"] = session
+        token = current_session.set(session)
+        try:
+            result = await handler(event, data)
+            if session.in_transaction():
+                await session.commit()
+            return result
+        finally:
+            current_session.reset(token)
+            # A session holds a connection only within a transaction. Without one (nothing
+            # read, or all committed) closing would give nothing back: it would only
+            # detach the session's objects, in a task of its own, on every update. With
+            # one (the handler failed), closing rolls it back; `async with` shields that
+            # from a cancelled update, as SQLAlchemy's own context manager does.
+            if session.in_transaction():
+                async with session:
+                    pass
 
 
 current_session: ContextVar[AsyncSession | None] = ContextVar("umid_session", default=None)

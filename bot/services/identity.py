@@ -22,13 +22,39 @@ class Visitor:
 
     locale: str
     fallbacks: list[str]
-    person: Person | None
     role: str | None
     # Family of at least one case: may use /report (each step checks the case again).
     family: bool
+    # The sender's keyed index (bot/crypto.py), the same as their private chat's.
+    index: bytes = field(repr=False)
+    _person: Person | None = field(repr=False)
     _tg_id: int = field(repr=False)
     _session: AsyncSession = field(repr=False)
     _cipher: IdentityCipher = field(repr=False)
+    # A row kept from an earlier update (bot/services/known_people.py) joins this
+    # update's session when something asks for it: joining begins a transaction, which a
+    # screen such as /help, needing no row, then neither commits nor closes.
+    _detached: bool = field(default=False, repr=False)
+
+    @property
+    def person(self) -> Person | None:
+        """The person's row, part of this update's session; None until they have one."""
+        if self._detached:
+            self._session.add(self._person)
+            self._detached = False
+        return self._person
+
+    @person.setter
+    def person(self, person: Person | None) -> None:
+        self._person = person
+        self._detached = False
+
+    @property
+    def person_as_read(self) -> Person | None:
+        """The person's row for a check that changes nothing (the panic word, the time
+        zone): a kept row is not joined to the session for it, so a change made to it
+        would not be saved; use `person` for that."""
+        return self._person
 
     @property
     def chain(self) -> list[str]:
@@ -38,13 +64,16 @@ class Visitor:
     @property
     def timezone(self) -> str:
         """The person's time zone, UTC for someone the bot does not know yet."""
-        return self.person.timezone if self.person is not None else "UTC"
+        person = self.person_as_read
+        return person.timezone if person is not None else "UTC"
 
     async def ensure(self) -> Person:
         """The person's row, created now if this is the first thing worth remembering."""
-        if self.person is None:
-            self.person = await ensure(self._session, self._cipher, self._tg_id, self.locale)
-        return self.person
+        person = self.person
+        if person is None:
+            person = await ensure(self._session, self._cipher, self._tg_id, self.locale)
+            self.person = person
+        return person
 
 
 async def visit(
@@ -69,7 +98,6 @@ async def visit(
     if kept is not None:
         # Kept rows are of people without a role who are reachable: nothing to check.
         person, family = kept
-        session.add(person)
     else:
         generation = known.generation if known is not None else 0
         found = await people.who_by_index(session, index)
@@ -84,9 +112,11 @@ async def visit(
     return Visitor(
         locale=locale,
         fallbacks=list(fallbacks),
-        person=person,
         role=role,
         family=family,
+        index=index,
+        _person=person,
+        _detached=kept is not None,
         _tg_id=tg_id,
         _session=session,
         _cipher=cipher,

@@ -103,7 +103,7 @@ class PanicWordMiddleware(BaseMiddleware):
             isinstance(event, Message)
             and visitor is not None
             and cipher is not None
-            and panic.is_panic_word(cipher, visitor.person, event.text)
+            and panic.is_panic_word(cipher, visitor.person_as_read, event.text)
         ):
             state: FSMContext | None = data.get("state")
             if state is not None:
@@ -118,8 +118,9 @@ class PanicWordMiddleware(BaseMiddleware):
                 data["sent_batch"],
             )
             return None
-        if isinstance(event, Message) and cipher is not None and event.chat.type == "private":
-            sent_log.note(cipher.index(event.chat.id), event.message_id)
+        if isinstance(event, Message) and visitor is not None:
+            # The identity middleware serves private chats only: the chat is the sender's.
+            sent_log.note(visitor.index, event.message_id)
         return await handler(event, data)
 
 

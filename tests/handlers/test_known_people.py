@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from bot.crypto import IdentityCipher
@@ -52,6 +53,34 @@ async def test_a_supporter_seen_lately_needs_no_query(driver: Driver, storage, s
     # A change of their own is seen on the next update: the language they chose.
     await driver.send(person, "/language")
     await driver.press(person, "Русский")
+    assert "Русский" in (await driver.send(person, "/start")).text
+
+
+async def test_a_screen_that_needs_no_row_leaves_the_kept_row_out_of_the_session(
+    driver: Driver,
+):
+    """Joining a session begins a transaction, which the update would then commit and
+    close: /help, which reads nothing of the person, is spared that."""
+    person = Person(id=9_500_000_003)
+    await driver.send(person, "/start")
+    await driver.send(person, "/help")  # read and kept
+    attached: list[object] = []
+
+    def note(_session: Any, instance: object) -> None:
+        if isinstance(instance, PersonRow):
+            attached.append(instance)
+
+    event.listen(Session, "after_attach", note)
+    try:
+        assert "/follow" in (await driver.send(person, "/help")).text
+        assert attached == []
+        # A screen that changes the row gets it in the update's session, and the change
+        # is saved.
+        await driver.send(person, "/language")
+        await driver.press(person, "Русский")
+        assert len(attached) == 1
+    finally:
+        event.remove(Session, "after_attach", note)
     assert "Русский" in (await driver.send(person, "/start")).text
 
 
