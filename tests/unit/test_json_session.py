@@ -12,13 +12,20 @@ from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import ClientDecodeError, TelegramAPIError, TelegramBadRequest
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 from aiohttp import web
 
 from bot.json_session import JsonBodySession
 
 MESSAGE = {"message_id": 7, "date": 1, "chat": {"id": 42, "type": "private"}, "text": "hi"}
+# A sent message as Telegram returns it: with the formatting and the keyboard just sent.
+ECHOING = {
+    **MESSAGE,
+    "entities": [{"type": "bold", "offset": 0, "length": 2}],
+    "reply_markup": {"inline_keyboard": [[{"text": "Menu", "callback_data": "menu"}]]},
+    "link_preview_options": {"is_disabled": True},
+}
 
 
 class Recorder:
@@ -37,7 +44,16 @@ class Recorder:
         if fields.get("text") == "refuse":
             body = {"ok": False, "error_code": 400, "description": "Bad Request: refused"}
             return web.json_response(body, status=400)
-        return web.json_response({"ok": True, "result": MESSAGE})
+        if fields.get("text") == "refuse with 200":
+            body = {"ok": False, "error_code": 400, "description": "Bad Request: odd"}
+            return web.json_response(body)
+        if fields.get("text") == "garbled":
+            return web.Response(text="<html>proxy error</html>")
+        if fields.get("text") == "no chat":
+            return web.json_response({"ok": True, "result": {"message_id": 1, "date": 1}})
+        if method == "answerCallbackQuery":
+            return web.json_response({"ok": True, "result": True})
+        return web.json_response({"ok": True, "result": ECHOING})
 
 
 @pytest.fixture
@@ -89,3 +105,26 @@ async def test_telegram_refusals_read_as_before(wire: tuple[Recorder, Bot]):
     _, bot = wire
     with pytest.raises(TelegramBadRequest, match="refused"):
         await bot.send_message(42, "refuse")
+
+
+async def test_a_sent_message_comes_back_without_what_the_call_repeats(
+    wire: tuple[Recorder, Bot],
+):
+    _, bot = wire
+    sent = await bot.send_message(42, "<b>hi</b>")
+    assert (sent.message_id, sent.chat.id, sent.text) == (7, 42, "hi")
+    assert sent.entities is None and sent.reply_markup is None
+    assert sent.link_preview_options is None
+    assert await bot.answer_callback_query("1") is True
+
+
+async def test_answers_that_are_not_a_success_raise_aiogram_s_errors(
+    wire: tuple[Recorder, Bot],
+):
+    _, bot = wire
+    with pytest.raises(TelegramAPIError, match="odd"):
+        await bot.send_message(42, "refuse with 200")
+    with pytest.raises(ClientDecodeError):
+        await bot.send_message(42, "garbled")
+    with pytest.raises(ClientDecodeError):
+        await bot.send_message(42, "no chat")
