@@ -220,6 +220,8 @@ async def visible_case(session: AsyncSession, case_id: int) -> Case | None:
 class CaseFacts:
     """What a case's card shows that is the same for every reader, in every language."""
 
+    # The case's row as read with the rest (its visibility is read anew for each card).
+    case: Case
     texts: dict[str, CaseText]
     followers: int
     letters: int
@@ -313,7 +315,7 @@ class CardFacts:
         # cannot expire what every later reader shares.
         facts = await _facts(session, case_id)
         if facts is not None:
-            for row in (*facts.texts.values(), facts.next_hearing):
+            for row in (facts.case, *facts.texts.values(), facts.next_hearing):
                 if row is not None and row in session:
                     session.expunge(row)
         return facts
@@ -336,8 +338,9 @@ async def _shared(
 
 
 async def _facts(session: AsyncSession, case_id: int) -> CaseFacts | None:
+    case = await repo.by_id(session, case_id)
     texts = (await repo.texts(session, [case_id])).get(case_id, {})
-    if not texts:
+    if case is None or not texts:
         return None
     latest = None
     update = await updates_repo.latest_public_with_text(session, case_id)
@@ -350,6 +353,7 @@ async def _facts(session: AsyncSession, case_id: int) -> CaseFacts | None:
         if action_texts:
             action = (urgent.id, urgent.deadline, action_texts)
     return CaseFacts(
+        case=case,
         texts=texts,
         followers=await repo.followers(session, case_id),
         letters=await repo.letters_total(session, case_id),
@@ -378,11 +382,11 @@ async def card(
     )
     if view is None:
         return None
-    case, following, taken = view
-    if case.visibility != Visibility.PUBLIC:
+    visibility, following, taken = view
+    if visibility != Visibility.PUBLIC:
         return None
     return CaseCard(
-        case=case,
+        case=known.case,
         text=pick_text(known.texts, chain),
         followers=known.followers,
         letters=known.letters,

@@ -60,7 +60,7 @@ async def change_status(
 
 # Built once: every card a supporter opens asks it.
 _READER_VIEW = select(
-    Case,
+    col(Case.visibility),
     exists()
     .where(
         col(Follow.case_id) == col(Case.id),
@@ -78,9 +78,9 @@ _READER_VIEW = select(
 
 async def reader_view(
     session: AsyncSession, case_id: int, person_id: int | None, action_id: int | None
-) -> tuple[Case, bool, bool] | None:
-    """The case (any visibility), whether the person follows it and whether they have
-    taken the action `action_id`, in one statement; None if there is no such case."""
+) -> tuple[Visibility, bool, bool] | None:
+    """The case's visibility, whether the person follows it and whether they have taken
+    the action `action_id`, in one statement; None if there is no such case."""
     row = (
         await session.execute(
             _READER_VIEW, {"case": case_id, "person": person_id, "action": action_id}
