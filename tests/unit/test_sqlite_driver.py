@@ -1,9 +1,12 @@
-"""The SQLite driver under the engine: one trip to the connection's thread per statement,
-none for a commit or rollback with nothing to end, and everything SQLAlchemy relies on
-(rows, row counts, RETURNING, inserted keys, errors, rollback, streaming) as before."""
+"""The SQLite driver under the engine: one trip to the connection's thread per write, none
+for a read or for a commit or rollback with nothing to end, and everything SQLAlchemy
+relies on (rows, row counts, RETURNING, inserted keys, errors, rollback, streaming) as
+before."""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, cast
@@ -11,7 +14,7 @@ from typing import Any, cast
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, exc, insert, select, update
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.engine import create_engine, create_sessionmaker
 from db.sqlite_driver import QuickConnection
@@ -47,7 +50,7 @@ def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
-async def test_a_read_is_one_trip_and_its_session_ends_without_another(
+async def test_a_read_makes_no_trip_and_its_session_ends_without_one(
     engine: AsyncEngine, trips: list[str]
 ):
     sessions = create_sessionmaker(engine)
@@ -56,7 +59,48 @@ async def test_a_read_is_one_trip_and_its_session_ends_without_another(
         trips.clear()
         assert list(await session.scalars(select(NOTES.c.id))) == []
         await session.commit()
-    assert trips == ["run"]
+    assert trips == []
+
+
+async def test_a_read_within_a_write_sees_it(engine: AsyncEngine, trips: list[str]):
+    sessions = create_sessionmaker(engine)
+    async with sessions() as session:
+        await session.execute(insert(NOTES).values(body="mine"))
+        assert list(await session.scalars(select(NOTES.c.body))) == ["mine"]
+        await session.rollback()
+    assert trips == ["run", "rollback"]  # the insert and its undoing; the read on the loop
+
+
+async def test_a_read_does_not_wait_for_another_s_write_lock_and_a_write_waits_off_the_loop(
+    engine: AsyncEngine, tmp_path: Path
+):
+    sessions = create_sessionmaker(engine)
+    async with sessions() as session, session.begin():
+        await session.execute(insert(NOTES).values(body="committed"))
+    other = sqlite3.connect(tmp_path / "driver.sqlite3", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    other.execute("INSERT INTO notes (body) VALUES ('not yet')")
+    try:
+        async with sessions() as session:
+            # WAL: the read sees what was committed, at once, though the lock is held.
+            assert list(await session.scalars(select(NOTES.c.body))) == ["committed"]
+        writing = asyncio.ensure_future(write(sessions, "waits"))
+        # The write waits on its thread for the lock; the loop meanwhile runs on.
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert not writing.done()
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    await writing
+    async with sessions() as session:
+        bodies = list(await session.scalars(select(NOTES.c.body).order_by(NOTES.c.id)))
+    assert bodies == ["committed", "not yet", "waits"]
+
+
+async def write(sessions: async_sessionmaker[AsyncSession], body: str) -> None:
+    async with sessions() as session, session.begin():
+        await session.execute(insert(NOTES).values(body=body))
 
 
 async def test_writes_rows_counts_keys_and_returning(engine: AsyncEngine, trips: list[str]):
