@@ -2,10 +2,14 @@
 
 Each bot runs as its own process, polling the emulator (this process) over loopback.
 Saturation: PEOPLE people each send their messages one after another, waiting for every
-answer, all at once; the figure is answered updates a second. Latency: one message every
-10 ms (100 updates a second, each from the next person) for the given seconds; the
-figure is the 99th percentile from sending to the answer. The send budget is lifted: this
-is the bot's own speed, not Telegram's limit. Prints the figures; asserts nothing.
+answer, all at once; the figure is answered updates a second. Both bots run from the
+start, and each round measures the bare bot and then Umid on every workload, so that
+each ratio compares two figures taken seconds apart (the speed of a virtual machine
+drifts by a third within a minute); the table gives the medians over the rounds, and the
+lowest and highest ratio. Latency: one message every 10 ms (100 updates a second, each
+from the next person) for the given seconds; the figure is the 99th percentile from
+sending to the answer. The send budget is lifted: this is the bot's own speed, not
+Telegram's limit. Prints the figures; asserts nothing.
 
     .venv/bin/python -m benchmarks.speed [--database-url postgresql+asyncpg://...]
 
@@ -32,7 +36,7 @@ from pathlib import Path
 from benchmarks.spike import LANGUAGES, demo_storage
 from bot.crypto import generate_key
 from bot.emulator import EmulatedUser, Emulator
-from bot.emulator.server import serve
+from bot.emulator.server import RunningEmulator, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKLOADS = {"/help": "/help", "case card": "/case Tadzhimuratov"}
@@ -113,97 +117,117 @@ def unlimited_env(database_url: str, key: str) -> dict[str, str]:
     }
 
 
-async def measure(
-    command: list[str], env: dict[str, str], emulator: Emulator, args: argparse.Namespace
-) -> dict[str, Figures]:
+@dataclass
+class Running:
+    """One bot process, its emulator and the people who talk to it."""
+
+    name: str
+    bot: subprocess.Popen[bytes]
+    emulator: Emulator
+    server: RunningEmulator
+    people: list[EmulatedUser]
+
+
+async def start(
+    name: str, command: list[str], env: dict[str, str], emulator: Emulator, server: RunningEmulator,
+    args: argparse.Namespace,
+) -> Running:  # fmt: skip
     bot = subprocess.Popen(command, cwd=ROOT, env=env)
-    try:
-        while not any(name == "getUpdates" for name, _ in emulator.calls):
-            await asyncio.sleep(0.05)
-        people = [emulator.add_user(LANGUAGES[i % len(LANGUAGES)]) for i in range(args.people)]
-        await asyncio.gather(*(answer(emulator, u, "/start") for u in people))
-        found = {}
-        for name, text in WORKLOADS.items():
-            if args.only and name not in args.only:
-                continue
-            before = cpu_seconds(bot.pid)
-            rate = await saturation(emulator, people, text, args.each)
-            after = cpu_seconds(bot.pid)
-            cpu = (
-                1000 * (after - before) / (len(people) * args.each)
-                if before is not None and after is not None
-                else None
-            )
-            p99 = await paced(emulator, people, text, args.seconds)
-            found[name] = Figures(rate, p99, cpu)
-        return found
-    finally:
-        # py-spy writes its profile on an interrupt, and passes it on to the bot.
-        bot.send_signal(signal.SIGINT if args.profile else signal.SIGTERM)
-        bot.wait(60)
+    while not any(method == "getUpdates" for method, _ in emulator.calls):
+        await asyncio.sleep(0.05)
+    people = [emulator.add_user(LANGUAGES[i % len(LANGUAGES)]) for i in range(args.people)]
+    await asyncio.gather(*(answer(emulator, u, "/start") for u in people))
+    return Running(name, bot, emulator, server, people)
+
+
+async def saturated(running: Running, text: str, each: int) -> Figures:
+    """Answered updates a second at saturation, and the CPU each took (latency unset)."""
+    before = cpu_seconds(running.bot.pid)
+    rate = await saturation(running.emulator, running.people, text, each)
+    after = cpu_seconds(running.bot.pid)
+    count = len(running.people) * each
+    cpu = 1000 * (after - before) / count if before is not None and after is not None else None
+    return Figures(rate, float("nan"), cpu)
+
+
+async def stop(running: Running, profiled: bool) -> None:
+    # py-spy writes its profile on an interrupt, and passes it on to the bot.
+    running.bot.send_signal(signal.SIGINT if profiled else signal.SIGTERM)
+    await asyncio.to_thread(running.bot.wait, 60)
+    await running.server.stop()
+
+
+def umid_command(args: argparse.Namespace) -> list[str]:
+    command = [sys.executable, "-m", "bot", "run"]
+    if not args.profile:
+        return command
+    spy = shutil.which("py-spy", path=str(Path(sys.executable).parent))
+    if spy is None:
+        raise SystemExit("--profile needs py-spy: .venv/bin/pip install py-spy")
+    return [spy, "record", "--format", "raw", "--rate", "200", "--nonblocking",
+            "-o", args.profile, "--", *command]  # fmt: skip
+
+
+def median(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return statistics.median(known) if known else None
 
 
 async def main(args: argparse.Namespace) -> None:
     folder = Path(tempfile.mkdtemp(prefix="umid-speed-"))
     database_url = args.database_url or f"sqlite+aiosqlite:///{folder / 'speed.sqlite3'}"
-    results: dict[str, dict[str, Figures]] = {}
-    for who in ("bare aiogram", "Umid"):
-        emulator = Emulator(flood_limit=1_000_000, open_chats=True)
-        server = await serve(emulator, 0, with_page=False)
-        env = {**os.environ, "BOT_TOKEN": emulator.token, "TELEGRAM_API_URL": server.url}
-        if who == "Umid":
-            key = generate_key()
-            storage = await demo_storage(database_url, key, emulator.token, server.url)
-            await storage.engine.dispose()
-            env |= unlimited_env(database_url, key)
-            command = [sys.executable, "-m", "bot", "run"]
-            if args.profile:
-                spy = shutil.which("py-spy", path=str(Path(sys.executable).parent))
-                if spy is None:
-                    raise SystemExit("--profile needs py-spy: .venv/bin/pip install py-spy")
-                command = [
-                    spy,
-                    "record",
-                    "--format",
-                    "raw",
-                    "--rate",
-                    "200",
-                    "--nonblocking",
-                    "-o",
-                    args.profile,
-                    "--",
-                    *command,
-                ]
-        else:
-            command = [sys.executable, "-m", "benchmarks.bare_echo"]
-        try:
-            results[who] = await measure(command, env, emulator, args)
-        finally:
-            await server.stop()
+    workloads = [name for name in WORKLOADS if not args.only or name in args.only]
+    bots: dict[str, Running] = {}
+    try:
+        for who in ("bare aiogram", "Umid"):
+            emulator = Emulator(flood_limit=1_000_000, open_chats=True)
+            server = await serve(emulator, 0, with_page=False)
+            env = {**os.environ, "BOT_TOKEN": emulator.token, "TELEGRAM_API_URL": server.url}
+            if who == "Umid":
+                key = generate_key()
+                storage = await demo_storage(database_url, key, emulator.token, server.url)
+                await storage.engine.dispose()
+                env |= unlimited_env(database_url, key)
+                command = umid_command(args)
+            else:
+                command = [sys.executable, "-m", "benchmarks.bare_echo"]
+            bots[who] = await start(who, command, env, emulator, server, args)
+        rounds: dict[str, list[tuple[Figures, Figures]]] = {name: [] for name in workloads}
+        for _ in range(args.rounds):
+            for name in workloads:
+                bare = await saturated(bots["bare aiogram"], WORKLOADS[name], args.each)
+                umid = await saturated(bots["Umid"], WORKLOADS[name], args.each)
+                rounds[name].append((bare, umid))
+        umid_bot = bots["Umid"]
+        p99 = {
+            name: await paced(umid_bot.emulator, umid_bot.people, WORKLOADS[name], args.seconds)
+            for name in workloads
+        }
+    finally:
+        for running in bots.values():
+            await stop(running, bool(args.profile) and running.name == "Umid")
     engine = "PostgreSQL" if database_url.startswith("postgresql") else "SQLite"
     print(
-        f"\n{args.people} people; saturation: {args.each} messages each; "
-        f"latency: 100 updates/s for {args.seconds:.0f} s; Umid on {engine}"
+        f"\n{args.people} people; saturation: {args.rounds} rounds of {args.each} messages "
+        f"each, the two bots alternately; latency: 100 updates/s for {args.seconds:.0f} s; "
+        f"Umid on {engine}"
     )
     print(
-        "| workload | Umid updates/s | bare aiogram updates/s | ratio | Umid p99 at 100/s "
-        "| CPU per update, Umid / bare |"
+        "| workload | Umid updates/s | bare aiogram updates/s | ratio (lowest-highest) "
+        "| Umid p99 at 100/s | CPU per update, Umid / bare |"
     )
     print("|---|---|---|---|---|---|")
-    bare = next(iter(results["bare aiogram"].values()))
-    anchor = bare.saturation
-    for name in WORKLOADS:
-        if name not in results["Umid"]:
-            continue
-        umid = results["Umid"][name]
-        cpu = (
-            f"{umid.cpu_ms:.1f} / {bare.cpu_ms:.1f} ms"
-            if umid.cpu_ms is not None and bare.cpu_ms is not None
-            else "-"
-        )
+    for name in workloads:
+        pairs = rounds[name]
+        ratios = sorted(umid.saturation / bare.saturation for bare, umid in pairs)
+        umid_cpu = median([umid.cpu_ms for _, umid in pairs])
+        bare_cpu = median([bare.cpu_ms for bare, _ in pairs])
+        cpu = f"{umid_cpu:.1f} / {bare_cpu:.1f} ms" if umid_cpu and bare_cpu else "-"
         print(
-            f"| {name} | {umid.saturation:.0f} | {anchor:.0f} | {umid.saturation / anchor:.2f} "
-            f"| {umid.p99_ms:.0f} ms | {cpu} |"
+            f"| {name} | {statistics.median(u.saturation for _, u in pairs):.0f} "
+            f"| {statistics.median(b.saturation for b, _ in pairs):.0f} "
+            f"| {statistics.median(ratios):.2f} ({ratios[0]:.2f}-{ratios[-1]:.2f}) "
+            f"| {p99[name]:.0f} ms | {cpu} |"
         )
 
 
@@ -212,6 +236,7 @@ if __name__ == "__main__":
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--people", type=int, default=100)
     parser.add_argument("--each", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--only", action="append", choices=list(WORKLOADS))
     parser.add_argument("--profile", default=None, metavar="FILE")
