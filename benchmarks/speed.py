@@ -30,6 +30,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,6 +152,20 @@ async def saturated(running: Running, text: str, each: int) -> Figures:
     return Figures(rate, float("nan"), cpu)
 
 
+@contextmanager
+def paused(running: Running, args: argparse.Namespace) -> Iterator[None]:
+    """The other bot stopped while one is measured: even idle, Umid's delivery engine and
+    scheduler wake up, and either bot's polling would take CPU from the one measured.
+    (Not under --profile: the process started is py-spy's.)"""
+    if not args.profile:
+        running.bot.send_signal(signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        if not args.profile:
+            running.bot.send_signal(signal.SIGCONT)
+
+
 async def stop(running: Running, profiled: bool) -> None:
     # py-spy writes its profile on an interrupt, and passes it on to the bot.
     running.bot.send_signal(signal.SIGINT if profiled else signal.SIGTERM)
@@ -192,17 +208,20 @@ async def main(args: argparse.Namespace) -> None:
             else:
                 command = [sys.executable, "-m", "benchmarks.bare_echo"]
             bots[who] = await start(who, command, env, emulator, server, args)
+        bare_bot, umid_bot = bots["bare aiogram"], bots["Umid"]
         rounds: dict[str, list[tuple[Figures, Figures]]] = {name: [] for name in workloads}
         for _ in range(args.rounds):
             for name in workloads:
-                bare = await saturated(bots["bare aiogram"], WORKLOADS[name], args.each)
-                umid = await saturated(bots["Umid"], WORKLOADS[name], args.each)
+                with paused(umid_bot, args):
+                    bare = await saturated(bare_bot, WORKLOADS[name], args.each)
+                with paused(bare_bot, args):
+                    umid = await saturated(umid_bot, WORKLOADS[name], args.each)
                 rounds[name].append((bare, umid))
-        umid_bot = bots["Umid"]
-        p99 = {
-            name: await paced(umid_bot.emulator, umid_bot.people, WORKLOADS[name], args.seconds)
-            for name in workloads
-        }
+        with paused(bare_bot, args):
+            p99 = {
+                name: await paced(umid_bot.emulator, umid_bot.people, WORKLOADS[name], args.seconds)
+                for name in workloads
+            }
     finally:
         for running in bots.values():
             await stop(running, bool(args.profile) and running.name == "Umid")
