@@ -286,10 +286,11 @@ def follow_ups_of(batch: str) -> str:
 
 
 async def withdraw_in_flight(session: AsyncSession, batch: str) -> list[int]:
-    """Withdraw the batch's pending or held deliveries (as `withdraw`), and return the
-    people whose delivery was withdrawn: a worker may hold it leased in memory and send
-    it anyway. In one statement, so a row a worker records as sent meanwhile is
-    either withdrawn and returned here, or left alone (and sent, for `sent_in_batch`)."""
+    """Withdraw the batch's pending or held deliveries (they no longer apply: a moved or
+    cancelled hearing), and return the people whose delivery was withdrawn: a worker may
+    hold it leased in memory and send it anyway. In one statement, so a row a worker
+    records as sent meanwhile is either withdrawn and returned here, or left alone (and
+    sent, for `sent_in_batch`)."""
     result = await session.execute(
         update(Delivery)
         .where(
