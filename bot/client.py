@@ -20,7 +20,7 @@ from bot.crypto import IdentityCipher
 from bot.json_session import JsonBodySession
 from bot.middlewares.db import CommitBeforeRequest
 from bot.middlewares.sent import RememberSent
-from bot.pacing import Lane, PacedRequests, SendBudget, build_budget
+from bot.pacing import Lane, PacedRequests, SendBudget, build_budget, departure_trace
 from bot.retry import RetryMiddleware
 from config import Settings
 
@@ -69,7 +69,7 @@ def build_bot(
     lane) does neither: its worker retries through the outbox, which keeps those ids.
     """
     server = TelegramAPIServer.from_base(settings.telegram_api_url)
-    session = JsonBodySession(api=server)
+    session = JsonBodySession(api=server, trace_configs=[departure_trace()])
     session.middleware(KeepResponseModels())
     # Outermost first: the update's work is committed before any wait for a slot.
     session.middleware(CommitBeforeRequest())

@@ -19,10 +19,13 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, cast
 
+from aiogram import __version__ as aiogram_version
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods.base import Response
-from aiohttp import ClientError, ClientTimeout
+from aiohttp import ClientError, ClientSession, ClientTimeout, TraceConfig
+from aiohttp.hdrs import USER_AGENT
+from aiohttp.http import SERVER_SOFTWARE
 from pydantic import ValidationError
 
 if TYPE_CHECKING:
@@ -37,7 +40,27 @@ ECHOED = ("entities", "caption_entities", "reply_markup", "link_preview_options"
 
 
 class JsonBodySession(AiohttpSession):
-    """An AiohttpSession that sends calls without files as a JSON body."""
+    """An AiohttpSession that sends calls without files as a JSON body.
+
+    `trace_configs` are aiohttp's request hooks, for every call (the send budget's
+    departure gate among them)."""
+
+    def __init__(self, *, trace_configs: list[TraceConfig] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.trace_configs = list(trace_configs or ())
+
+    async def create_session(self) -> ClientSession:
+        """aiogram's own session, with the trace configs."""
+        if self._should_reset_connector:
+            await self.close()
+        if self._session is None or self._session.closed:
+            self._session = ClientSession(
+                connector=self._connector_type(**self._connector_init),
+                headers={USER_AGENT: f"{SERVER_SOFTWARE} aiogram/{aiogram_version}"},
+                trace_configs=self.trace_configs or None,
+            )
+            self._should_reset_connector = False
+        return self._session
 
     def build_json_body(self, bot: Bot, method: TelegramMethod[Any]) -> bytes | None:
         """The call's fields as a JSON body, or None when it carries a file.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.crypto import IdentityCipher
 from bot.pacing.budget import BudgetStats, LocalBudget, ReplyLost, SendBudget
 from bot.pacing.gcra import Lane, Limits
-from bot.pacing.middleware import PacedRequests, prepaced
+from bot.pacing.middleware import PacedRequests, departure_trace, prepaced
 from config import Settings
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "ReplyLost",
     "SendBudget",
     "build_budget",
+    "departure_trace",
     "prepaced",
 ]
 

@@ -67,7 +67,8 @@ class SendBudget(ABC):
         return max(self.limits.margin / 2, 0.002)
 
     async def leave(self, *, paid: bool = False) -> None:
-        """The last step before a granted request leaves this process.
+        """The last step of a granted request, just before its bytes are written (the
+        pacing middleware's departure trace calls it there).
 
         A slot is a time on the schedule; a busy event loop can wake several senders late
         and at once, and Telegram would see them arrive together. This gate lets requests
