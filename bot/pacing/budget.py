@@ -11,11 +11,16 @@ import logging
 import time
 from abc import ABC, abstractmethod
 from collections import deque
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from bot.pacing.gcra import Book, Lane, Limits, Verdict
 
 log = logging.getLogger(__name__)
+
+# When the slot last granted in this task was due (event loop clock): the request that
+# follows is sent in the same task, or in one aiohttp starts from it.
+_slot_due: ContextVar[float | None] = ContextVar("umid_slot_due", default=None)
 
 
 class ReplyLost(Exception):
@@ -58,6 +63,9 @@ class SendBudget(ABC):
     async def close(self) -> None:
         """Release connections, if any."""
 
+    # Whether other processes take slots of the same schedule.
+    shared = True
+
     @property
     def late_tolerance(self) -> float:
         """How late a slot may be reached and still be used.
@@ -66,9 +74,37 @@ class SendBudget(ABC):
         always fire a little late; a margin of zero must not refuse every slot."""
         return max(self.limits.margin / 2, 0.002)
 
-    async def leave(self, *, paid: bool = False) -> None:
+    async def depart(self, *, paid: bool = False, bulk: bool = False) -> None:
         """The last step of a granted request, just before its bytes are written (the
         pacing middleware's departure trace calls it there).
+
+        A request that gets here later than its slot allows (the process was held up on
+        its way from the schedule to the socket) would reach Telegram together with the
+        next slot's request, perhaps another process's: it takes a new slot first, and
+        the late one is left unused. Then it passes this process's own gate (`leave`)."""
+        due = _slot_due.get()
+        now = asyncio.get_running_loop().time()
+        if self.shared and due is not None and now - due > self.late_tolerance:
+            self.stats.late += 1
+            await self._regain(paid, bulk)
+        await self.leave(paid=paid)
+
+    async def _regain(self, paid: bool, bulk: bool) -> None:
+        """A new global slot, reached in time, in the request's own lane; its chat's turn
+        was taken already."""
+        lane = Lane.BULK if bulk else Lane.INTERACTIVE
+        loop = asyncio.get_running_loop()
+        while True:
+            asked = loop.time()
+            verdict, wait = await self._decide(lane, None, paid=paid, max_wait=float("inf"))
+            if verdict is Verdict.GO:
+                if await self._on_time(asked, wait):
+                    return
+            else:
+                await asyncio.sleep(wait)
+
+    async def leave(self, *, paid: bool = False) -> None:
+        """This process's own gate, the last wait before a request's bytes are written.
 
         A slot is a time on the schedule; a busy event loop can wake several senders late
         and at once, and Telegram would see them arrive together. This gate lets requests
@@ -134,6 +170,7 @@ class SendBudget(ABC):
         if (ahead := due - loop.time()) > 0:
             await asyncio.sleep(ahead)
         if loop.time() - due <= self.late_tolerance:
+            _slot_due.set(due)
             return True
         self.stats.late += 1
         return False
@@ -171,6 +208,9 @@ class LocalBudget(SendBudget):
     """The schedule in this process's memory."""
 
     PRUNE_AT = 10_000
+    # A request held up after its slot is spaced by `leave`, which counts when this
+    # process's requests really go, and no other process sends on this schedule.
+    shared = False
 
     def __init__(self, limits: Limits) -> None:
         super().__init__(limits)

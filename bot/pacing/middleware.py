@@ -6,7 +6,7 @@ after a flood wait, and is given up only after its deadline, logged and counted.
 delivery engine's bot waits in the bulk lane; its worker reserves the slot itself (it
 must re-check its lease in between) and sends inside `prepaced()`.
 
-A granted request leaves through the budget's last gate (`SendBudget.leave`) at the
+A granted request leaves through the budget's last gate (`SendBudget.depart`) at the
 moment its bytes are written, not when the middleware hands it on: between the two lie
 aiohttp's connection pool and, on Python 3.11, a turn of the event loop for the task that
 writes the body. A busy loop or a process the OS set aside for a moment stretched that
@@ -51,6 +51,7 @@ class _Departure:
 
     budget: SendBudget
     paid: bool
+    bulk: bool
     gone: bool = False
 
 
@@ -64,7 +65,7 @@ async def _before_first_chunk(
     departure = _departing.get()
     if departure is not None and not departure.gone:
         departure.gone = True
-        await departure.budget.leave(paid=departure.paid)
+        await departure.budget.depart(paid=departure.paid, bulk=departure.bulk)
 
 
 def departure_trace() -> TraceConfig:
@@ -164,9 +165,9 @@ class PacedRequests(BaseRequestMiddleware):
         (or here, on a session without the departure trace)."""
         traces = getattr(getattr(bot, "session", None), "trace_configs", ())
         if not any(_before_first_chunk in trace.on_request_chunk_sent for trace in traces):
-            await self.budget.leave(paid=paid)
+            await self.budget.depart(paid=paid, bulk=self.lane is Lane.BULK)
             return await make_request(bot, method)
-        token = _departing.set(_Departure(self.budget, paid))
+        token = _departing.set(_Departure(self.budget, paid, bulk=self.lane is Lane.BULK))
         try:
             return await make_request(bot, method)
         finally:
