@@ -7,6 +7,9 @@ it again, with growing pauses, until the service answers or PATIENCE runs out. A
 fails before anything is sent (the session commits before each request to Telegram), so
 handling it again sends its answer once; a write after the answer that failed could send
 that answer twice, which is better than none.
+
+The delivery worker waits out an outage the same way (`patiently`) for its claims and for
+the results it records: a lost result would send its message again when the lease ends.
 """
 
 from __future__ import annotations
@@ -14,13 +17,15 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import ErrorEvent, Update
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PATIENCE = 300.0
 FIRST_PAUSE, LONGEST_PAUSE = 0.5, 10.0
@@ -72,25 +77,39 @@ def not_an_outage(event: ErrorEvent) -> bool:
     return not is_outage(event.exception)
 
 
+async def patiently(
+    attempt: Callable[[], Awaitable[T]], *, what: str, patience: float = PATIENCE
+) -> T:
+    """`attempt()`, made again with growing pauses while the database or Redis does not
+    answer, for at most `patience` seconds; any other error, or the last outage, is
+    raised. `attempt` must be safe to make again: one transaction, say, which an outage
+    rolls back. `what` names it in the log (no ids, no people)."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + patience
+    pause = FIRST_PAUSE
+    while True:
+        try:
+            return await attempt()
+        except Exception as exc:
+            if not is_outage(exc) or loop.time() + pause > give_up:
+                raise
+            log.warning(
+                "%s held: the database or Redis did not answer (%s); again in %.1f s",
+                what,
+                type(exc).__name__,
+                pause,
+            )
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, LONGEST_PAUSE)
+
+
 class PatientDispatcher(Dispatcher):
     """A dispatcher that handles an update again while the database or Redis is down."""
 
     patience = PATIENCE
 
     async def feed_update(self, bot: Bot, update: Update, **kwargs: Any) -> Any:
-        loop = asyncio.get_running_loop()
-        give_up = loop.time() + self.patience
-        pause = FIRST_PAUSE
-        while True:
-            try:
-                return await super().feed_update(bot, update, **kwargs)
-            except Exception as exc:
-                if not is_outage(exc) or loop.time() + pause > give_up:
-                    raise
-                log.warning(
-                    "update held: the database or Redis did not answer (%s); again in %.1f s",
-                    type(exc).__name__,
-                    pause,
-                )
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, LONGEST_PAUSE)
+        feed = super().feed_update
+        return await patiently(
+            lambda: feed(bot, update, **kwargs), what="update", patience=self.patience
+        )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import logging
 import random
 import time
@@ -33,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.crypto import IdentityCipher
 from bot.delivery.quiet import quiet_until
 from bot.delivery.specs import Spec, UnreadableSpec, read_spec
+from bot.outage import patiently
 from bot.pacing import SendBudget, prepaced
 from db.models import DeliveryMode, DeliveryState
 from db.repositories import outbox as repo
@@ -209,8 +211,12 @@ class DeliveryWorker:
         # Claim no more than can be sent well within the lease at the configured rate.
         fits = int(self.budget.limits.rate * self.config.lease.total_seconds() / 4)
         limit = max(1, min(self.config.batch, fits))
-        async with self.sessionmaker() as session, session.begin():
-            return await repo.claim(session, utcnow(), limit, self.config.lease)
+
+        async def claim() -> list[Claimed]:
+            async with self.sessionmaker() as session, session.begin():
+                return await repo.claim(session, utcnow(), limit, self.config.lease)
+
+        return await patiently(claim, what="outbox claim")
 
     # ------------------------------------------------------------------ sending
 
@@ -356,7 +362,9 @@ class DeliveryWorker:
                 except TimeoutError:
                     break
             try:
-                await self._apply(ops)
+                # A result not recorded is a message sent twice once its lease ends: a
+                # database that restarts (or a pooled connection it closed) is waited out.
+                await patiently(functools.partial(self._apply, ops), what="delivery results")
             except Exception:
                 log.exception("could not record %d delivery results", len(ops))
             finally:

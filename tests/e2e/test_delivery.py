@@ -11,6 +11,7 @@ import pytest
 from aiogram import Bot
 from pydantic import SecretStr
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlmodel import col
 
 from bot.client import build_bot
@@ -29,6 +30,7 @@ from config import Settings
 from db.models import Broadcast, Delivery, Hearing, Person
 from db.repositories import cases as cases_repo
 from db.repositories import follows as follows_repo
+from db.repositories import outbox as outbox_repo
 from db.types import utcnow
 from tests.conftest import SMALL_CASES
 
@@ -344,3 +346,42 @@ async def test_a_spec_that_no_longer_reads_is_skipped_counted_and_logged_by_kind
         for kind in ("petition", "update", "petition")
     )
     assert "Testov" not in caplog.text
+
+
+async def test_results_are_recorded_through_a_database_outage(env: Env, monkeypatch, caplog):
+    users = await env.followers(6)
+    await env.import_text(RELEASED)
+    # The first attempt to record what was sent meets a database that is not there (a
+    # restart, or a pooled connection it closed meanwhile).
+    mark_sent_many = outbox_repo.mark_sent_many
+    outages = [OperationalError("UPDATE deliveries", {}, ConnectionResetError())]
+
+    async def flaky(session, rows):
+        if outages:
+            raise outages.pop()
+        return await mark_sent_many(session, rows)
+
+    monkeypatch.setattr(outbox_repo, "mark_sent_many", flaky)
+    # A short lease: a result lost would send its message again once it ends.
+    worker = env.worker(lease=dt.timedelta(seconds=3))
+    await worker.run(until_idle=True)
+    assert [len(received(env.emulator, user)) for user in users] == [1] * 6
+    assert await states(env.storage) == {"sent": 6}
+    assert not outages and "delivery results held" in caplog.text
+
+
+async def test_the_worker_waits_out_a_database_outage_when_it_claims(env: Env, monkeypatch):
+    users = await env.followers(3)
+    await env.import_text(RELEASED)
+    claim = outbox_repo.claim
+    outages = [OperationalError("UPDATE deliveries", {}, ConnectionRefusedError())]
+
+    async def flaky(*args, **kwargs):
+        if outages:
+            raise outages.pop()
+        return await claim(*args, **kwargs)
+
+    monkeypatch.setattr(outbox_repo, "claim", flaky)
+    await env.worker().run(until_idle=True)
+    assert [len(received(env.emulator, user)) for user in users] == [1] * 3
+    assert not outages
