@@ -260,3 +260,23 @@ async def test_retry_middleware_leaves_floods_to_the_pacer():
     with pytest.raises(TelegramRetryAfter):
         await through(RetryMiddleware(attempts=3, base_delay=0.0), api, method)
     assert api.calls == 1
+
+
+async def test_no_wait_shorter_than_the_loop_can_time_is_slept(monkeypatch):
+    # asyncio's selector wakes in whole milliseconds: a shorter sleep lasts longer than
+    # asked, and at 1000 a second each such sleep pushed the next send later.
+    budget = LocalBudget(Limits(rate=1000.0, chat_burst=10**6))
+    slept: list[float] = []
+    sleep = asyncio.sleep
+
+    async def timed(delay: float, *args: Any) -> Any:
+        slept.append(delay)
+        return await sleep(delay, *args)
+
+    monkeypatch.setattr(asyncio, "sleep", timed)
+    deadline = asyncio.get_running_loop().time() + 60
+    for chat in range(200):
+        await budget.interactive(chat, deadline=deadline)
+        await budget.depart()
+    assert slept and min(slept) > 0.001
+    assert len(budget._left[False]) == 200  # every one went, none twice
