@@ -101,22 +101,8 @@ class SendBudget(ABC):
         now = asyncio.get_running_loop().time()
         if self.shared and due is not None and now - due > self.late_tolerance:
             self.stats.late += 1
-            await self._regain(paid, bulk)
+            await self._next_slot(Lane.BULK if bulk else Lane.INTERACTIVE, None, paid)
         await self.leave(paid=paid)
-
-    async def _regain(self, paid: bool, bulk: bool) -> None:
-        """A new global slot, reached in time, in the request's own lane; its chat's turn
-        was taken already."""
-        lane = Lane.BULK if bulk else Lane.INTERACTIVE
-        loop = asyncio.get_running_loop()
-        while True:
-            asked = loop.time()
-            verdict, wait = await self._decide(lane, None, paid=paid, max_wait=float("inf"))
-            if verdict is Verdict.GO:
-                if await self._on_time(asked, wait):
-                    return
-            else:
-                await asyncio.sleep(wait)
 
     async def leave(self, *, paid: bool = False) -> None:
         """This process's own gate, the last wait before a request's bytes are written.
@@ -198,7 +184,7 @@ class SendBudget(ABC):
         wait for the chat's turn too."""
         while True:
             async with self._bulk_turn:
-                verdict, wait = await self._next_bulk_slot(chat, paid)
+                verdict, wait = await self._next_slot(Lane.BULK, chat, paid)
             if verdict is Verdict.GO:
                 self.stats.bulk += 1
                 return 0.0
@@ -207,12 +193,13 @@ class SendBudget(ABC):
             # The chat's turn is its own; other chats' sends go on meanwhile.
             await asyncio.sleep(wait)
 
-    async def _next_bulk_slot(self, chat: int | None, paid: bool) -> tuple[Verdict, float]:
-        """GO once a free slot is reached in time, or CHAT_BUSY with how long to wait."""
+    async def _next_slot(self, lane: Lane, chat: int | None, paid: bool) -> tuple[Verdict, float]:
+        """GO once a free slot is reached in time, or (bulk) CHAT_BUSY with how long to
+        wait. With no chat, only the global slot: a late request's chat turn is taken."""
         loop = asyncio.get_running_loop()
         while True:
             asked = loop.time()
-            verdict, wait = await self._decide(Lane.BULK, chat, paid=paid, max_wait=float("inf"))
+            verdict, wait = await self._decide(lane, chat, paid=paid, max_wait=float("inf"))
             if verdict is Verdict.BUSY:
                 await asyncio.sleep(wait)
             elif verdict is not Verdict.GO or await self._on_time(asked, wait):
