@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from db import pg_driver
 from db.sqlite_driver import quick_connect
 
 
@@ -94,6 +95,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    if make_url(url).get_driver_name() == "asyncpg":
+        # No transaction for a session that only reads (db/pg_driver.py).
+        kwargs.setdefault("module", pg_driver.dbapi())
     engine = create_async_engine(url, **kwargs)
     if not kwargs.get("pool_pre_ping"):
         _ping_when_idle(engine)

@@ -23,6 +23,7 @@ from db.models import (
     LetterCount,
     Visibility,
 )
+from db.pg_driver import plain_read
 
 
 def _public() -> ColumnElement[bool]:
@@ -30,7 +31,8 @@ def _public() -> ColumnElement[bool]:
 
 
 async def by_slug(session: AsyncSession, slug: str) -> Case | None:
-    return (await session.execute(select(Case).where(col(Case.slug) == slug))).scalar_one_or_none()
+    stmt = plain_read(select(Case).where(col(Case.slug) == slug))
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def by_id(session: AsyncSession, case_id: int) -> Case | None:
@@ -59,21 +61,23 @@ async def change_status(
 
 
 # Built once: every card a supporter opens asks it.
-_READER_VIEW = select(
-    col(Case.visibility),
-    exists()
-    .where(
-        col(Follow.case_id) == col(Case.id),
-        col(Follow.person_id) == bindparam("person"),
-    )
-    .label("following"),
-    exists()
-    .where(
-        col(ActionTaken.update_id) == bindparam("action"),
-        col(ActionTaken.person_id) == bindparam("person"),
-    )
-    .label("taken"),
-).where(col(Case.id) == bindparam("case"))
+_READER_VIEW = plain_read(
+    select(
+        col(Case.visibility),
+        exists()
+        .where(
+            col(Follow.case_id) == col(Case.id),
+            col(Follow.person_id) == bindparam("person"),
+        )
+        .label("following"),
+        exists()
+        .where(
+            col(ActionTaken.update_id) == bindparam("action"),
+            col(ActionTaken.person_id) == bindparam("person"),
+        )
+        .label("taken"),
+    ).where(col(Case.id) == bindparam("case"))
+)
 
 
 async def reader_view(
@@ -101,7 +105,9 @@ async def texts(session: AsyncSession, case_ids: Sequence[int]) -> dict[int, dic
     out: dict[int, dict[str, CaseText]] = {cid: {} for cid in case_ids}
     if not case_ids:
         return out
-    rows = await session.execute(select(CaseText).where(col(CaseText.case_id).in_(case_ids)))
+    rows = await session.execute(
+        plain_read(select(CaseText).where(col(CaseText.case_id).in_(case_ids)))
+    )
     for text in rows.scalars():
         out[text.case_id][text.locale] = text
     return out
@@ -124,7 +130,7 @@ def _filters(country: str | None, status: str | None) -> ColumnElement[bool]:
 async def count(session: AsyncSession, *, country: str | None, status: str | None) -> int:
     """How many public cases match the filters."""
     q = select(func.count()).select_from(Case).where(_filters(country, status))
-    return int((await session.execute(q)).scalar_one())
+    return int((await session.execute(plain_read(q))).scalar_one())
 
 
 async def page(
@@ -132,18 +138,22 @@ async def page(
 ) -> list[Case]:
     """Public cases matching the filters, in a stable order."""
     rows = await session.execute(
-        select(Case)
-        .where(_filters(country, status))
-        .order_by(col(Case.country), col(Case.slug))
-        .offset(offset)
-        .limit(limit)
+        plain_read(
+            select(Case)
+            .where(_filters(country, status))
+            .order_by(col(Case.country), col(Case.slug))
+            .offset(offset)
+            .limit(limit)
+        )
     )
     return list(rows.scalars())
 
 
 async def country_counts(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(
-        select(col(Case.country), func.count()).where(_public()).group_by(col(Case.country))
+        plain_read(
+            select(col(Case.country), func.count()).where(_public()).group_by(col(Case.country))
+        )
     )
     return {country: int(n) for country, n in rows.all()}
 
@@ -159,13 +169,15 @@ async def search(
     ]
     if public_only:
         conds.append(_public())
-    rows = await session.execute(select(Case).where(*conds).order_by(col(Case.slug)).limit(limit))
+    rows = await session.execute(
+        plain_read(select(Case).where(*conds).order_by(col(Case.slug)).limit(limit))
+    )
     return list(rows.scalars())
 
 
 async def followers(session: AsyncSession, case_id: int) -> int:
     q = select(func.count()).select_from(Follow).where(col(Follow.case_id) == case_id)
-    return int((await session.execute(q)).scalar_one())
+    return int((await session.execute(plain_read(q))).scalar_one())
 
 
 async def letters_total(session: AsyncSession, case_id: int, kind: str | None = None) -> int:
@@ -174,7 +186,7 @@ async def letters_total(session: AsyncSession, case_id: int, kind: str | None = 
     )
     if kind:
         q = q.where(col(LetterCount.kind) == kind)
-    return int((await session.execute(q)).scalar_one())
+    return int((await session.execute(plain_read(q))).scalar_one())
 
 
 async def hearings(session: AsyncSession, case_id: int) -> list[Hearing]:
@@ -186,14 +198,16 @@ async def hearings(session: AsyncSession, case_id: int) -> list[Hearing]:
 
 async def next_hearing(session: AsyncSession, case_id: int, now: dt.datetime) -> Hearing | None:
     rows = await session.execute(
-        select(Hearing)
-        .where(
-            col(Hearing.case_id) == case_id,
-            col(Hearing.status) == HearingStatus.SCHEDULED,
-            col(Hearing.starts_at) >= now,
+        plain_read(
+            select(Hearing)
+            .where(
+                col(Hearing.case_id) == case_id,
+                col(Hearing.status) == HearingStatus.SCHEDULED,
+                col(Hearing.starts_at) >= now,
+            )
+            .order_by(col(Hearing.starts_at))
+            .limit(1)
         )
-        .order_by(col(Hearing.starts_at))
-        .limit(1)
     )
     return rows.scalar_one_or_none()
 

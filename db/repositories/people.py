@@ -23,6 +23,7 @@ from db.models import (
     StaffMember,
     StaffRole,
 )
+from db.pg_driver import plain_read
 from db.repositories.upsert import insert_ignore
 
 
@@ -36,7 +37,7 @@ async def by_id(session: AsyncSession, person_id: int) -> Person | None:
 
 
 # Built once: building the statement cost as much as running it (every update asks).
-_WHO = (
+_WHO = plain_read(
     select(
         Person,
         col(StaffMember.role),

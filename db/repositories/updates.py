@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from db.models import ActionTaken, CaseUpdate, CaseUpdateText, FamilyMember, Person, UpdateKind
+from db.pg_driver import plain_read
 from db.repositories.upsert import insert_ignore
 
 
@@ -29,8 +30,10 @@ async def add(session: AsyncSession, update: CaseUpdate, texts: dict[str, str]) 
 async def texts(session: AsyncSession, update_id: int) -> dict[str, str]:
     """The update's text in each language it was written in."""
     rows = await session.execute(
-        select(col(CaseUpdateText.locale), col(CaseUpdateText.text)).where(
-            col(CaseUpdateText.update_id) == update_id
+        plain_read(
+            select(col(CaseUpdateText.locale), col(CaseUpdateText.text)).where(
+                col(CaseUpdateText.update_id) == update_id
+            )
         )
     )
     return {locale: text for locale, text in rows.all()}
@@ -51,15 +54,17 @@ async def latest_public_with_text(session: AsyncSession, case_id: int) -> CaseUp
     action is not news (the card shows it apart while it is open)."""
     written = exists().where(col(CaseUpdateText.update_id) == col(CaseUpdate.id))
     rows = await session.execute(
-        select(CaseUpdate)
-        .where(
-            col(CaseUpdate.case_id) == case_id,
-            col(CaseUpdate.family_only).is_(False),
-            col(CaseUpdate.kind) != UpdateKind.ACTION,
-            written,
+        plain_read(
+            select(CaseUpdate)
+            .where(
+                col(CaseUpdate.case_id) == case_id,
+                col(CaseUpdate.family_only).is_(False),
+                col(CaseUpdate.kind) != UpdateKind.ACTION,
+                written,
+            )
+            .order_by(col(CaseUpdate.created_at).desc(), col(CaseUpdate.id).desc())
+            .limit(1)
         )
-        .order_by(col(CaseUpdate.created_at).desc(), col(CaseUpdate.id).desc())
-        .limit(1)
     )
     return rows.scalar_one_or_none()
 
@@ -71,10 +76,12 @@ async def is_family(session: AsyncSession, case_id: int, person_id: int) -> bool
 async def latest_action(session: AsyncSession, case_id: int) -> CaseUpdate | None:
     """The case's newest urgent action, if it has one."""
     rows = await session.execute(
-        select(CaseUpdate)
-        .where(col(CaseUpdate.case_id) == case_id, col(CaseUpdate.kind) == UpdateKind.ACTION)
-        .order_by(col(CaseUpdate.created_at).desc(), col(CaseUpdate.id).desc())
-        .limit(1)
+        plain_read(
+            select(CaseUpdate)
+            .where(col(CaseUpdate.case_id) == case_id, col(CaseUpdate.kind) == UpdateKind.ACTION)
+            .order_by(col(CaseUpdate.created_at).desc(), col(CaseUpdate.id).desc())
+            .limit(1)
+        )
     )
     return rows.scalar_one_or_none()
 
