@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     bot_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
     database_url: str = DEFAULT_DATABASE_URL
+    # Connections each process keeps open to PostgreSQL; with several instances, their
+    # sum must stay under the server's max_connections. SQLite keeps its own four.
+    database_pool_size: int = Field(default=15, ge=1, le=200)
     redis_url: str | None = None
     data_key: SecretStr | None = None
     # Only while rotating: `python -m bot keys rotate` moves everything to this key.
