@@ -1,7 +1,10 @@
 """How fast the bot answers people: many supporters at once, over real HTTP, against the
 local emulator. Prints throughput and latency percentiles; asserts nothing.
 
-    .venv/bin/python -m benchmarks.interactive [--people 200] [--rounds 3]
+    .venv/bin/python -m benchmarks.interactive [--people 200] [--rounds 3] \
+        [--database-url postgresql+asyncpg://...]
+
+On PostgreSQL the database named is emptied first.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from benchmarks.spike import reset_database
 from bot.crypto import IdentityCipher, generate_key
 from bot.emulator import Emulator
 from bot.emulator.server import serve
@@ -39,14 +43,18 @@ async def one_person(emulator: Emulator, language: str, rounds: int) -> list[flo
     return latencies
 
 
-async def main(people: int, rounds: int) -> None:
+async def main(people: int, rounds: int, database_url: str | None) -> None:
     folder = Path(tempfile.mkdtemp(prefix="umid-bench-"))
+    if database_url:
+        await reset_database(database_url)
+    else:
+        database_url = f"sqlite+aiosqlite:///{folder / 'bench.sqlite3'}"
     # Open chats: the sandbox's relative persona is sent the demo hearing's reminders.
     emulator = Emulator(flood_limit=1_000_000, strict_unknown_parameters=True, open_chats=True)
     server = await serve(emulator, 0, with_page=False)
     settings = load_settings(
         _env_file=None,
-        database_url=f"sqlite+aiosqlite:///{folder / 'bench.sqlite3'}",
+        database_url=database_url,
         data_key=generate_key(),
         bot_token=SecretStr(emulator.token),
         telegram_api_url=server.url,
@@ -78,7 +86,8 @@ async def main(people: int, rounds: int) -> None:
     latencies = sorted(x for r in results for x in r)
     count = len(latencies)
     q = statistics.quantiles(latencies, n=100)
-    print(f"people={people} rounds={rounds} updates={count} elapsed={elapsed:.2f}s")
+    engine = "PostgreSQL" if database_url.startswith("postgresql") else "SQLite"
+    print(f"people={people} rounds={rounds} updates={count} elapsed={elapsed:.2f}s ({engine})")
     print(f"throughput: {count / elapsed:.1f} answered updates/s")
     print(
         f"latency ms: p50={q[49] * 1000:.1f} p90={q[89] * 1000:.1f} "
@@ -91,5 +100,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
-    asyncio.run(main(args.people, args.rounds))
+    asyncio.run(main(args.people, args.rounds, args.database_url))
