@@ -4,7 +4,7 @@ SQLAlchemy's asyncpg adapter begins a transaction at a connection's first statem
 ends it at the session's end: for a case card, whose session reads one row, three round
 trips to the server (BEGIN, the statement, COMMIT) where one would do. On a loopback
 socket each trip wakes the server's process and then the bot's, and a profile of a bot
-answering cards put a tenth of its samples in the BEGIN and COMMIT alone.
+answering cards put one sample in twenty in the BEGIN and COMMIT alone.
 
 Under READ COMMITTED, PostgreSQL's default and the one Umid uses, every statement in a
 transaction reads from a snapshot of its own, taken when it starts. A plain SELECT that
