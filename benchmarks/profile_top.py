@@ -1,9 +1,12 @@
 """The costliest frames of a py-spy profile in collapsed ("raw") form.
 
-    .venv/bin/python -m benchmarks.profile_top FILE [--top 30] [--match bot/]
+    .venv/bin/python -m benchmarks.profile_top FILE [--top 30] [--match bot/] \
+        [--within run_forever]
 
 Inclusive: the share of samples in which the function is on the stack (counted once per
 sample, however deep the recursion). Self: the share in which it is the innermost frame.
+With --within, only samples with a frame that contains that text count (`run_forever`:
+the running bot, without its start-up's imports).
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ def main(args: argparse.Namespace) -> None:
         if not line.strip():
             continue
         names, count = frames(line)
+        if args.within and not any(args.within in name for name in names):
+            continue
         total += count
         for name in set(names):
             inclusive[name] += count
@@ -54,4 +59,5 @@ if __name__ == "__main__":
     parser.add_argument("file")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--match", default=None)
+    parser.add_argument("--within", default=None)
     main(parser.parse_args())
