@@ -53,8 +53,10 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org"
     database_url: str = DEFAULT_DATABASE_URL
     # Connections each process keeps open to PostgreSQL; with several instances, their
-    # sum must stay under the server's max_connections. SQLite keeps its own four.
-    database_pool_size: int = Field(default=15, ge=1, le=200)
+    # sum must stay under the server's max_connections. SQLite keeps its own four. At
+    # least 5: starting takes three at once (the migration lock, the migration, the key
+    # check) and the scheduler's leader keeps one.
+    database_pool_size: int = Field(default=15, ge=5, le=200)
     redis_url: str | None = None
     data_key: SecretStr | None = None
     # Only while rotating: `python -m bot keys rotate` moves everything to this key.

@@ -6,8 +6,9 @@ trips to the server (BEGIN, the statement, COMMIT) where one would do. On a loop
 socket each trip wakes the server's process and then the bot's, and a profile of a bot
 answering cards put one sample in twenty in the BEGIN and COMMIT alone.
 
-Under READ COMMITTED, PostgreSQL's default and the one Umid uses, every statement in a
-transaction reads from a snapshot of its own, taken when it starts. A plain SELECT that
+Under READ COMMITTED, which the engine asks of every transaction whatever the server's
+default (db/engine.py), every statement in a transaction reads from a snapshot of its
+own, taken when it starts. A plain SELECT that
 runs before the transaction begins therefore sees exactly what it would have seen inside
 it. So a statement marked with `plain_read` runs outside a transaction when none is
 open yet, and the session's end has nothing to commit; the first statement not so
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from sqlalchemy import util
 from sqlalchemy.dialects.postgresql.asyncpg import (
     AsyncAdapt_asyncpg_connection,
     AsyncAdapt_asyncpg_cursor,
@@ -42,9 +44,10 @@ from sqlalchemy.util import await_only
 PLAIN_READ = "/* plain read */"
 _MARKED = f"SELECT {PLAIN_READ}"
 
-# Isolation levels under which a plain read outside the transaction sees what it would
-# have seen inside: None is the server's default, READ COMMITTED unless reconfigured.
-_PER_STATEMENT_SNAPSHOT = (None, "read_committed")
+# The isolation level under which a plain read outside the transaction sees what it
+# would have seen inside. Not None, the server's default, which may have been set to
+# another (default_transaction_isolation).
+_PER_STATEMENT_SNAPSHOT = "read_committed"
 
 S = TypeVar("S", bound=Select[Any])
 
@@ -52,7 +55,10 @@ S = TypeVar("S", bound=Select[Any])
 def plain_read(statement: S) -> S:
     """`statement` marked as one that only reads, so that on PostgreSQL it runs outside
     a transaction when its session has not begun one (see the module's docstring for
-    what may be marked)."""
+    what may be marked). A statement that locks rows is refused: its lock would end
+    with it."""
+    if statement._for_update_arg is not None:
+        raise ValueError("a statement that locks rows (FOR UPDATE, FOR SHARE) is no plain read")
     return statement.prefix_with(PLAIN_READ)
 
 
@@ -62,7 +68,8 @@ class _Cursor(AsyncAdapt_asyncpg_cursor):
     def execute(self, operation: str, parameters: Any = None) -> None:
         connection = self._adapt_connection
         # Read by _start_transaction within this call, and cleared after it, so no
-        # statement's mark outlives it.
+        # statement's mark outlives it. A flag on the connection is safe because
+        # SQLAlchemy never runs two statements on one connection at once.
         connection.plain_read = operation.startswith(_MARKED)
         try:
             super().execute(operation, parameters)
@@ -84,7 +91,7 @@ class DeferredBeginConnection(AsyncAdapt_asyncpg_connection):
         return super().cursor(server_side) if server_side else _Cursor(self)
 
     async def _start_transaction(self) -> None:
-        if self.plain_read and self.isolation_level in _PER_STATEMENT_SNAPSHOT:
+        if self.plain_read and self.isolation_level == _PER_STATEMENT_SNAPSHOT:
             return
         await super()._start_transaction()
 
@@ -93,7 +100,7 @@ class DeferredBeginDBAPI(AsyncAdapt_asyncpg_dbapi):
     """SQLAlchemy's asyncpg DBAPI, whose connections are DeferredBeginConnections."""
 
     def connect(self, *args: Any, **kwargs: Any) -> DeferredBeginConnection:
-        if kwargs.pop("async_fallback", False):
+        if util.asbool(kwargs.pop("async_fallback", False)):
             raise ValueError("async_fallback is not supported")
         creator = kwargs.pop("async_creator_fn", self.asyncpg.connect)
         cache_size = kwargs.pop("prepared_statement_cache_size", 100)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, Table, func, insert, select, text
+from sqlalchemy import Column, Integer, MetaData, Table, func, insert, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from db.engine import create_engine
@@ -72,14 +72,31 @@ async def test_a_stronger_isolation_keeps_its_snapshot(engine):
         assert await in_transaction(session)
 
 
-async def test_an_advisory_lock_for_the_transaction_is_not_a_plain_read(engine):
+async def test_a_server_whose_default_is_stronger_still_reads_committed():
+    assert PG_URL is not None
+    server_settings = {"default_transaction_isolation": "repeatable read"}
+    engine = create_engine(PG_URL, connect_args={"server_settings": server_settings})
+    try:
+        async with AsyncSession(engine) as session:
+            await session.execute(plain_read(select(literal(1))))
+            assert not await in_transaction(session)
+            await session.execute(select(literal(1)))
+            assert await session.scalar(text("SHOW transaction_isolation")) == "read committed"
+    finally:
+        await engine.dispose()
+
+
+async def test_a_streamed_read_begins_a_transaction(engine):
+    # asyncpg's cursors live only in a transaction.
     async with AsyncSession(engine) as session:
-        await session.execute(select(func.pg_advisory_xact_lock(4242)))
+        result = await session.stream(plain_read(select(probe.c.n)))
+        assert [row async for row in result] == []
         assert await in_transaction(session)
-        held = await session.scalar(
-            text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242")
-        )
-        assert held == 1
+
+
+def test_a_statement_that_locks_rows_is_no_plain_read():
+    with pytest.raises(ValueError, match="locks rows"):
+        plain_read(select(probe.c.n).with_for_update())
 
 
 async def test_the_card_statement_is_a_plain_read(storage):
