@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.crypto import IdentityCipher
 from bot.services import key_check, letter_check, staff, templates
 from config import Settings
-from db.engine import create_engine, create_sessionmaker, is_sqlite
+from db.engine import create_engine, create_sessionmaker
 from db.migrate import serialised, upgrade
 
 log = logging.getLogger(__name__)
@@ -26,8 +26,7 @@ class Storage:
 
 
 def build_storage(settings: Settings) -> Storage:
-    sizing = {} if is_sqlite(settings.database_url) else {"pool_size": settings.database_pool_size}
-    engine = create_engine(settings.database_url, **sizing)
+    engine = create_engine(settings.database_url, postgres_pool_size=settings.database_pool_size)
     return Storage(engine=engine, sessionmaker=create_sessionmaker(engine))
 
 

@@ -73,8 +73,11 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
             raise DisconnectionError("an idle connection did not answer") from exc
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def create_engine(
+    url: str, *, postgres_pool_size: int = POSTGRES_POOL_SIZE, **kwargs: Any
+) -> AsyncEngine:
     """An AsyncEngine for DATABASE_URL; creates the SQLite file's folder if needed.
+    `postgres_pool_size` (DATABASE_POOL_SIZE) sizes PostgreSQL's pool; SQLite's is its own.
 
     hide_parameters keeps bound values (encrypted ids, index hashes) out of error
     messages, and so out of logs.
@@ -102,7 +105,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # 10 were closed as they came back and opened again a moment later, each a new
     # server process and a new round of asyncpg's and SQLAlchemy's setup queries (150
     # connections in one benchmarks.speed run, a third of the server's CPU).
-    kwargs.setdefault("pool_size", POSTGRES_POOL_SIZE)
+    kwargs.setdefault("pool_size", postgres_pool_size)
     kwargs.setdefault("max_overflow", 0)
     # The connection used last goes out first, so that in a quiet hour the few in use
     # stay warm and only the others lie idle long enough to be pinged.

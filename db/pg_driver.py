@@ -8,12 +8,11 @@ answering cards put one sample in twenty in the BEGIN and COMMIT alone.
 
 Under READ COMMITTED, which the engine asks of every transaction whatever the server's
 default (db/engine.py), every statement in a transaction reads from a snapshot of its
-own, taken when it starts. A plain SELECT that
-runs before the transaction begins therefore sees exactly what it would have seen inside
-it. So a statement marked with `plain_read` runs outside a transaction when none is
-open yet, and the session's end has nothing to commit; the first statement not so
-marked begins the transaction as before, and every statement after it, marked or not,
-runs inside it and sees what it wrote.
+own, taken when it starts. A plain SELECT that runs before the transaction begins
+therefore sees exactly what it would have seen inside it. So a statement marked with
+`plain_read` runs outside a transaction when none is open yet, and the session's end has
+nothing to commit; the first statement not so marked begins the transaction as before,
+and every statement after it, marked or not, runs inside it and sees what it wrote.
 
 Only a statement that reads and does nothing else may be marked: not one that locks
 rows (FOR UPDATE, FOR SHARE), takes an advisory lock for the transaction, or calls
